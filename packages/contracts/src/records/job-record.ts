@@ -1,0 +1,70 @@
+/**
+ * The DynamoDB `jobs` item (after unmarshalling), key `job_id`. Indexes (resources.json):
+ * `user_id` + `submitted_at` for a user's job list; `archive_shard` + `archive_due_at` for
+ * the archiver's durable schedule (both keys are strings; the shard is a small decimal
+ * number as text, so the archiver can query every shard for `archive_due_at <= now`).
+ * Attributes appear as the job advances; all times are ISO 8601 UTC strings.
+ */
+import Type, { type Static } from 'typebox';
+import {
+  BucketName,
+  Email,
+  IsoTime,
+  JobId,
+  NonNegativeInt,
+  ObjectKey,
+  UserId,
+  UserTier,
+} from '../messages/fields.ts';
+import { JobCounts, ResultKeys } from '../messages/job-completed.ts';
+import { JobStatus, ResultsStatus } from './status-machines.ts';
+
+export const ColdStorageBackend = Type.Enum(['s3-glacier', 'glacier-vault']);
+export type ColdStorageBackend = Static<typeof ColdStorageBackend>;
+
+export const JobRecord = Type.Object(
+  {
+    job_id: JobId,
+    user_id: UserId,
+    user_email: Email,
+    /** Tier when submitted; the archiver re-checks the current tier before archiving. */
+    user_tier: UserTier,
+    status: JobStatus,
+    submitted_at: IsoTime,
+    input_bucket: BucketName,
+    input_key: ObjectKey,
+    input_file_name: Type.String({ minLength: 1, maxLength: 255 }),
+    input_size_bytes: NonNegativeInt,
+
+    /** RUNNING: which annotator holds the job and until when (lease takeover after that). */
+    started_at: Type.Optional(IsoTime),
+    lease_owner: Type.Optional(Type.String({ minLength: 1 })),
+    lease_expires_at: Type.Optional(IsoTime),
+    attempts: Type.Optional(NonNegativeInt),
+
+    /** COMPLETED / FAILED. */
+    completed_at: Type.Optional(IsoTime),
+    results_bucket: Type.Optional(BucketName),
+    result_keys: Type.Optional(ResultKeys),
+    log_key: Type.Optional(ObjectKey),
+    counts: Type.Optional(JobCounts),
+    error_message: Type.Optional(Type.String({ minLength: 1, maxLength: 2000 })),
+    /** Versions of the reference bundle used (gene models, known variants), as written in the outputs. */
+    reference_versions: Type.Optional(Type.Record(Type.String(), Type.String())),
+
+    /** Results lifecycle (COMPLETED jobs only). */
+    results_status: Type.Optional(ResultsStatus),
+    archive_shard: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$' })),
+    archive_due_at: Type.Optional(IsoTime),
+    archived_at: Type.Optional(IsoTime),
+    cold_storage_backend: Type.Optional(ColdStorageBackend),
+    /** Vault backend: the Glacier archive id of the results file. */
+    results_file_archive_id: Type.Optional(Type.String({ minLength: 1 })),
+    restore_requested_at: Type.Optional(IsoTime),
+    /** Vault backend: the retrieval job id while RESTORING. */
+    restore_job_id: Type.Optional(Type.String({ minLength: 1 })),
+    restored_at: Type.Optional(IsoTime),
+  },
+  { title: 'JobRecord' },
+);
+export type JobRecord = Static<typeof JobRecord>;
