@@ -1,0 +1,14 @@
+# =============================================================================
+# Versions: providers this module is written for (the root pins the CLI)
+# =============================================================================
+
+terraform {
+  required_version = ">= 1.6.0"
+
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = ">= 5.70.0, < 7.0.0"
+    }
+  }
+}

@@ -1,0 +1,407 @@
+# =============================================================================
+# Services: the ECS cluster and the five uses of modules/service
+#
+# Each service's task role lists exactly the AWS actions that service calls
+# (tools/deploy-checks scans the code for SDK commands and checks they are
+# granted here, and that nothing else is), on only the resources it touches.
+# Configuration keys are the ones in services/<name>/.env.example; secrets come
+# from Secrets Manager (secrets.tf), never as plain environment values.
+# =============================================================================
+
+resource "aws_ecs_cluster" "main" {
+  name = var.prefix
+
+  setting {
+    name  = "containerInsights"
+    value = "enabled"
+  }
+}
+
+resource "aws_ecs_cluster_capacity_providers" "main" {
+  cluster_name       = aws_ecs_cluster.main.name
+  capacity_providers = ["FARGATE", "FARGATE_SPOT"]
+
+  default_capacity_provider_strategy {
+    capacity_provider = "FARGATE"
+    weight            = 1
+  }
+}
+
+# -----------------------------------------------------------------------------
+# Shared wiring: ports and names from resources.json, ARNs the roles refer to
+# -----------------------------------------------------------------------------
+
+locals {
+  service_ports = {
+    web       = local.ports.web
+    annotator = local.ports.annotator
+    notifier  = local.ports.notifier
+    archiver  = local.ports.archiver
+    thawer    = local.ports.thawer
+  }
+
+  images = { for name, repository in aws_ecr_repository.service : name => "${repository.repository_url}:${var.image_tag}" }
+
+  inputs_bucket_arn    = aws_s3_bucket.bucket["inputs"].arn
+  results_bucket_arn   = aws_s3_bucket.bucket["results"].arn
+  reference_bucket_arn = aws_s3_bucket.bucket["reference"].arn
+  jobs_table_arn       = aws_dynamodb_table.jobs.arn
+  jobs_indexes_arn     = "${aws_dynamodb_table.jobs.arn}/index/*"
+  vault_arn            = "arn:${data.aws_partition.current.partition}:glacier:${data.aws_region.current.id}:${local.account_id}:vaults/${local.vault_name}"
+  sender_identity_arn  = aws_sesv2_email_identity.sender.arn
+
+  # Configuration every service reads (see services/*/.env.example).
+  common_environment = {
+    NODE_ENV                  = "production"
+    LOG_LEVEL                 = var.log_level
+    AWS_REGION                = data.aws_region.current.id
+    GAS_RESOURCE_PREFIX       = var.prefix
+    GAS_BUCKET_SUFFIX         = local.bucket_suffix
+    PUBLIC_BASE_URL           = local.public_origin
+    SNS_TRUSTED_CERT_HOST_RE  = "^sns\\.[a-z0-9-]+\\.amazonaws\\.com$"
+    SHUTDOWN_GRACE_SECONDS    = "50"
+  }
+
+  database_environment = {
+    DATABASE_URL = "postgres://${aws_db_instance.accounts.username}@${aws_db_instance.accounts.endpoint}/${aws_db_instance.accounts.db_name}?sslmode=no-verify"
+  }
+
+  database_secrets = {
+    PGPASSWORD = "${aws_db_instance.accounts.master_user_secret[0].secret_arn}:password::"
+  }
+
+  # The services that connect to PostgreSQL (the database admits only these).
+  database_clients = ["web", "notifier", "archiver"]
+
+  service_security_groups = {
+    web       = module.web.security_group_id
+    annotator = module.annotator.security_group_id
+    notifier  = module.notifier.security_group_id
+    archiver  = module.archiver.security_group_id
+    thawer    = module.thawer.security_group_id
+  }
+
+  alb_resource_labels = {
+    for name, group in aws_lb_target_group.service : name => "${aws_lb.main.arn_suffix}/${group.arn_suffix}"
+  }
+}
+
+# -----------------------------------------------------------------------------
+# web: site, REST API, uploads (presigned POST / multipart), Stripe webhook
+# -----------------------------------------------------------------------------
+
+module "web" {
+  source = "./modules/service"
+
+  name                  = "web"
+  prefix                = var.prefix
+  cluster_arn           = aws_ecs_cluster.main.arn
+  cluster_name          = aws_ecs_cluster.main.name
+  vpc_id                = aws_vpc.main.id
+  subnet_ids            = aws_subnet.private[*].id
+  alb_security_group_id = aws_security_group.alb.id
+  target_group_arn      = aws_lb_target_group.service["web"].arn
+  image                 = local.images["web"]
+  container_port        = local.service_ports.web
+  cpu                   = var.web.cpu
+  memory                = var.web.memory
+  min_capacity          = var.web.min_capacity
+  max_capacity          = var.web.max_capacity
+  desired_count         = var.web.min_capacity
+  cpu_target_percent    = var.web_cpu_target_percent
+  requests_per_target   = var.web_requests_per_target
+  alb_resource_label    = local.alb_resource_labels["web"]
+  log_retention_days    = var.log_retention_days
+
+  environment = merge(local.common_environment, local.database_environment, {
+    PORT                  = tostring(local.service_ports.web)
+    TLS                   = "off"
+    TRUST_PROXY           = "true"
+    OIDC_ISSUER_URL       = var.oidc_issuer_url
+    OIDC_CLIENT_ID        = var.oidc_client_id
+    STRIPE_PRICE_ID       = var.stripe_price_id
+    FREE_UPLOAD_MAX_BYTES = tostring(var.free_upload_max_bytes)
+  })
+
+  secrets = merge(local.database_secrets, {
+    OIDC_CLIENT_SECRET    = aws_secretsmanager_secret.app["oidc-client-secret"].arn
+    STRIPE_SECRET_KEY     = aws_secretsmanager_secret.app["stripe-secret-key"].arn
+    STRIPE_WEBHOOK_SECRET = aws_secretsmanager_secret.app["stripe-webhook-secret"].arn
+    SESSION_SECRET        = aws_secretsmanager_secret.app["session-secret"].arn
+  })
+
+  task_role_statements = [
+    {
+      sid       = "UploadInputs"
+      actions   = ["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
+      resources = ["${local.inputs_bucket_arn}/*"]
+    },
+    {
+      sid       = "InputExistsOr404"
+      actions   = ["s3:ListBucket"]
+      resources = [local.inputs_bucket_arn]
+    },
+    {
+      sid       = "DownloadResults"
+      actions   = ["s3:GetObject"]
+      resources = ["${local.results_bucket_arn}/*"]
+    },
+    {
+      sid       = "JobRecords"
+      actions   = ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query"]
+      resources = [local.jobs_table_arn, local.jobs_indexes_arn]
+    },
+    {
+      sid       = "PublishJobsAndTiers"
+      actions   = ["sns:Publish"]
+      resources = [aws_sns_topic.topic["jobRequests"].arn, aws_sns_topic.topic["userTierChanged"].arn]
+    },
+  ]
+}
+
+# -----------------------------------------------------------------------------
+# annotator: job-requests queue -> engine -> results bucket -> job-completed
+# -----------------------------------------------------------------------------
+
+module "annotator" {
+  source = "./modules/service"
+
+  name                  = "annotator"
+  prefix                = var.prefix
+  cluster_arn           = aws_ecs_cluster.main.arn
+  cluster_name          = aws_ecs_cluster.main.name
+  vpc_id                = aws_vpc.main.id
+  subnet_ids            = aws_subnet.private[*].id
+  alb_security_group_id = aws_security_group.alb.id
+  target_group_arn      = aws_lb_target_group.service["annotator"].arn
+  image                 = local.images["annotator"]
+  container_port        = local.service_ports.annotator
+  cpu                   = var.annotator.cpu
+  memory                = var.annotator.memory
+  min_capacity          = var.annotator.min_capacity
+  max_capacity          = var.annotator.max_capacity
+  desired_count         = var.annotator.min_capacity
+  ephemeral_storage_gib = var.annotator_ephemeral_storage_gib
+  stop_timeout_seconds  = 120
+  log_retention_days    = var.log_retention_days
+
+  health_check_grace_period_seconds = 180
+
+  queue_backlog = {
+    queue_name               = aws_sqs_queue.queue["annotatorJobRequests"].name
+    target_messages_per_task = var.annotator_backlog_per_task
+  }
+
+  environment = merge(local.common_environment, {
+    PORT                   = tostring(local.service_ports.annotator)
+    REFERENCE_BUNDLE_URI   = "s3://${aws_s3_bucket.bucket["reference"].bucket}/${var.reference_bundle_key}"
+    REFERENCE_CACHE_DIR    = "/tmp/gas-reference"
+    ANNOTATOR_WORKER_COUNT = tostring(var.annotator_worker_count)
+  })
+
+  task_role_statements = [
+    {
+      sid       = "DrainJobRequests"
+      actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"]
+      resources = [aws_sqs_queue.queue["annotatorJobRequests"].arn]
+    },
+    {
+      sid       = "ReadInputs"
+      actions   = ["s3:GetObject"]
+      resources = ["${local.inputs_bucket_arn}/*"]
+    },
+    {
+      sid       = "WriteResults"
+      actions   = ["s3:PutObject", "s3:AbortMultipartUpload"]
+      resources = ["${local.results_bucket_arn}/*"]
+    },
+    {
+      sid       = "ReadReferenceBundle"
+      actions   = ["s3:GetObject"]
+      resources = ["${local.reference_bucket_arn}/*"]
+    },
+    {
+      sid       = "ListReferenceBundle"
+      actions   = ["s3:ListBucket"]
+      resources = [local.reference_bucket_arn]
+    },
+    {
+      sid       = "JobRecords"
+      actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+      resources = [local.jobs_table_arn]
+    },
+    {
+      sid       = "PublishJobCompleted"
+      actions   = ["sns:Publish"]
+      resources = [aws_sns_topic.topic["jobCompleted"].arn]
+    },
+  ]
+}
+
+# -----------------------------------------------------------------------------
+# notifier: job-completed / archive-restored -> one e-mail per job (SES)
+# -----------------------------------------------------------------------------
+
+module "notifier" {
+  source = "./modules/service"
+
+  name                  = "notifier"
+  prefix                = var.prefix
+  cluster_arn           = aws_ecs_cluster.main.arn
+  cluster_name          = aws_ecs_cluster.main.name
+  vpc_id                = aws_vpc.main.id
+  subnet_ids            = aws_subnet.private[*].id
+  alb_security_group_id = aws_security_group.alb.id
+  target_group_arn      = aws_lb_target_group.service["notifier"].arn
+  image                 = local.images["notifier"]
+  container_port        = local.service_ports.notifier
+  cpu                   = var.notifier.cpu
+  memory                = var.notifier.memory
+  min_capacity          = var.notifier.min_capacity
+  max_capacity          = var.notifier.max_capacity
+  desired_count         = var.notifier.min_capacity
+  cpu_target_percent    = 70
+  log_retention_days    = var.log_retention_days
+
+  environment = merge(local.common_environment, local.database_environment, {
+    PORT           = tostring(local.service_ports.notifier)
+    MAIL_FROM      = var.mail_from
+  })
+
+  secrets = local.database_secrets
+
+  task_role_statements = [
+    {
+      sid       = "DrainNotifierQueues"
+      actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"]
+      resources = [aws_sqs_queue.queue["notifierJobCompleted"].arn, aws_sqs_queue.queue["notifierArchiveRestored"].arn]
+    },
+    {
+      sid       = "JobRecords"
+      actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+      resources = [local.jobs_table_arn]
+    },
+    {
+      sid       = "SendMail"
+      actions   = ["ses:SendEmail", "ses:SendRawEmail"]
+      resources = [local.sender_identity_arn]
+    },
+  ]
+}
+
+# -----------------------------------------------------------------------------
+# archiver: Free results -> cold storage once the retention window has passed
+# -----------------------------------------------------------------------------
+
+module "archiver" {
+  source = "./modules/service"
+
+  name                  = "archiver"
+  prefix                = var.prefix
+  cluster_arn           = aws_ecs_cluster.main.arn
+  cluster_name          = aws_ecs_cluster.main.name
+  vpc_id                = aws_vpc.main.id
+  subnet_ids            = aws_subnet.private[*].id
+  alb_security_group_id = aws_security_group.alb.id
+  target_group_arn      = aws_lb_target_group.service["archiver"].arn
+  image                 = local.images["archiver"]
+  container_port        = local.service_ports.archiver
+  cpu                   = var.archiver.cpu
+  memory                = var.archiver.memory
+  min_capacity          = var.archiver.min_capacity
+  max_capacity          = var.archiver.max_capacity
+  desired_count         = var.archiver.min_capacity
+  cpu_target_percent    = 70
+  log_retention_days    = var.log_retention_days
+
+  environment = merge(local.common_environment, local.database_environment, {
+    PORT                     = tostring(local.service_ports.archiver)
+    COLD_STORAGE_BACKEND     = var.cold_storage_backend
+    FREE_RETENTION_SECONDS   = tostring(var.free_retention_seconds)
+  })
+
+  secrets = local.database_secrets
+
+  task_role_statements = [
+    {
+      sid       = "DrainArchiverQueues"
+      actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"]
+      resources = [aws_sqs_queue.queue["archiverJobCompleted"].arn, aws_sqs_queue.queue["archiverUserTierChanged"].arn]
+    },
+    {
+      sid       = "JobRecords"
+      actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query"]
+      resources = [local.jobs_table_arn, local.jobs_indexes_arn]
+    },
+    {
+      sid       = "MoveResultsToColdStorage"
+      actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+      resources = ["${local.results_bucket_arn}/*"]
+    },
+    {
+      sid       = "VaultArchive"
+      actions   = ["glacier:UploadArchive"]
+      resources = [local.vault_arn]
+    },
+  ]
+}
+
+# -----------------------------------------------------------------------------
+# thawer: user upgraded -> restore archived results -> back in the bucket
+# -----------------------------------------------------------------------------
+
+module "thawer" {
+  source = "./modules/service"
+
+  name                  = "thawer"
+  prefix                = var.prefix
+  cluster_arn           = aws_ecs_cluster.main.arn
+  cluster_name          = aws_ecs_cluster.main.name
+  vpc_id                = aws_vpc.main.id
+  subnet_ids            = aws_subnet.private[*].id
+  alb_security_group_id = aws_security_group.alb.id
+  target_group_arn      = aws_lb_target_group.service["thawer"].arn
+  image                 = local.images["thawer"]
+  container_port        = local.service_ports.thawer
+  cpu                   = var.thawer.cpu
+  memory                = var.thawer.memory
+  min_capacity          = var.thawer.min_capacity
+  max_capacity          = var.thawer.max_capacity
+  desired_count         = var.thawer.min_capacity
+  cpu_target_percent    = 70
+  log_retention_days    = var.log_retention_days
+
+  environment = merge(local.common_environment, {
+    PORT                 = tostring(local.service_ports.thawer)
+    COLD_STORAGE_BACKEND = var.cold_storage_backend
+    RESTORE_TIER         = var.restore_tier
+  })
+
+  task_role_statements = [
+    {
+      sid       = "DrainThawerQueues"
+      actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"]
+      resources = [aws_sqs_queue.queue["thawerUserTierChanged"].arn, aws_sqs_queue.queue["thawerColdStorageEvents"].arn]
+    },
+    {
+      sid       = "JobRecords"
+      actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query"]
+      resources = [local.jobs_table_arn, local.jobs_indexes_arn]
+    },
+    {
+      sid       = "RestoreResults"
+      actions   = ["s3:RestoreObject", "s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+      resources = ["${local.results_bucket_arn}/*"]
+    },
+    {
+      sid       = "VaultRetrieval"
+      actions   = ["glacier:InitiateJob", "glacier:DescribeJob", "glacier:GetJobOutput", "glacier:DeleteArchive"]
+      resources = [local.vault_arn]
+    },
+    {
+      sid       = "PublishArchiveRestored"
+      actions   = ["sns:Publish"]
+      resources = [aws_sns_topic.topic["archiveRestored"].arn]
+    },
+  ]
+}
