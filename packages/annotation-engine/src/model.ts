@@ -45,6 +45,8 @@ export interface Transcript {
   flags: string[];
   /** Source tags useful in output: canonical, MANE, tsl, etc. */
   attributes: Record<string, string>;
+  /** Versioned protein id for HGVSp (e.g. ENSP00000284967.1), or null/absent when non-coding. */
+  proteinId?: string | null;
 }
 
 /** A VCF data line after column parsing (INFO and samples left raw until asked for). */

@@ -1,0 +1,446 @@
+/**
+ * Consequence prediction: what one allele does to one transcript, the way Ensembl VEP says it.
+ *
+ * FEATURES AND LINKS
+ *   A Transcript (model.ts) carries its exons (genomic order), its CDS span (stop included) and
+ *   the 5' CDS phase. Genes are only a label (geneId, symbol). For each transcript the predictor
+ *   derives, once, a TranscriptLayout (layout.ts): exons in transcript order with their cDNA
+ *   offsets, the CDS in cDNA coordinates, and lazily the spliced sequence and the reference
+ *   peptide. Introns are the gaps between consecutive exons; gaps of <= 12 bp are "frameshift
+ *   introns" (genebuild artefacts) and give no intron or splice terms, as in VEP.
+ *
+ * COORDINATES
+ *   Alleles are genomic 1-based closed; an insertion between p and p+1 is start=p+1, end=p.
+ *   "overlap(a, b)" below is VEP's test `end >= a && start <= b`, which for an insertion means
+ *   "strictly between two bases of [a, b]" - so one formula serves SNVs, deletions and insertions.
+ *   Transcript-relative work happens in cDNA (c), CDS (k = c - cdsStartC + 1 + phase) and
+ *   protein (codon = ceil(k / 3)) coordinates, all in transcript orientation.
+ *
+ * LOOKUP ORDER, per allele x transcript
+ *   1. Outside the transcript: upstream_gene_variant / downstream_gene_variant within 5 kb of
+ *      the transcript's 5' / 3' end (by strand), DISTANCE = gap to the nearest transcript end.
+ *   2. A deletion covering the whole transcript: transcript_ablation, nothing else.
+ *   3. Introns (genomic order, named by strand): donor = intron's first 2 bases in transcript
+ *      orientation, acceptor = last 2; splice_donor_5th_base = +5; splice_donor_region = +3..+6
+ *      (not when the 5th base is hit); polypyrimidine tract = -3..-17; splice_region = 3-8 bases
+ *      into the intron or 1-3 bases into the exon (insertions at those edges count), not
+ *      reported together with donor/acceptor/5th base/donor region; intron_variant = the
+ *      intron minus its 2 + 2 splice-site bases.
+ *   4. Exons: non-coding transcript -> non_coding_transcript_exon_variant; coding transcript ->
+ *      5'/3' UTR by cDNA position against the CDS, and when the allele lies inside the CDS the
+ *      codon-level terms (step 5).
+ *   5. Codons (only when both ends map into the CDS without crossing an intron): reference and
+ *      alternative codons, their peptides, then start_lost / start_retained_variant (codon 1),
+ *      stop_gained, stop_lost, stop_retained_variant, frameshift_variant, inframe_insertion,
+ *      inframe_deletion, missense_variant, synonymous_variant, protein_altering_variant (what is
+ *      left), incomplete_terminal_codon_variant (a partial last codon). An allele that touches
+ *      the CDS but cannot be placed codon by codon is coding_sequence_variant.
+ *   6. Transcript-wide: NMD_transcript_variant (nonsense_mediated_decay biotype), and
+ *      non_coding_transcript_variant for a non-coding transcript when no exon term applied.
+ *   7. Nothing within 5 kb of any transcript: one intergenic_variant.
+ *
+ * RANKS
+ *   Terms, their IMPACT and severity ranks live in ONE table (terms.ts, Ensembl's order); the
+ *   terms of a prediction are joined most severe first and its IMPACT is that of the first.
+ *
+ * HGVS
+ *   ../hgvs builds HGVSc (3'-shifted along the transcript, dup over ins) and HGVSp (three-letter
+ *   codes, `=` for synonymous, fsTer / extTer, del / dup / ins / delins) from the same layout.
+ *
+ * DATA STRUCTURES AND COST
+ *   The per-allele path allocates the result object, a small term array and short strings;
+ *   spliced sequences and peptides are cached per transcript (WeakMap), so a transcript is
+ *   spliced once however many alleles hit it.
+ */
+import { hgvsc, hgvsp } from '../hgvs/index.ts';
+import type {
+  AlleleToAnnotate,
+  Exon,
+  ReferenceSequence,
+  Transcript,
+  TranscriptConsequence,
+} from '../model.ts';
+import {
+  cdsLength,
+  exonicCdna,
+  layoutOf,
+  type TranscriptLayout,
+  transcriptSequence,
+} from './layout.ts';
+import { reverseComplement, translate } from './sequence.ts';
+import { impactOf, sortTerms } from './terms.ts';
+
+export type { ConsequenceTerm } from './terms.ts';
+export { CONSEQUENCE_TERMS, impactOf, sortTerms, termImpact, termRank } from './terms.ts';
+
+/** Up/downstream reach, bases (VEP's default). */
+export const UPSTREAM_DOWNSTREAM_DISTANCE = 5000;
+/** Introns this short are genebuild artefacts: no intron/splice terms (VEP). */
+const FRAMESHIFT_INTRON_MAX = 12;
+
+/** Predicts consequences of one allele on the given transcripts (those within 5 kb). */
+export function predictForTranscripts(
+  allele: AlleleToAnnotate,
+  transcripts: readonly Transcript[],
+  ref: ReferenceSequence,
+): TranscriptConsequence[] {
+  const out: TranscriptConsequence[] = [];
+  for (const t of transcripts) {
+    const c = predictOne(allele, t, ref);
+    if (c !== null) out.push(c);
+  }
+  if (out.length === 0) {
+    out.push(emptyConsequence(allele, null, ['intergenic_variant']));
+  }
+  return out;
+}
+
+function emptyConsequence(
+  allele: AlleleToAnnotate,
+  t: Transcript | null,
+  terms: string[],
+): TranscriptConsequence {
+  return {
+    allele,
+    transcript: t,
+    consequences: terms,
+    impact: impactOf(terms),
+    exon: null,
+    intron: null,
+    hgvsc: null,
+    hgvsp: null,
+    cdnaPosition: null,
+    cdsPosition: null,
+    proteinPosition: null,
+    aminoAcids: null,
+    codons: null,
+    distance: null,
+  };
+}
+
+/** The allele's effect on one transcript, or null when it is more than 5 kb away. */
+export function predictOne(
+  allele: AlleleToAnnotate,
+  t: Transcript,
+  ref: ReferenceSequence,
+): TranscriptConsequence | null {
+  const vs = allele.start;
+  const ve = allele.end;
+  const insertion = vs === ve + 1;
+  // 1. outside the transcript
+  if (!(ve >= t.start && vs <= t.end)) {
+    const before = ve < t.start; // genomically left of the transcript
+    const distance = before ? t.start - ve : vs - t.end;
+    if (distance > UPSTREAM_DOWNSTREAM_DISTANCE) return null;
+    const upstream = before === (t.strand === 1);
+    const c = emptyConsequence(allele, t, [upstream ? 'upstream_gene_variant' : 'downstream_gene_variant']);
+    c.distance = distance;
+    return c;
+  }
+  const L = layoutOf(t);
+  // 2. ablation
+  if (!insertion && vs <= t.start && ve >= t.end && allele.alt.length < allele.ref.length) {
+    return emptyConsequence(allele, t, ['transcript_ablation']);
+  }
+  const terms: string[] = [];
+  const result = emptyConsequence(allele, t, terms);
+  const exons = L.exons;
+  const nEx = exons.length;
+  const plus = t.strand === 1;
+
+  // 3. introns
+  let donor = false;
+  let acceptor = false;
+  let fifth = false;
+  let donorRegion = false;
+  let ppt = false;
+  let region = false;
+  let intronic = false;
+  let firstIntron = 0;
+  let lastIntron = 0;
+  for (let i = 0; i + 1 < nEx; i++) {
+    const is = (exons[i] as Exon).end + 1;
+    const ie = (exons[i + 1] as Exon).start - 1;
+    if (ie < is) continue;
+    if (is - 3 > ve + 1) break;
+    if (ie + 3 < vs - 1) continue;
+    const number = plus ? i + 1 : nEx - 1 - i;
+    const ov = (a: number, b: number) => ve >= a && vs <= b;
+    if (ov(is, ie)) {
+      if (firstIntron === 0 || number < firstIntron) firstIntron = number;
+      if (number > lastIntron) lastIntron = number;
+    }
+    if (ie - is <= FRAMESHIFT_INTRON_MAX && ov(is, ie)) continue;
+    const hitStart = ov(is, is + 1);
+    const hitEnd = ov(ie - 1, ie);
+    if (plus ? hitStart : hitEnd) donor = true;
+    if (plus ? hitEnd : hitStart) acceptor = true;
+    if (ov(is + 2, ie - 2) || (insertion && (vs === is + 2 || ve === ie - 2))) intronic = true;
+    if (
+      ov(is - 3, is + 7) ||
+      ov(ie - 7, ie + 3) ||
+      (insertion && (vs === is || ve === ie || vs === is + 2 || ve === ie - 2))
+    ) {
+      region = true;
+    }
+    if (plus) {
+      if (ov(is + 4, is + 4)) fifth = true;
+      if (ov(is + 2, is + 5)) donorRegion = true;
+      if (ov(ie - 16, ie - 2)) ppt = true;
+    } else {
+      if (ov(ie - 4, ie - 4)) fifth = true;
+      if (ov(ie - 5, ie - 2)) donorRegion = true;
+      if (ov(is + 2, is + 16)) ppt = true;
+    }
+  }
+  if (donor) terms.push('splice_donor_variant');
+  if (acceptor) terms.push('splice_acceptor_variant');
+  if (fifth) terms.push('splice_donor_5th_base_variant');
+  if (donorRegion && !fifth) terms.push('splice_donor_region_variant');
+  if (ppt) terms.push('splice_polypyrimidine_tract_variant');
+  if (region && !donor && !acceptor && !fifth && !(donorRegion && !fifth))
+    terms.push('splice_region_variant');
+  if (intronic) terms.push('intron_variant');
+  if (firstIntron > 0) {
+    result.intron = `${firstIntron === lastIntron ? firstIntron : `${firstIntron}-${lastIntron}`}/${nEx - 1}`;
+  }
+
+  // 4. exons
+  let firstExon = 0;
+  let lastExon = 0;
+  for (let i = 0; i < nEx; i++) {
+    const e = exons[i] as Exon;
+    if (e.start > ve + 1) break;
+    if (ve >= e.start && vs <= e.end) {
+      const number = plus ? i + 1 : nEx - i;
+      if (firstExon === 0) firstExon = number;
+      firstExon = Math.min(firstExon, number);
+      lastExon = Math.max(lastExon, number);
+    }
+  }
+  const exonic = firstExon > 0;
+  if (exonic) result.exon = `${firstExon === lastExon ? firstExon : `${firstExon}-${lastExon}`}/${nEx}`;
+
+  // cDNA span in transcript orientation; 0 = that end is not exonic.
+  let cStart: number;
+  let cEnd: number;
+  if (insertion) {
+    const f5 = plus ? ve : vs;
+    const f3 = plus ? vs : ve;
+    const a = exonicCdna(L, f5);
+    const b = exonicCdna(L, f3);
+    if (a > 0 && b === a + 1) {
+      cStart = b;
+      cEnd = a;
+    } else {
+      cStart = 0;
+      cEnd = 0;
+    }
+  } else {
+    const a = exonicCdna(L, plus ? vs : ve);
+    const b = exonicCdna(L, plus ? ve : vs);
+    cStart = a;
+    cEnd = b;
+  }
+  if (cStart > 0 || cEnd > 0) {
+    result.cdnaPosition = positionRange(cStart, cEnd, insertion);
+  }
+
+  if (exonic || (insertion && cStart > 0)) {
+    if (!L.coding) {
+      terms.push('non_coding_transcript_exon_variant');
+    } else {
+      codingTerms(allele, L, ref, cStart, cEnd, insertion, terms, result);
+    }
+  }
+
+  // 6. transcript-wide
+  if (t.biotype === 'nonsense_mediated_decay') terms.push('NMD_transcript_variant');
+  if (!L.coding && !terms.includes('non_coding_transcript_exon_variant'))
+    terms.push('non_coding_transcript_variant');
+  if (terms.length === 0) {
+    // An allele inside the transcript that no rule placed (e.g. an insertion at an exon edge
+    // of a frameshift intron): VEP falls back to the transcript-level term.
+    terms.push(L.coding ? 'coding_transcript_variant' : 'non_coding_transcript_variant');
+  }
+  sortTerms(terms);
+  result.impact = impactOf(terms);
+  result.hgvsc = hgvsc(allele, L, ref);
+  return result;
+}
+
+function positionRange(a: number, b: number, insertion: boolean): string {
+  if (insertion) return `${Math.min(a, b)}-${Math.max(a, b)}`;
+  const s = a > 0 ? String(a) : '?';
+  const e = b > 0 ? String(b) : '?';
+  return a === b ? s : `${s}-${e}`;
+}
+
+/** Step 4/5 for a coding transcript: UTRs and codon-level terms. */
+function codingTerms(
+  allele: AlleleToAnnotate,
+  L: TranscriptLayout,
+  ref: ReferenceSequence,
+  cStart: number,
+  cEnd: number,
+  insertion: boolean,
+  terms: string[],
+  result: TranscriptConsequence,
+): void {
+  const t = L.t;
+  const plus = t.strand === 1;
+  // Exonic cDNA extent of the allele (ends that fall in introns are clipped to the exonic bases).
+  let lo = cStart;
+  let hi = cEnd;
+  if (!insertion && (lo === 0 || hi === 0)) {
+    // Partly intronic or beyond the transcript: find the exonic cDNA range covered.
+    let min = Number.POSITIVE_INFINITY;
+    let max = 0;
+    for (let i = 0; i < L.exons.length; i++) {
+      const e = L.exons[i] as Exon;
+      const s = Math.max(e.start, allele.start);
+      const en = Math.min(e.end, allele.end);
+      if (s > en) continue;
+      const a = exonicCdna(L, plus ? s : en);
+      const b = exonicCdna(L, plus ? en : s);
+      min = Math.min(min, a);
+      max = Math.max(max, b);
+    }
+    if (max === 0) return;
+    lo = min;
+    hi = max;
+  }
+  const inCds = (a: number, b: number) => b >= L.cdsStartC && a <= L.cdsEndC;
+  // 5' / 3' UTR (VEP: by cDNA position against the coding region).
+  if (insertion) {
+    if (cEnd < L.cdsStartC) terms.push('5_prime_UTR_variant');
+    else if (cStart > L.cdsEndC) terms.push('3_prime_UTR_variant');
+  } else {
+    if (lo < L.cdsStartC) terms.push('5_prime_UTR_variant');
+    if (hi > L.cdsEndC) terms.push('3_prime_UTR_variant');
+  }
+  // An insertion is in the CDS when both flanking bases are (VEP's overlap rule).
+  const touchesCds = insertion ? cEnd >= L.cdsStartC && cStart <= L.cdsEndC : inCds(lo, hi);
+  if (!touchesCds) return;
+  const k0 = L.cdsStartC - 1 - L.phase; // k = c - k0
+  const complete = cStart > 0 && cEnd > 0 && (insertion || (cStart >= L.cdsStartC && cEnd <= L.cdsEndC));
+  if (!complete) {
+    // Crosses an exon edge or the CDS boundary: no codon-level call.
+    const kLo = Math.max(lo, L.cdsStartC) - k0;
+    const kHi = Math.min(hi, L.cdsEndC) - k0;
+    result.cdsPosition = positionRange(
+      cStart > 0 && cStart >= L.cdsStartC ? kLo : 0,
+      cEnd > 0 && cEnd <= L.cdsEndC ? kHi : 0,
+      false,
+    );
+    if (kLo <= 3 && L.phase === 0 && !t.flags.includes('cds_start_NF')) terms.push('start_lost');
+    const len = cdsLength(L);
+    if (kHi > len - 3 && !t.flags.includes('cds_end_NF')) {
+      const pep = translate(transcriptSequence(L, ref).slice(L.cdsEndC - 3, L.cdsEndC));
+      if (pep === '*') terms.push('stop_lost');
+    }
+    terms.push('coding_sequence_variant');
+    return;
+  }
+  const seq = transcriptSequence(L, ref);
+  // CDS coordinates of the allele (insertion: kStart = kEnd + 1).
+  const kStart = cStart - k0;
+  const kEnd = cEnd - k0;
+  result.cdsPosition = positionRange(kStart, kEnd, insertion);
+  const altTx = plus ? allele.alt : reverseComplement(allele.alt);
+  const refLen = insertion ? 0 : kEnd - kStart + 1;
+  // Codon span covering the allele.
+  const firstCodon = insertion ? Math.ceil(kEnd / 3) || 1 : Math.ceil(kStart / 3);
+  const lastCodon = insertion ? Math.ceil(kStart / 3) : Math.ceil(kEnd / 3);
+  const atBoundary = insertion && kEnd % 3 === 0; // between two codons
+  const cdsSeq = `${'N'.repeat(L.phase)}${seq.slice(L.cdsStartC - 1, L.cdsEndC)}`;
+  const totalLen = cdsSeq.length;
+  let refCodons: string;
+  let altCodons: string;
+  let codonFrom: number; // 1-based k of refCodons[0]
+  if (atBoundary) {
+    refCodons = '';
+    altCodons = altTx.toUpperCase();
+    codonFrom = kEnd + 1;
+    result.proteinPosition = `${kEnd / 3}-${kEnd / 3 + 1}`;
+  } else {
+    codonFrom = (firstCodon - 1) * 3 + 1;
+    const codonTo = Math.min(lastCodon * 3, totalLen);
+    const region = cdsSeq.slice(codonFrom - 1, codonTo);
+    const relStart = (insertion ? kEnd + 1 : kStart) - codonFrom; // 0-based offset of the change
+    const before = region.slice(0, relStart).toLowerCase();
+    const changed = region.slice(relStart, relStart + refLen).toUpperCase();
+    const after = region.slice(relStart + refLen).toLowerCase();
+    refCodons = before + changed + after;
+    altCodons = before + altTx.toUpperCase() + after;
+    result.proteinPosition = firstCodon === lastCodon ? String(firstCodon) : `${firstCodon}-${lastCodon}`;
+  }
+  const refPep = translate(refCodons);
+  const altPep = translate(altCodons);
+  result.codons = `${refCodons === '' ? '-' : refCodons}/${altCodons === '' ? '-' : altCodons}`;
+  result.aminoAcids =
+    refPep === altPep ? refPep : `${refPep === '' ? '-' : refPep}/${altPep === '' ? '-' : altPep}`;
+
+  const lenDiff = altTx.length - refLen;
+  const frameshift = lenDiff % 3 !== 0;
+  const cdsLen = cdsLength(L);
+  const partialLast = cdsLen % 3 !== 0 && (insertion ? kStart : kEnd) > cdsLen - (cdsLen % 3);
+  if (partialLast) {
+    terms.push('incomplete_terminal_codon_variant');
+    terms.push('coding_sequence_variant');
+    return;
+  }
+  const startComplete = L.phase === 0 && !t.flags.includes('cds_start_NF');
+  const hitsStart =
+    startComplete && firstCodon === 1 && !atBoundary && (insertion ? kEnd >= 1 && kStart <= 3 : kStart <= 3);
+  let startLost = false;
+  if (hitsStart) {
+    if (altPep.startsWith('M') && refPep.startsWith('M') && !frameshift) terms.push('start_retained_variant');
+    else {
+      terms.push('start_lost');
+      startLost = true;
+    }
+  }
+  const refHasStop = refPep.includes('*');
+  const altHasStop = altPep.includes('*');
+  let stopGained = false;
+  let stopLost = false;
+  let stopRetained = false;
+  if (!refHasStop && altHasStop && !startLost) {
+    terms.push('stop_gained');
+    stopGained = true;
+  }
+  if (refHasStop && !altHasStop) {
+    terms.push('stop_lost');
+    stopLost = true;
+  }
+  if (refHasStop && altHasStop) {
+    terms.push('stop_retained_variant');
+    stopRetained = true;
+  }
+  if (frameshift) {
+    terms.push('frameshift_variant');
+  } else if (lenDiff > 0 && !stopRetained) {
+    terms.push('inframe_insertion');
+  } else if (lenDiff < 0 && !stopRetained) {
+    terms.push('inframe_deletion');
+  } else if (lenDiff === 0) {
+    if (refPep === altPep) {
+      if (!stopRetained && !hitsStart) terms.push('synonymous_variant');
+    } else if (!stopGained && !stopLost && !startLost && !stopRetained) {
+      if (refPep.length === altPep.length) terms.push('missense_variant');
+      else terms.push('protein_altering_variant');
+    }
+  }
+  result.hgvsp = hgvsp(L, ref, {
+    firstCodon: atBoundary ? kEnd / 3 + 1 : firstCodon,
+    refPep,
+    altPep,
+    kStart,
+    kEnd,
+    altTx,
+    frameshift,
+    startLost,
+    stopLost,
+  });
+}

@@ -1,0 +1,143 @@
+/**
+ * TranscriptLayout: what the predictor derives once per transcript and reuses for every allele.
+ *
+ * - exons in transcript order with the cDNA coordinate of their first base;
+ * - the CDS as cDNA coordinates (cdsStartC..cdsEndC, stop codon included when annotated) and the
+ *   5' phase (an incomplete 5' CDS is padded with `phase` Ns, so CDS position = cDNA position -
+ *   cdsStartC + 1 + phase, as VEP numbers it);
+ * - lazily, the spliced transcript sequence (transcript orientation) and the reference peptide.
+ *
+ * Coordinate names: `g` genomic 1-based, `c` cDNA 1-based (transcript orientation),
+ * `k` CDS 1-based (phase included). A layout is cached per Transcript object in a WeakMap.
+ */
+import type { Exon, ReferenceSequence, Transcript } from '../model.ts';
+import { reverseComplement, translate } from './sequence.ts';
+
+export interface TranscriptLayout {
+  t: Transcript;
+  /** Genomic order (= t.exons). */
+  exons: Exon[];
+  /** cDNA coordinate of the first transcribed base of exons[i] (genomic order index). */
+  exonCdnaStart: Int32Array;
+  cdnaLength: number;
+  coding: boolean;
+  cdsStartC: number;
+  cdsEndC: number;
+  phase: number;
+  /** Spliced sequence in transcript orientation (index 0 = cDNA 1), built on first use. */
+  seq: string | null;
+  seqRef: ReferenceSequence | null;
+  /** Reference CDS (with phase Ns) translated to the first stop, '' until built. */
+  peptide: string | null;
+}
+
+const layouts = new WeakMap<Transcript, TranscriptLayout>();
+
+export function layoutOf(t: Transcript): TranscriptLayout {
+  let L = layouts.get(t);
+  if (L !== undefined) return L;
+  const exons = t.exons;
+  const n = exons.length;
+  const exonCdnaStart = new Int32Array(n);
+  let total = 0;
+  if (t.strand === 1) {
+    for (let i = 0; i < n; i++) {
+      exonCdnaStart[i] = total + 1;
+      total += (exons[i] as Exon).end - (exons[i] as Exon).start + 1;
+    }
+  } else {
+    for (let i = n - 1; i >= 0; i--) {
+      exonCdnaStart[i] = total + 1;
+      total += (exons[i] as Exon).end - (exons[i] as Exon).start + 1;
+    }
+  }
+  L = {
+    t,
+    exons,
+    exonCdnaStart,
+    cdnaLength: total,
+    coding: false,
+    cdsStartC: 0,
+    cdsEndC: 0,
+    phase: 0,
+    seq: null,
+    seqRef: null,
+    peptide: null,
+  };
+  if (t.cdsStart !== null && t.cdsEnd !== null) {
+    const a = exonicCdna(L, t.strand === 1 ? t.cdsStart : t.cdsEnd);
+    const b = exonicCdna(L, t.strand === 1 ? t.cdsEnd : t.cdsStart);
+    if (a > 0 && b > 0 && b >= a) {
+      L.coding = true;
+      L.cdsStartC = a;
+      L.cdsEndC = b;
+      L.phase = t.cdsStartPhase > 0 && t.cdsStartPhase < 3 ? t.cdsStartPhase : 0;
+    }
+  }
+  layouts.set(t, L);
+  return L;
+}
+
+/** Index (genomic order) of the exon containing g, or -1. */
+export function exonIndexAt(L: TranscriptLayout, g: number): number {
+  const ex = L.exons;
+  for (let i = 0; i < ex.length; i++) {
+    const e = ex[i] as Exon;
+    if (g < e.start) return -1;
+    if (g <= e.end) return i;
+  }
+  return -1;
+}
+
+/** cDNA coordinate of genomic g when g is exonic, else 0. */
+export function exonicCdna(L: TranscriptLayout, g: number): number {
+  const i = exonIndexAt(L, g);
+  if (i < 0) return 0;
+  const e = L.exons[i] as Exon;
+  return (L.exonCdnaStart[i] as number) + (L.t.strand === 1 ? g - e.start : e.end - g);
+}
+
+/** Genomic coordinate of cDNA c (1..cdnaLength), or 0 when out of range. */
+export function genomicOfCdna(L: TranscriptLayout, c: number): number {
+  const ex = L.exons;
+  for (let i = 0; i < ex.length; i++) {
+    const e = ex[i] as Exon;
+    const s = L.exonCdnaStart[i] as number;
+    const len = e.end - e.start + 1;
+    if (c >= s && c < s + len) return L.t.strand === 1 ? e.start + (c - s) : e.end - (c - s);
+  }
+  return 0;
+}
+
+/** Spliced transcript sequence (transcript orientation, upper case). The reference must hold the transcript. */
+export function transcriptSequence(L: TranscriptLayout, ref: ReferenceSequence): string {
+  if (L.seq !== null && L.seqRef === ref) return L.seq;
+  const t = L.t;
+  let s = '';
+  for (const e of L.exons) s += ref.slice(t.chrom, e.start, e.end);
+  L.seq = t.strand === 1 ? s : reverseComplement(s);
+  L.seqRef = ref;
+  L.peptide = null;
+  return L.seq;
+}
+
+/** CDS sequence from the first coding base (with phase Ns) to the end of the transcript (3' UTR included). */
+export function codingTail(L: TranscriptLayout, ref: ReferenceSequence): string {
+  const seq = transcriptSequence(L, ref);
+  return 'N'.repeat(L.phase) + seq.slice(L.cdsStartC - 1);
+}
+
+/** Reference peptide (one-letter, '*' for the stop) of the annotated CDS. */
+export function referencePeptide(L: TranscriptLayout, ref: ReferenceSequence): string {
+  transcriptSequence(L, ref);
+  if (L.peptide !== null) return L.peptide;
+  const seq = L.seq as string;
+  const cds = 'N'.repeat(L.phase) + seq.slice(L.cdsStartC - 1, L.cdsEndC);
+  L.peptide = translate(cds);
+  return L.peptide;
+}
+
+/** CDS length in bases including phase padding. */
+export function cdsLength(L: TranscriptLayout): number {
+  return L.cdsEndC - L.cdsStartC + 1 + L.phase;
+}

@@ -1,0 +1,166 @@
+/**
+ * Reference sequence access: async loading, synchronous slicing.
+ *
+ * The predictor is synchronous (it runs once per allele x transcript and must not allocate
+ * promises), so reading is split in two: `ensure(chrom, start, end)` loads the window that
+ * covers a region (from a bgzip FASTA with .fai + .gzi, a plain FASTA with .fai, or a plain
+ * FASTA without index, which is read whole and indexed in memory), and `slice` then answers
+ * from memory. Windows are aligned to WINDOW_BASES so neighbouring variants share one load;
+ * a small LRU keeps the last MAX_WINDOWS windows.
+ *
+ * Coordinates: GENOMIC, 1-BASED, CLOSED throughout (`slice('21', 10, 12)` is three bases).
+ * Positions outside the contig read as 'N', as VEP does near contig ends.
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { gunzipSync } from 'node:zlib';
+import { BgzipIndexedFasta, IndexedFasta } from '@gmod/indexedfasta';
+import type { ReferenceSequence } from '../model.ts';
+
+export interface Reference extends ReferenceSequence {
+  contigLengths: Map<string, number>;
+  /** Loads (and caches) the bases of chrom start..end (1-based closed) so that `slice` is synchronous. */
+  ensure(chrom: string, start: number, end: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class FastaError extends Error {
+  override name = 'FastaError';
+}
+
+const WINDOW_BASES = 262_144;
+const MAX_WINDOWS = 24;
+
+interface Window {
+  chrom: string;
+  /** 1-based position of seq[0]. */
+  start: number;
+  /** 1-based closed end of the window (clipped to the contig). */
+  end: number;
+  seq: string;
+}
+
+/** Reads bases 0-based half-open [min, max) of one contig. */
+type RangeReader = (chrom: string, min: number, max: number) => Promise<string>;
+
+/** Opens a FASTA: `x.fa.gz` with `x.fa.gz.fai` + `x.fa.gz.gzi` (bgzip), `x.fa` with or without `x.fa.fai`. */
+export async function openReference(fastaPath: string): Promise<Reference> {
+  if (!existsSync(fastaPath)) throw new FastaError(`FASTA file not found: ${fastaPath}`);
+  const faiPath = `${fastaPath}.fai`;
+  const gziPath = `${fastaPath}.gzi`;
+  let read: RangeReader;
+  let contigLengths: Map<string, number>;
+  const head = await readHead(fastaPath);
+  const gzipped = head[0] === 0x1f && head[1] === 0x8b;
+  if (gzipped && existsSync(faiPath) && existsSync(gziPath)) {
+    const fasta = new BgzipIndexedFasta({ path: fastaPath, faiPath, gziPath });
+    contigLengths = new Map(Object.entries(await fasta.getSequenceSizes()));
+    read = async (chrom, min, max) => (await fasta.getSequence(chrom, min, max)) ?? '';
+  } else if (!gzipped && existsSync(faiPath)) {
+    const fasta = new IndexedFasta({ path: fastaPath, faiPath });
+    contigLengths = new Map(Object.entries(await fasta.getSequenceSizes()));
+    read = async (chrom, min, max) => (await fasta.getSequence(chrom, min, max)) ?? '';
+  } else {
+    // No usable index: read the whole file (gzip or plain) and keep the contigs in memory.
+    // Meant for small test FASTAs; a big genome should be bgzipped and indexed (samtools faidx).
+    const raw = await readFile(fastaPath);
+    const text = (gzipped ? gunzipSync(raw) : raw).toString('latin1');
+    const contigs = parseFastaText(text, fastaPath);
+    contigLengths = new Map([...contigs].map(([name, seq]) => [name, seq.length]));
+    read = async (chrom, min, max) => contigs.get(chrom)?.slice(min, max) ?? '';
+  }
+  return new WindowedReference(contigLengths, read);
+}
+
+async function readHead(path: string): Promise<Buffer> {
+  const { open } = await import('node:fs/promises');
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(2);
+    await fh.read(buf, 0, 2, 0);
+    return buf;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Parses FASTA text into upper-case contig strings keyed by the first word of each header. */
+export function parseFastaText(text: string, fileName: string): Map<string, string> {
+  const contigs = new Map<string, string>();
+  let name: string | null = null;
+  let parts: string[] = [];
+  const lines = text.split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] as string;
+    if (line.startsWith('>')) {
+      if (name !== null) contigs.set(name, parts.join('').toUpperCase());
+      name = line.slice(1).trim().split(/\s+/)[0] ?? '';
+      if (name === '') throw new FastaError(`${fileName} line ${i + 1}: FASTA header without a name`);
+      parts = [];
+    } else if (line.length > 0) {
+      if (name === null)
+        throw new FastaError(`${fileName} line ${i + 1}: sequence before the first '>' header`);
+      parts.push(line.trim());
+    }
+  }
+  if (name !== null) contigs.set(name, parts.join('').toUpperCase());
+  if (contigs.size === 0) throw new FastaError(`${fileName}: no sequence found (is it a FASTA file?)`);
+  return contigs;
+}
+
+class WindowedReference implements Reference {
+  readonly contigLengths: Map<string, number>;
+  private readonly read: RangeReader;
+  /** Most recently used last. */
+  private windows: Window[] = [];
+
+  constructor(contigLengths: Map<string, number>, read: RangeReader) {
+    this.contigLengths = contigLengths;
+    this.read = read;
+  }
+
+  async ensure(chrom: string, start: number, end: number): Promise<void> {
+    const length = this.contigLengths.get(chrom);
+    if (length === undefined) return; // unknown contig: slice answers 'N'
+    const lo = Math.max(1, start);
+    const hi = Math.min(length, end);
+    if (hi < lo) return;
+    if (this.find(chrom, lo, hi) !== null) return;
+    const wStart = Math.floor((lo - 1) / WINDOW_BASES) * WINDOW_BASES + 1;
+    const wEnd = Math.min(length, Math.ceil(hi / WINDOW_BASES) * WINDOW_BASES);
+    const seq = (await this.read(chrom, wStart - 1, wEnd)).toUpperCase();
+    this.windows.push({ chrom, start: wStart, end: wStart + seq.length - 1, seq });
+    if (this.windows.length > MAX_WINDOWS) this.windows.shift();
+  }
+
+  private find(chrom: string, start: number, end: number): Window | null {
+    const ws = this.windows;
+    for (let i = ws.length - 1; i >= 0; i--) {
+      const w = ws[i] as Window;
+      if (w.chrom === chrom && w.start <= start && w.end >= end) return w;
+    }
+    return null;
+  }
+
+  slice(chrom: string, start: number, end: number): string {
+    if (end < start) return '';
+    const length = this.contigLengths.get(chrom);
+    if (length === undefined) return 'N'.repeat(end - start + 1);
+    const lo = Math.max(1, start);
+    const hi = Math.min(length, end);
+    if (hi < lo) return 'N'.repeat(end - start + 1);
+    const w = this.find(chrom, lo, hi);
+    if (w === null) {
+      throw new FastaError(
+        `reference ${chrom}:${start}-${end} was not loaded; call ensure() for the region before slice()`,
+      );
+    }
+    const core = w.seq.slice(lo - w.start, hi - w.start + 1);
+    if (lo === start && hi === end) return core;
+    return 'N'.repeat(lo - start) + core + 'N'.repeat(end - hi);
+  }
+
+  async close(): Promise<void> {
+    this.windows = [];
+  }
+}
