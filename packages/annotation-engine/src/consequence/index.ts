@@ -60,13 +60,7 @@ import type {
   Transcript,
   TranscriptConsequence,
 } from '../model.ts';
-import {
-  cdsLength,
-  exonicCdna,
-  layoutOf,
-  type TranscriptLayout,
-  transcriptSequence,
-} from './layout.ts';
+import { cdsLength, exonicCdna, layoutOf, type TranscriptLayout, transcriptSequence } from './layout.ts';
 import { reverseComplement, translate } from './sequence.ts';
 import { impactOf, sortTerms } from './terms.ts';
 

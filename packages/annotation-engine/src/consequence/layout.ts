@@ -3,8 +3,8 @@
  *
  * - exons in transcript order with the cDNA coordinate of their first base;
  * - the CDS as cDNA coordinates (cdsStartC..cdsEndC, stop codon included when annotated) and the
- *   5' phase (an incomplete 5' CDS is padded with `phase` Ns, so CDS position = cDNA position -
- *   cdsStartC + 1 + phase, as VEP numbers it);
+ *   5' padding `phase` (an incomplete 5' CDS with GFF phase p is padded with (3 - p) % 3 Ns, so
+ *   CDS position = cDNA position - cdsStartC + 1 + phase, as VEP numbers it);
  * - lazily, the spliced transcript sequence (transcript orientation) and the reference peptide.
  *
  * Coordinate names: `g` genomic 1-based, `c` cDNA 1-based (transcript orientation),
@@ -71,7 +71,9 @@ export function layoutOf(t: Transcript): TranscriptLayout {
       L.coding = true;
       L.cdsStartC = a;
       L.cdsEndC = b;
-      L.phase = t.cdsStartPhase > 0 && t.cdsStartPhase < 3 ? t.cdsStartPhase : 0;
+      // GFF phase = bases to skip before the first whole codon; VEP pads the CDS with
+      // (3 - phase) % 3 Ns so that the partial first codon keeps its frame.
+      L.phase = t.cdsStartPhase === 1 || t.cdsStartPhase === 2 ? 3 - t.cdsStartPhase : 0;
     }
   }
   layouts.set(t, L);

@@ -1,0 +1,112 @@
+/**
+ * Agreement with Ensembl VEP 115.2 (`--gff ensembl84.chr21.gff3.gz --fasta chr21.fa.gz --hgvs`)
+ * on the 132 real dbSNP SNVs of inputs/vep-test.chr21.vcf. Pairs are variant x transcript; a
+ * pair either side has and the other lacks counts as a disagreement. Thresholds from the issue:
+ * consequence terms >= 99%, HGVSc and HGVSp >= 98%; rs142513484 exact.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type GeneModels, loadGeneModels } from '../src/genes/index.ts';
+import type { TranscriptConsequence } from '../src/model.ts';
+import { openReference, type Reference } from '../src/reference/index.ts';
+import { csqFields, DATA, parseCsq, predictRecord, readSimpleVcf } from './fixtures/science/truth-helpers.ts';
+
+let genes: GeneModels;
+let ref: Reference;
+
+beforeAll(async () => {
+  genes = await loadGeneModels(`${DATA}reference/grch38-chr21/ensembl84.chr21.gff3.gz`);
+  ref = await openReference(`${DATA}reference/grch38-chr21/chr21.fa.gz`);
+});
+afterAll(async () => {
+  await ref.close();
+});
+
+interface Pair {
+  variant: string;
+  feature: string;
+  truth: Record<string, string> | null;
+  ours: TranscriptConsequence | null;
+}
+
+async function pairs(): Promise<Pair[]> {
+  const truth = readSimpleVcf(`${DATA}truth/vep115/vep115_gff_test.vcf`);
+  const fields = csqFields(truth.header);
+  const out: Pair[] = [];
+  for (const rec of truth.records) {
+    const csq = parseCsq(rec.info.get('CSQ') ?? '', fields).filter((e) => e.Feature_type === 'Transcript');
+    const ours = await predictRecord(rec, rec.alts[0] as string, 1, genes, ref);
+    const byId = new Map(
+      ours.filter((c) => c.transcript !== null).map((c) => [c.transcript?.id as string, c]),
+    );
+    const seen = new Set<string>();
+    for (const e of csq) {
+      out.push({
+        variant: `${rec.id} ${rec.chrom}:${rec.pos}`,
+        feature: e.Feature as string,
+        truth: e,
+        ours: byId.get(e.Feature as string) ?? null,
+      });
+      seen.add(e.Feature as string);
+    }
+    for (const [id, c] of byId) {
+      if (!seen.has(id))
+        out.push({ variant: `${rec.id} ${rec.chrom}:${rec.pos}`, feature: id, truth: null, ours: c });
+    }
+  }
+  return out;
+}
+
+const field = (v: string | null | undefined) => (v === null || v === undefined ? '' : v);
+
+describe('VEP 115 truth on vep-test.chr21.vcf', () => {
+  it('agrees on consequence terms, HGVSc and HGVSp for variant x transcript pairs', async () => {
+    const all = await pairs();
+    let terms = 0;
+    let c = 0;
+    let p = 0;
+    const misses: string[] = [];
+    for (const x of all) {
+      const t = x.truth;
+      const o = x.ours;
+      const ourTerms = o === null ? '' : o.consequences.join('&');
+      if (t !== null && o !== null && t.Consequence === ourTerms) terms++;
+      else
+        misses.push(
+          `terms ${x.variant} ${x.feature}: VEP ${t?.Consequence ?? '(none)'} ours ${ourTerms || '(none)'}`,
+        );
+      if (t !== null && o !== null && field(t.HGVSc) === field(o.hgvsc)) c++;
+      else
+        misses.push(`HGVSc ${x.variant} ${x.feature}: VEP ${t?.HGVSc ?? '(none)'} ours ${field(o?.hgvsc)}`);
+      const vepP = decodeURIComponent(field(t?.HGVSp));
+      if (t !== null && o !== null && vepP === field(o.hgvsp)) p++;
+      else misses.push(`HGVSp ${x.variant} ${x.feature}: VEP ${vepP} ours ${field(o?.hgvsp)}`);
+    }
+    const n = all.length;
+    const pct = (k: number) => `${((100 * k) / n).toFixed(2)}% (${k}/${n})`;
+    console.log(`VEP115 truth: terms ${pct(terms)}, HGVSc ${pct(c)}, HGVSp ${pct(p)}`);
+    if (misses.length > 0) console.log(misses.slice(0, 40).join('\n'));
+    expect(n).toBeGreaterThan(700);
+    expect(terms / n).toBeGreaterThanOrEqual(0.99);
+    expect(c / n).toBeGreaterThanOrEqual(0.98);
+    expect(p / n).toBeGreaterThanOrEqual(0.98);
+  });
+
+  it('reproduces the rs142513484 assertions exactly', async () => {
+    const rec = readSimpleVcf(`${DATA}inputs/vep-test.chr21.vcf`).records.find((r) => r.id === 'rs142513484');
+    expect(rec).toBeDefined();
+    const csqs = await predictRecord(rec as NonNullable<typeof rec>, 'T', 1, genes, ref);
+    const by = (id: string) => csqs.find((x) => x.transcript?.id === id);
+    const missense = by('ENST00000352957');
+    expect(missense?.consequences).toEqual(['missense_variant']);
+    expect(missense?.cdsPosition).toBe('991');
+    expect(missense?.proteinPosition).toBe('331');
+    expect(missense?.aminoAcids).toBe('A/T');
+    expect(missense?.codons).toBe('Gca/Aca');
+    expect(missense?.hgvsc).toBe('ENST00000352957.8:c.991G>A');
+    expect(missense?.hgvsp).toBe('ENSP00000284967.1:p.Ala331Thr');
+    expect(by('ENST00000307301')?.consequences).toEqual(['3_prime_UTR_variant']);
+    const upstream = by('ENST00000567517');
+    expect(upstream?.consequences).toEqual(['upstream_gene_variant']);
+    expect(upstream?.distance).toBe(2407);
+  });
+});
