@@ -1,0 +1,197 @@
+#!/usr/bin/env -S node --import tsx
+/**
+ * gas-annotate: the engine's command line (other tools call it; the options are fixed).
+ *
+ *   gas-annotate --fasta FA --gff GFF -i IN -o OUT [--format vcf|tsv|json] [--summary FILE]
+ *                [--synonyms FILE] [--on-error skip|stop] [--log FILE] [--assembly NAME]
+ *
+ * Exit codes: 0 success (problems skipped under the skip policy are in the log and summary);
+ * 1 the input, gene models or reference cannot be used; 2 bad command line; 3 internal error.
+ * On failure stderr gets exactly one line, `gas-annotate: <what is wrong>`; `--debug` adds
+ * the stack trace.
+ */
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { GeneModelError, loadGeneModels } from './genes/index.ts';
+import { ContigResolver, readSynonymsFile } from './normalise/contigs.ts';
+import { formatFromName, OUTPUT_FORMATS } from './output/factory.ts';
+import { RunLog } from './output/log.ts';
+import { ENGINE_NAME, ENGINE_VERSION, sha256File } from './output/provenance.ts';
+import type { OutputFormat } from './output/types.ts';
+import { annotateVcf } from './pipeline.ts';
+import { FastaError, openReference } from './reference/index.ts';
+import { InputError } from './vcf/problems.ts';
+
+const USAGE = `Usage: gas-annotate --fasta FASTA --gff GENES -i INPUT.vcf[.gz] -o OUTPUT [options]
+
+Annotates every variant of a VCF with its consequences on every transcript (Ensembl VEP style).
+
+Required:
+  --fasta FILE        reference FASTA (bgzip + .fai + .gzi, or plain with .fai, or small gzip)
+  --gff FILE          gene models, GFF3 or GTF (plain or gzip)
+  -i, --input FILE    VCF 4.1-4.3, plain, gzip or bgzip (detected from the content)
+  -o, --output FILE   output; bgzip-compressed when the name ends in .gz
+
+Options:
+  --format FMT        vcf (CSQ field, as VEP), tsv (one row per allele x transcript) or json
+                      (JSON Lines, one object per record); default: from the output name, else vcf
+  --summary FILE      write the run summary (counts, skipped lines, timings) as JSON
+  --log FILE          write the human-readable log to FILE
+  --synonyms FILE     contig name synonyms, two or more names per line (tab-separated)
+  --on-error POLICY   skip (default): skip bad lines and report them; stop: stop at the first
+  --assembly NAME     assembly of the reference, for headers and messages (default GRCh38)
+  --quiet             print nothing on success
+  --debug             print stack traces on failure
+  -h, --help          this help
+  --version           print the version`;
+
+class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+function quoteArg(a: string): string {
+  return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  let values: ReturnType<typeof parse>['values'];
+  try {
+    values = parse(argv).values;
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message.replace(/\.$/, '')}; see --help`);
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (values.version) {
+    process.stdout.write(`${ENGINE_NAME} ${ENGINE_VERSION}\n`);
+    return 0;
+  }
+  for (const [key, flag] of [
+    ['fasta', '--fasta'],
+    ['gff', '--gff'],
+    ['input', '-i/--input'],
+    ['output', '-o/--output'],
+  ] as const) {
+    if (!values[key]) throw new UsageError(`missing ${flag}; see --help`);
+  }
+  const policy = values['on-error'] ?? 'skip';
+  if (policy !== 'skip' && policy !== 'stop')
+    throw new UsageError(`--on-error must be skip or stop, not "${policy}"`);
+  let format: OutputFormat | undefined;
+  if (values.format !== undefined) {
+    if (!(OUTPUT_FORMATS as readonly string[]).includes(values.format)) {
+      throw new UsageError(`--format must be one of ${OUTPUT_FORMATS.join(', ')}, not "${values.format}"`);
+    }
+    format = values.format as OutputFormat;
+  } else {
+    format = formatFromName(values.output!) ?? 'vcf';
+  }
+
+  let logFile: WriteStream | null = null;
+  if (values.log) logFile = createWriteStream(values.log);
+  const log = new RunLog(logFile ? (line) => logFile!.write(`${line}\n`) : null);
+  try {
+    const synonyms = values.synonyms ? await readSynonymsFile(values.synonyms) : [];
+    const fastaHash = sha256File(values.fasta!);
+    const gffHash = sha256File(values.gff!);
+    fastaHash.catch(() => undefined);
+    gffHash.catch(() => undefined);
+    const reference = await openReference(values.fasta!);
+    try {
+      log.info(`reference ${values.fasta}: ${reference.contigLengths.size} contig(s)`);
+      const resolver = new ContigResolver(reference.contigLengths.keys(), synonyms);
+      const genes = await loadGeneModels(values.gff!, {
+        contigName: (name) => resolver.resolve(name) ?? name,
+      });
+      log.info(`gene models ${values.gff}: ${genes.transcripts.length} transcripts (${genes.format})`);
+      const { summary } = await annotateVcf({
+        input: values.input!,
+        output: values.output!,
+        format,
+        genes,
+        reference,
+        synonyms,
+        onError: policy,
+        assembly: values.assembly ?? 'GRCh38',
+        log,
+        provenance: {
+          geneModels: { path: values.gff!, sha256: await gffHash, format: genes.format },
+          reference: { path: values.fasta!, sha256: await fastaHash },
+          commandLine: ['gas-annotate', ...argv].map(quoteArg).join(' '),
+        },
+      });
+      if (values.summary) await writeFile(values.summary, `${JSON.stringify(summary, null, 2)}\n`);
+      if (!values.quiet) {
+        const r = summary.records;
+        const skipped = summary.problems.total;
+        process.stderr.write(
+          `gas-annotate: annotated ${r.annotated} of ${r.read} records into ${values.output}` +
+            `${skipped > 0 ? `; ${skipped} problem(s) skipped and reported${values.log ? ` in ${values.log}` : values.summary ? ` in ${values.summary}` : ''}` : ''}` +
+            ` (${(summary.timings.totalMs / 1000).toFixed(1)} s)\n`,
+        );
+      }
+      return 0;
+    } finally {
+      await reference.close();
+    }
+  } catch (err) {
+    log.error(err instanceof Error ? err.message : String(err));
+    throw err;
+  } finally {
+    if (logFile) await new Promise<void>((resolve) => logFile!.end(resolve));
+  }
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      fasta: { type: 'string' },
+      gff: { type: 'string' },
+      input: { type: 'string', short: 'i' },
+      output: { type: 'string', short: 'o' },
+      format: { type: 'string' },
+      summary: { type: 'string' },
+      log: { type: 'string' },
+      synonyms: { type: 'string' },
+      'on-error': { type: 'string' },
+      assembly: { type: 'string' },
+      quiet: { type: 'boolean' },
+      debug: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean' },
+    },
+  });
+}
+
+/** One line for stderr, and the exit code, for any failure. */
+export function describeFailure(err: unknown): { line: string; code: number } {
+  if (err instanceof UsageError) return { line: err.message, code: 2 };
+  if (err instanceof InputError || err instanceof GeneModelError || err instanceof FastaError) {
+    return { line: err.message.replace(/\s*\n\s*/g, ' '), code: 1 };
+  }
+  const e = err as { code?: string; message?: string; path?: string };
+  if (e && (e.code === 'ENOENT' || e.code === 'EACCES' || e.code === 'EISDIR' || e.code === 'ENOSPC')) {
+    return { line: `${e.message}`, code: 1 };
+  }
+  return { line: `internal error: ${e?.message ?? String(err)} (run with --debug for details)`, code: 3 };
+}
+
+const argv = process.argv.slice(2);
+const debug = argv.includes('--debug');
+main(argv).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    const { line, code } = describeFailure(err);
+    process.stderr.write(`gas-annotate: ${line}\n`);
+    if (debug && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    process.exitCode = code;
+  },
+);

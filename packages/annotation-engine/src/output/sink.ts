@@ -1,0 +1,161 @@
+/**
+ * Where the writers' text goes: a file (written under a temporary name and renamed into place
+ * only when the run succeeds, so a failed run never leaves a half file behind) or any Writable.
+ *
+ * Text is collected as strings and encoded as latin1, byte for byte: the reader decodes the
+ * input as latin1 too, so input bytes (UTF-8 included) come out exactly as they went in.
+ * Strings from elsewhere (gene models) go through `latin1Safe` first.
+ *
+ * `bgzip: true` writes BGZF: gzip members of at most 65,280 input bytes, each with the `BC`
+ * extra field holding its size, and the 28-byte empty end-of-file block, as htslib does, so that
+ * `bcftools`, `tabix` and any gzip reader accept the file. Blocks are compressed on the libuv
+ * thread pool, several at a time, and written in order.
+ */
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { rename, unlink } from 'node:fs/promises';
+import type { Writable } from 'node:stream';
+import { promisify } from 'node:util';
+import { crc32, deflateRaw } from 'node:zlib';
+
+const deflateRawAsync = promisify(deflateRaw);
+
+/** Uncompressed bytes per BGZF block (htslib's choice: leaves room for incompressible data). */
+export const BGZF_BLOCK_INPUT = 65280;
+const BGZF_MAX_BLOCK = 65536;
+
+/** The empty BGZF block that marks the end of the file. */
+export const BGZF_EOF = Buffer.from('1f8b08040000000000ff0600424302001b0003000000000000000000', 'hex');
+
+const FLUSH_CHARS = 1 << 20;
+
+/** Strings with characters beyond latin1 (from UTF-8 gene models) as their UTF-8 bytes, so latin1 encoding keeps them. */
+export function latin1Safe(s: string): string {
+  return /[^\u0000-\u00ff]/.test(s) ? Buffer.from(s, 'utf8').toString('latin1') : s;
+}
+
+export async function bgzfBlock(data: Buffer, level = 6): Promise<Buffer> {
+  let body = await deflateRawAsync(data, { level });
+  if (body.length + 26 > BGZF_MAX_BLOCK) body = await deflateRawAsync(data, { level: 0 });
+  const block = Buffer.allocUnsafe(18 + body.length + 8);
+  block[0] = 0x1f;
+  block[1] = 0x8b;
+  block[2] = 8; // deflate
+  block[3] = 4; // FEXTRA
+  block.writeUInt32LE(0, 4); // mtime
+  block[8] = 0;
+  block[9] = 0xff; // OS unknown
+  block.writeUInt16LE(6, 10); // XLEN
+  block[12] = 0x42; // 'B'
+  block[13] = 0x43; // 'C'
+  block.writeUInt16LE(2, 14);
+  block.writeUInt16LE(block.length - 1, 16); // BSIZE - 1
+  body.copy(block, 18);
+  block.writeUInt32LE(crc32(data) >>> 0, 18 + body.length);
+  block.writeUInt32LE(data.length, 22 + body.length);
+  return block;
+}
+
+export interface TextSinkOptions {
+  bgzip?: boolean;
+  /** deflate level for BGZF (1 fast ... 9 small); 6 by default, as bgzip. */
+  level?: number;
+}
+
+export class TextSink {
+  private parts: string[] = [];
+  private chars = 0;
+  private pendingBytes: Buffer[] = [];
+  private pendingLength = 0;
+  private readonly stream: Writable;
+  private readonly finalPath: string | null;
+  private readonly tempPath: string | null;
+  private readonly bgzip: boolean;
+  private readonly level: number;
+  private failed: Error | null = null;
+  /** Bytes handed to the underlying stream (compressed size for BGZF). */
+  bytesWritten = 0;
+
+  constructor(target: string | Writable, options: TextSinkOptions = {}) {
+    this.bgzip = options.bgzip ?? false;
+    this.level = options.level ?? 6;
+    if (typeof target === 'string') {
+      this.finalPath = target;
+      this.tempPath = `${target}.partial-${process.pid}`;
+      this.stream = createWriteStream(this.tempPath);
+    } else {
+      this.finalPath = null;
+      this.tempPath = null;
+      this.stream = target;
+    }
+    this.stream.on('error', (err) => {
+      this.failed = err;
+    });
+  }
+
+  /** Adds text; returns a promise when the caller should wait (buffer full), else undefined. */
+  write(text: string): Promise<void> | undefined {
+    this.parts.push(text);
+    this.chars += text.length;
+    if (this.chars >= FLUSH_CHARS) return this.flush(false);
+    return undefined;
+  }
+
+  private async flush(final: boolean): Promise<void> {
+    if (this.failed) throw this.failed;
+    const bytes = Buffer.from(this.parts.join(''), 'latin1');
+    this.parts = [];
+    this.chars = 0;
+    if (!this.bgzip) {
+      await this.put(bytes);
+      return;
+    }
+    this.pendingBytes.push(bytes);
+    this.pendingLength += bytes.length;
+    if (!final && this.pendingLength < BGZF_BLOCK_INPUT) return;
+    const all = this.pendingBytes.length === 1 ? this.pendingBytes[0]! : Buffer.concat(this.pendingBytes);
+    const whole = final ? all.length : all.length - (all.length % BGZF_BLOCK_INPUT);
+    const blocks: Promise<Buffer>[] = [];
+    for (let off = 0; off < whole; off += BGZF_BLOCK_INPUT) {
+      blocks.push(bgzfBlock(all.subarray(off, Math.min(whole, off + BGZF_BLOCK_INPUT)), this.level));
+    }
+    const tail = all.subarray(whole);
+    this.pendingBytes = tail.length > 0 ? [Buffer.from(tail)] : [];
+    this.pendingLength = tail.length;
+    for (const b of blocks) await this.put(await b);
+  }
+
+  private async put(bytes: Buffer): Promise<void> {
+    if (bytes.length === 0) return;
+    this.bytesWritten += bytes.length;
+    if (!this.stream.write(bytes))
+      await Promise.race([once(this.stream, 'drain'), once(this.stream, 'error')]);
+    if (this.failed) throw this.failed;
+  }
+
+  /** Writes what is left (and the BGZF end block), closes, and moves the file into place. */
+  async close(): Promise<void> {
+    await this.flush(true);
+    if (this.bgzip) await this.put(BGZF_EOF);
+    if (this.finalPath !== null) {
+      await new Promise<void>((resolve, reject) => {
+        this.stream.end((err?: Error | null) => (err ? reject(err) : resolve()));
+      });
+      if (this.failed) throw this.failed;
+      await rename(this.tempPath!, this.finalPath);
+    } else {
+      await new Promise<void>((resolve) => this.stream.end(resolve));
+    }
+  }
+
+  /** Gives up: closes and removes the temporary file. */
+  async abort(): Promise<void> {
+    this.parts = [];
+    if (this.tempPath !== null) {
+      this.stream.destroy();
+      await unlink(this.tempPath).catch(() => undefined);
+    } else {
+      this.stream.end();
+    }
+  }
+}

@@ -1,0 +1,203 @@
+/**
+ * The run summary (written as JSON): what was read, annotated and skipped (with reasons and
+ * line numbers, capped lists plus totals), counts by consequence, impact, biotype and
+ * chromosome, Ts/Tv, the indel length histogram, REF mismatches and timings.
+ *
+ * Counting rules: `byConsequence`, `byImpact` and `byBiotype` count allele x transcript pairs
+ * (each term of a pair counts once); `byMostSevereConsequence` counts alleles by their most
+ * severe term over all transcripts; `byChromosome` counts records (input spelling); Ts/Tv
+ * counts SNV alleles; indel lengths are ALT minus REF length of the minimal representation
+ * (negative: deletion), clamped to +-50.
+ */
+import { termRank } from '../consequence/terms.ts';
+import { isTransition, variantClass } from '../normalise/alleles.ts';
+import type { RefChecker, RefMismatch } from '../normalise/refcheck.ts';
+import { type InputProblem, KEPT_PROBLEMS, type ProblemLog } from '../vcf/problems.ts';
+import type { AnnotatedRecord, OutputFormat, Provenance } from './types.ts';
+
+const INDEL_CLAMP = 50;
+
+function bump(m: Map<string, number>, k: string, n = 1): void {
+  m.set(k, (m.get(k) ?? 0) + n);
+}
+
+function sortedObject(m: Map<string, number>, byKey = false): Record<string, number> {
+  const entries = [...m];
+  if (byKey) entries.sort((a, b) => Number(a[0]) - Number(b[0]));
+  else entries.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  return Object.fromEntries(entries);
+}
+
+export interface UnknownContig {
+  records: number;
+  firstLine: number;
+}
+
+export class SummaryCollector {
+  recordsAnnotated = 0;
+  recordsNotAnnotated = 0;
+  alleles = 0;
+  allelesPredicted = 0;
+  allelesPassedThrough = 0;
+  pairs = 0;
+  transitions = 0;
+  transversions = 0;
+  readonly byConsequence = new Map<string, number>();
+  readonly byMostSevere = new Map<string, number>();
+  readonly byImpact = new Map<string, number>();
+  readonly byBiotype = new Map<string, number>();
+  readonly byChromosome = new Map<string, number>();
+  readonly byVariantClass = new Map<string, number>();
+  readonly indelLengths = new Map<string, number>();
+  readonly unknownContigs = new Map<string, UnknownContig>();
+  firstUnsortedLine: number | null = null;
+
+  add(a: AnnotatedRecord): void {
+    bump(this.byChromosome, a.record.chrom);
+    if (a.note !== null) {
+      this.recordsNotAnnotated++;
+      if (a.note === 'unknown_contig') {
+        const u = this.unknownContigs.get(a.record.chrom);
+        if (u) u.records++;
+        else this.unknownContigs.set(a.record.chrom, { records: 1, firstLine: a.record.line });
+      }
+      return;
+    }
+    this.recordsAnnotated++;
+    for (const al of a.alleles) {
+      this.alleles++;
+      const cls = variantClass(al);
+      bump(this.byVariantClass, cls);
+      if (al.symbolic !== null) {
+        this.allelesPassedThrough++;
+        continue;
+      }
+      this.allelesPredicted++;
+      if (cls === 'SNV') {
+        if (isTransition(al.ref, al.alt)) this.transitions++;
+        else this.transversions++;
+      } else if (al.ref.length !== al.alt.length) {
+        const d = Math.max(-INDEL_CLAMP, Math.min(INDEL_CLAMP, al.alt.length - al.ref.length));
+        bump(this.indelLengths, String(d));
+      }
+    }
+    let current: unknown = null;
+    let best = '';
+    let bestRank = Number.POSITIVE_INFINITY;
+    for (const c of a.consequences) {
+      if (c.allele !== current) {
+        if (current !== null) bump(this.byMostSevere, best);
+        current = c.allele;
+        best = '';
+        bestRank = Number.POSITIVE_INFINITY;
+      }
+      this.pairs++;
+      bump(this.byImpact, c.impact);
+      if (c.transcript) bump(this.byBiotype, c.transcript.biotype);
+      for (const t of c.consequences) {
+        bump(this.byConsequence, t);
+        const r = termRank(t);
+        if (r < bestRank) {
+          bestRank = r;
+          best = t;
+        }
+      }
+    }
+    if (current !== null) bump(this.byMostSevere, best);
+  }
+}
+
+export interface Timings {
+  /** Opening the input and reading its header. */
+  readHeaderMs: number;
+  /** Reading, annotating and writing the records. */
+  annotateMs: number;
+  totalMs: number;
+}
+
+export interface RunSummaryInput {
+  provenance: Provenance;
+  input: {
+    name: string;
+    compression: string;
+    fileformat: string | null;
+    samples: number;
+    headerLines: number;
+  };
+  output: { name: string; format: OutputFormat } | null;
+  counts: { lines: number; records: number; malformed: number; blankLines: number };
+  problems: ProblemLog;
+  refCheck: RefChecker;
+  collector: SummaryCollector;
+  sorted: boolean;
+  warnings: string[];
+  timings: Timings;
+}
+
+export type RunSummary = ReturnType<typeof buildSummary>;
+
+export function buildSummary(s: RunSummaryInput) {
+  const c = s.collector;
+  const skippedByReason: Record<string, number> = {};
+  for (const [k, n] of s.problems.countByKind) skippedByReason[k] = n;
+  const mismatchList: RefMismatch[] = s.refCheck.kept.slice(0, KEPT_PROBLEMS);
+  const problemList: Array<InputProblem> = s.problems.kept;
+  const seconds = s.timings.annotateMs / 1000;
+  return {
+    engine: { name: s.provenance.engine, version: s.provenance.version },
+    startedAt: s.provenance.startedAt,
+    input: s.input,
+    output: s.output,
+    geneModels: s.provenance.geneModels,
+    reference: s.provenance.reference,
+    assembly: s.provenance.assembly,
+    records: {
+      lines: s.counts.lines,
+      read: s.counts.records,
+      annotated: c.recordsAnnotated,
+      notAnnotated: c.recordsNotAnnotated,
+      malformed: s.counts.malformed,
+      blankLines: s.counts.blankLines,
+      alleles: c.alleles,
+      allelesPredicted: c.allelesPredicted,
+      allelesPassedThrough: c.allelesPassedThrough,
+      alleleTranscriptPairs: c.pairs,
+    },
+    problems: {
+      total: s.problems.total,
+      byReason: skippedByReason,
+      /** The first problems of each kind, with line numbers (at most 500 per kind). */
+      list: problemList,
+      listComplete: problemList.length === s.problems.total,
+    },
+    refMismatches: {
+      total: s.refCheck.mismatched,
+      checked: s.refCheck.checked,
+      uncheckedReferenceN: s.refCheck.unchecked,
+      list: mismatchList,
+      listComplete: mismatchList.length === s.refCheck.mismatched,
+    },
+    unknownContigs: Object.fromEntries(c.unknownContigs),
+    sorted: s.sorted,
+    firstUnsortedLine: c.firstUnsortedLine,
+    counts: {
+      byConsequence: sortedObject(c.byConsequence),
+      byMostSevereConsequence: sortedObject(c.byMostSevere),
+      byImpact: sortedObject(c.byImpact),
+      byBiotype: sortedObject(c.byBiotype),
+      byChromosome: sortedObject(c.byChromosome),
+      byVariantClass: sortedObject(c.byVariantClass),
+    },
+    tstv: {
+      transitions: c.transitions,
+      transversions: c.transversions,
+      ratio: c.transversions === 0 ? null : Math.round((c.transitions / c.transversions) * 1000) / 1000,
+    },
+    indelLengths: sortedObject(c.indelLengths, true),
+    warnings: s.warnings,
+    timings: {
+      ...s.timings,
+      recordsPerSecond: seconds > 0 ? Math.round(s.counts.records / seconds) : null,
+    },
+  };
+}

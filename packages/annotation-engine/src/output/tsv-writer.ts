@@ -1,0 +1,79 @@
+/**
+ * TSV output: one row per allele x transcript, a header row first. Columns: the record's
+ * CHROM POS ID REF ALT, every field of `CSQ_FIELDS` (same names and values as in the VCF's
+ * CSQ, unescaped), and NOTE saying why an allele or record was not annotated. A record or
+ * allele without any consequence still gets one row, with NOTE filled, so no input is lost.
+ * Empty cells are empty strings.
+ */
+import type { VcfHeader } from '../vcf/header.ts';
+import { CSQ_FIELDS, type FieldContext } from './fields.ts';
+import { latin1Safe, type TextSink } from './sink.ts';
+import type { AnnotatedRecord, AnnotationWriter, Provenance } from './types.ts';
+
+const NOTE_TEXT: Record<string, string> = {
+  unknown_contig: 'contig not in the reference',
+  ref_mismatch: 'REF does not match the reference',
+  beyond_contig_end: 'position beyond the end of the contig',
+};
+
+function cell(v: string): string {
+  return /[\t\r\n]/.test(v) ? v.replace(/[\t\r\n]+/g, ' ') : v;
+}
+
+export class TsvWriter implements AnnotationWriter {
+  readonly format = 'tsv' as const;
+  private readonly sink: TextSink;
+  private readonly ctx: FieldContext;
+  private readonly blanks: string;
+
+  constructor(sink: TextSink, provenance: Provenance) {
+    this.sink = sink;
+    this.ctx = { source: provenance.geneModels ? provenance.geneModels.path.split('/').pop()! : '' };
+    this.blanks = '\t'.repeat(CSQ_FIELDS.length - 1);
+  }
+
+  async start(_header: VcfHeader): Promise<void> {
+    await this.sink.write(
+      `${['CHROM', 'POS', 'ID', 'REF', 'ALT', ...CSQ_FIELDS.map((f) => f.name), 'NOTE'].join('\t')}\n`,
+    );
+  }
+
+  write(a: AnnotatedRecord): Promise<void> | undefined {
+    const r = a.record;
+    const prefix = `${r.chrom}\t${r.pos}\t${r.id}\t${r.ref}\t${r.alts.join(',')}\t`;
+    let out = '';
+    if (a.note !== null) {
+      out = `${prefix}${this.blanks}\t${NOTE_TEXT[a.note] ?? a.note}\n`;
+    } else {
+      for (const c of a.consequences) {
+        let row = prefix;
+        for (let i = 0; i < CSQ_FIELDS.length; i++) {
+          if (i > 0) row += '\t';
+          row += cell(CSQ_FIELDS[i]!.value(c, this.ctx));
+        }
+        out += `${row}\t\n`;
+      }
+      for (const al of a.alleles) {
+        if (al.symbolic === null) continue;
+        out += `${prefix}${al.allele}${allelesOnlyRow(al.alleleNum)}\t${cell(al.symbolic)}\n`;
+      }
+    }
+    return out === '' ? undefined : this.sink.write(latin1Safe(out));
+  }
+
+  finish(): Promise<void> {
+    return this.sink.close();
+  }
+
+  abort(): Promise<void> {
+    return this.sink.abort();
+  }
+}
+
+/** The cells after Allele for a row that only names the allele: empty but ALLELE_NUM. */
+function allelesOnlyRow(alleleNum: number): string {
+  let s = '';
+  for (let i = 1; i < CSQ_FIELDS.length; i++)
+    s += `\t${CSQ_FIELDS[i]!.name === 'ALLELE_NUM' ? alleleNum : ''}`;
+  return s;
+}

@@ -1,0 +1,107 @@
+/**
+ * VCF output: the input's header and lines, with a VEP-compatible CSQ INFO field.
+ *
+ * Header: the input's meta lines minus any previous CSQ / GAS annotation headers, then the CSQ
+ * definition (its Format list comes from `CSQ_FIELDS`), the GAS_NOTE definition, provenance
+ * lines (`##GAS_*`: engine version, gene model and FASTA names with SHA-256, assembly, command
+ * line), and the column line. A missing `##fileformat` is written as VCFv4.2.
+ *
+ * Lines: copied through as read (latin1, byte for byte) except INFO, where an existing CSQ is
+ * removed and the new one appended; a record that was not annotated gets `GAS_NOTE=<reason>`.
+ * CSQ entries are allele x transcript, comma-separated, values escaped as VEP does.
+ */
+import type { VcfHeader } from '../vcf/header.ts';
+import { removeInfoKey } from '../vcf/parse.ts';
+import { CSQ_FIELDS, csqEntry, csqHeaderLine, type FieldContext } from './fields.ts';
+import { latin1Safe, type TextSink } from './sink.ts';
+import type { AnnotatedRecord, AnnotationWriter, Provenance } from './types.ts';
+
+export const NOTE_INFO_LINE =
+  '##INFO=<ID=GAS_NOTE,Number=.,Type=String,Description="Why GAS did not annotate this record or some of its alleles: unknown_contig, ref_mismatch, beyond_contig_end, symbolic_allele, no_change">';
+
+/** Header lines the engine writes itself, dropped from the input's header when re-annotating. */
+function isOwnHeaderLine(line: string): boolean {
+  return (
+    line.startsWith('##INFO=<ID=CSQ,') ||
+    line.startsWith('##INFO=<ID=GAS_NOTE,') ||
+    line.startsWith('##GAS_') ||
+    line.startsWith('##VEP')
+  );
+}
+
+export function provenanceLines(p: Provenance): string[] {
+  const lines = [`##GAS_engine=${p.engine} ${p.version}`, `##GAS_time=${p.startedAt}`];
+  const file = (f: { path: string; sha256: string | null; format?: string }) =>
+    `${f.path.split('/').pop()}${f.format ? ` format=${f.format}` : ''} sha256=${f.sha256 ?? 'unknown'}`;
+  if (p.geneModels) lines.push(`##GAS_geneModels=${file(p.geneModels)}`);
+  if (p.reference) lines.push(`##GAS_reference=${file(p.reference)}`);
+  if (p.assembly) lines.push(`##GAS_assembly=${p.assembly}`);
+  if (p.commandLine) lines.push(`##GAS_command_line='${p.commandLine.replace(/[\r\n]+/g, ' ')}'`);
+  return lines.map(latin1Safe);
+}
+
+export class VcfWriter implements AnnotationWriter {
+  readonly format = 'vcf' as const;
+  private readonly ctx: FieldContext;
+  private dropRest = false;
+  private readonly sink: TextSink;
+  private readonly provenance: Provenance;
+
+  constructor(sink: TextSink, provenance: Provenance) {
+    this.sink = sink;
+    this.provenance = provenance;
+    this.ctx = { source: provenance.geneModels ? provenance.geneModels.path.split('/').pop()! : '' };
+  }
+
+  async start(header: VcfHeader): Promise<void> {
+    const lines: string[] = [];
+    if (!header.meta.some((l) => l.startsWith('##fileformat='))) lines.push('##fileformat=VCFv4.2');
+    for (const l of header.meta) if (!isOwnHeaderLine(l)) lines.push(l);
+    lines.push(csqHeaderLine(CSQ_FIELDS), NOTE_INFO_LINE, ...provenanceLines(this.provenance));
+    // a file without #CHROM line: only the eight fixed columns can be written validly
+    this.dropRest = header.synthesized;
+    lines.push(`#${header.synthesized ? header.columns.slice(0, 8).join('\t') : header.columns.join('\t')}`);
+    await this.sink.write(`${lines.join('\n')}\n`);
+  }
+
+  write(a: AnnotatedRecord): Promise<void> | undefined {
+    const r = a.record;
+    let extra = '';
+    if (a.consequences.length > 0) {
+      let csq = '';
+      for (let i = 0; i < a.consequences.length; i++) {
+        if (i > 0) csq += ',';
+        csq += csqEntry(a.consequences[i]!, this.ctx);
+      }
+      extra = `CSQ=${latin1Safe(csq)}`;
+    }
+    const notes = a.note !== null ? a.note : alleleNotes(a);
+    if (notes !== null) extra = extra === '' ? `GAS_NOTE=${notes}` : `${extra};GAS_NOTE=${notes}`;
+    const hasOld = r.info.indexOf('CSQ') >= 0 || r.info.indexOf('GAS_NOTE') >= 0;
+    if (extra === '' && !hasOld && !this.dropRest) return this.sink.write(`${r.text}\n`);
+    let info = hasOld ? removeInfoKey(removeInfoKey(r.info, 'CSQ'), 'GAS_NOTE') : r.info;
+    if (extra !== '') info = info === '.' ? extra : `${info};${extra}`;
+    const tail = this.dropRest ? '' : r.text.slice(r.infoEnd);
+    return this.sink.write(`${r.text.slice(0, r.infoStart)}${info}${tail}\n`);
+  }
+
+  finish(): Promise<void> {
+    return this.sink.close();
+  }
+
+  abort(): Promise<void> {
+    return this.sink.abort();
+  }
+}
+
+/** `symbolic_allele` / `no_change` when some ALTs were passed through, else null. */
+function alleleNotes(a: AnnotatedRecord): string | null {
+  let out: string | null = null;
+  for (const al of a.alleles) {
+    if (al.symbolic === null) continue;
+    const code = al.symbolic.startsWith('ALT is the same') ? 'no_change' : 'symbolic_allele';
+    if (out === null) out = code;
+    else if (!out.includes(code)) out += `,${code}`;
+  }
+  return out;
+}

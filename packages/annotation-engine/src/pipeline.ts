@@ -1,0 +1,328 @@
+/**
+ * The annotation pipeline, a chain of small stages (after Ensembl VEP's Runner):
+ *
+ *   VcfReader (batches of VcfLine) -> contig names reconciled -> alleles normalised
+ *   -> reference loaded for the region the sources need -> REF checked -> annotation sources
+ *   (gene models today; known variants next) -> writer chosen by the factory -> summary + log
+ *
+ * Records are annotated one at a time in input order, each with its own reference region, so
+ * the input does not have to be sorted: unsorted input is annotated correctly and the log and
+ * summary say it was unsorted (and how to sort it for tabix). Memory holds one batch of
+ * records and the reference windows the reference reader caches.
+ *
+ * Failures: bad lines and unannotatable records are counted and reported through the
+ * `ProblemLog` (policy skip or stop). Whole-input failures (empty or binary file, assembly
+ * mismatch, no record on any reference contig) throw an `InputError`; the output file is then
+ * removed, never left half-written.
+ *
+ * Coordinates: GENOMIC, 1-BASED, CLOSED throughout (model.ts).
+ */
+import { basename } from 'node:path';
+import type { Writable } from 'node:stream';
+import { predictConsequences, regionNeeded } from './annotate.ts';
+import type { AlleleToAnnotate, ReferenceSequence, TranscriptConsequence, TranscriptIndex } from './model.ts';
+import { allelesOf } from './normalise/alleles.ts';
+import { ContigResolver } from './normalise/contigs.ts';
+import { assemblyHint, RefChecker } from './normalise/refcheck.ts';
+import { createWriter } from './output/factory.ts';
+import { RunLog } from './output/log.ts';
+import { ENGINE_NAME, ENGINE_VERSION } from './output/provenance.ts';
+import { buildSummary, type RunSummary, SummaryCollector } from './output/summary.ts';
+import type { AnnotatedRecord, AnnotationWriter, OutputFormat, Provenance } from './output/types.ts';
+import type { VcfSource } from './vcf/input.ts';
+import type { VcfLine } from './vcf/parse.ts';
+import { type ErrorPolicy, formatProblem, InputError, ProblemLog } from './vcf/problems.ts';
+import { VcfReader } from './vcf/reader.ts';
+
+/** A 1-based closed region of the reference. */
+export interface Region {
+  chrom: string;
+  start: number;
+  end: number;
+}
+
+/** The reference as the pipeline uses it (see reference/index.ts). */
+export interface PipelineReference extends ReferenceSequence {
+  contigLengths: Map<string, number>;
+  ensure(chrom: string, start: number, end: number): Promise<void>;
+}
+
+/** Something that annotates alleles; gene models are the first, known variants come next. */
+export interface AnnotationSource {
+  /** The reference region `annotate` will read for this allele. */
+  regionNeeded(allele: AlleleToAnnotate): Region;
+  /** Synchronous: the pipeline has loaded `regionNeeded` before calling. */
+  annotate(allele: AlleleToAnnotate, reference: ReferenceSequence): TranscriptConsequence[];
+}
+
+/** Gene models as an annotation source: VEP-style consequences per transcript. */
+export function geneModelSource(genes: TranscriptIndex): AnnotationSource {
+  return {
+    regionNeeded: (allele) => regionNeeded(allele, genes),
+    annotate: (allele, reference) => predictConsequences(allele, genes, reference),
+  };
+}
+
+export interface AnnotateVcfOptions {
+  /** A path (plain, gzip or bgzip), a Readable or any async iterable of bytes. */
+  input: VcfSource;
+  /** Name used in the log and summary (default: the path, or "input"). */
+  inputName?: string;
+  /** A path (BGZF when it ends in .gz) or a Writable; null to produce the summary only. */
+  output: string | Writable | null;
+  format?: OutputFormat;
+  bgzip?: boolean;
+  genes: TranscriptIndex;
+  reference: PipelineReference;
+  /** Contig synonym groups (see normalise/contigs.ts). */
+  synonyms?: readonly string[][];
+  onError?: ErrorPolicy;
+  /** Assembly of the reference, for messages and headers (default GRCh38). */
+  assembly?: string;
+  provenance?: Partial<Provenance>;
+  log?: RunLog;
+}
+
+export interface AnnotateVcfResult {
+  summary: RunSummary;
+  log: RunLog;
+}
+
+function plural(n: number, word: string): string {
+  return `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** Annotates a VCF end to end. Throws `InputError` (with a user-facing message) when the input cannot be used. */
+export async function annotateVcf(options: AnnotateVcfOptions): Promise<AnnotateVcfResult> {
+  const t0 = performance.now();
+  const log = options.log ?? new RunLog();
+  const problems = new ProblemLog(options.onError ?? 'skip');
+  const inputName = options.inputName ?? (typeof options.input === 'string' ? options.input : 'input');
+  const assembly = options.assembly ?? 'GRCh38';
+  const provenance: Provenance = {
+    engine: ENGINE_NAME,
+    version: ENGINE_VERSION,
+    geneModels: null,
+    reference: null,
+    assembly,
+    commandLine: null,
+    startedAt: new Date().toISOString(),
+    ...options.provenance,
+  };
+  const reference = options.reference;
+  const sources: AnnotationSource[] = [geneModelSource(options.genes)];
+  const resolver = new ContigResolver(reference.contigLengths.keys(), options.synonyms ?? []);
+  const refCheck = new RefChecker();
+  const collector = new SummaryCollector();
+  const warnings: string[] = [];
+  const warn = (m: string) => {
+    warnings.push(m);
+    log.warn(m);
+  };
+
+  log.info(
+    `${ENGINE_NAME} ${ENGINE_VERSION}; reading ${basename(inputName)} (error policy: ${problems.policy})`,
+  );
+  const reader = await VcfReader.open(options.input, { problems });
+  const header = reader.header;
+  const tHeader = performance.now();
+  log.info(
+    `header: ${header.fileformat ?? 'no ##fileformat'}, ${plural(header.meta.length, 'meta line')}, ${plural(header.samples.length, 'sample')} (samples are copied, not parsed); input is ${reader.compression === 'gzip' ? 'gzip/bgzip-compressed' : 'plain text'}`,
+  );
+  const hint = () => assemblyHint(header, reference.contigLengths, (n) => resolver.resolve(n), assembly);
+  const lengthClause = hint();
+  if (lengthClause.includes('bp in the VCF header')) {
+    warn(`the VCF header's contig lengths differ from the reference FASTA's${lengthClause}`);
+  }
+
+  const outputName = typeof options.output === 'string' ? options.output : options.output ? 'stream' : null;
+  let writer: AnnotationWriter | null = null;
+  if (options.output !== null) {
+    writer = createWriter(options.output, { format: options.format, bgzip: options.bgzip, provenance });
+    log.info(
+      `writing ${writer.format.toUpperCase()} to ${outputName === 'stream' ? 'the output stream' : basename(outputName!)}`,
+    );
+  }
+
+  const contigList = [...reference.contigLengths.keys()];
+  const contigText =
+    contigList.length <= 5 ? contigList.join(', ') : `${contigList.slice(0, 5).join(', ')}, ...`;
+  let sorted = true;
+  let lastChrom = '';
+  let lastPos = 0;
+  const finishedChroms = new Set<string>();
+
+  const annotateRecord = async (rec: VcfLine): Promise<AnnotatedRecord> => {
+    const chrom = resolver.resolve(rec.chrom);
+    if (chrom === null) {
+      problems.report(
+        rec.line,
+        'unknown_contig',
+        `contig "${rec.chrom}" is not in the reference FASTA (which has ${contigText}) under this or a synonym name; record not annotated`,
+      );
+      return { record: rec, chrom: null, alleles: [], consequences: [], note: 'unknown_contig' };
+    }
+    const refEnd = rec.pos + rec.ref.length - 1;
+    const length = reference.contigLengths.get(chrom)!;
+    if (refEnd > length) {
+      problems.report(
+        rec.line,
+        'position_beyond_contig',
+        `${rec.chrom}:${rec.pos} (REF ${rec.ref.length} bp) lies beyond the end of contig ${chrom} (${length} bp in the FASTA); record not annotated`,
+      );
+      return { record: rec, chrom, alleles: [], consequences: [], note: 'beyond_contig_end' };
+    }
+    const alleles = allelesOf(rec, chrom);
+    let lo = rec.pos;
+    let hi = refEnd;
+    for (const al of alleles) {
+      if (al.symbolic !== null) continue;
+      for (const s of sources) {
+        const r = s.regionNeeded(al);
+        if (r.start < lo) lo = r.start;
+        if (r.end > hi) hi = r.end;
+      }
+    }
+    await reference.ensure(chrom, lo, hi);
+    const bases = reference.slice(chrom, rec.pos, refEnd);
+    const verdictOf = refCheck.check(rec.line, rec.chrom, rec.pos, rec.ref, bases);
+    const mismatch = refCheck.verdict(false, hint);
+    if (mismatch) throw mismatch;
+    if (verdictOf === 'mismatch') {
+      problems.report(
+        rec.line,
+        'ref_mismatch',
+        `REF ${short(rec.ref)} does not match the reference FASTA, which has ${short(bases)} at ${chrom}:${rec.pos}; record not annotated`,
+      );
+      return { record: rec, chrom, alleles: [], consequences: [], note: 'ref_mismatch' };
+    }
+    const consequences: TranscriptConsequence[] = [];
+    for (const al of alleles) {
+      if (al.symbolic !== null) continue;
+      for (const s of sources) for (const c of s.annotate(al, reference)) consequences.push(c);
+    }
+    return { record: rec, chrom, alleles, consequences, note: null };
+  };
+
+  try {
+    await writer?.start(header);
+    for await (const batch of reader.batches()) {
+      for (const rec of batch) {
+        if (sorted) {
+          const prevChrom = lastChrom;
+          const prevPos = lastPos;
+          if (rec.chrom === lastChrom) {
+            if (rec.pos < lastPos) sorted = false;
+          } else {
+            if (finishedChroms.has(rec.chrom)) sorted = false;
+            finishedChroms.add(lastChrom);
+            lastChrom = rec.chrom;
+          }
+          lastPos = rec.pos;
+          if (!sorted) {
+            collector.firstUnsortedLine = rec.line;
+            warn(
+              `the input is not sorted (line ${rec.line}: ${rec.chrom}:${rec.pos} comes after ${prevChrom}:${prevPos}); every record is still annotated correctly and the output keeps the input order. To index the output with tabix, sort it first: bcftools sort -Oz -o sorted.vcf.gz input.vcf`,
+            );
+          }
+        }
+        const annotated = await annotateRecord(rec);
+        collector.add(annotated);
+        const wait = writer?.write(annotated);
+        if (wait) await wait;
+      }
+    }
+    const final = refCheck.verdict(true, hint);
+    if (final) throw final;
+    if (reader.counts.records === 0) {
+      warn(
+        reader.counts.malformed > 0
+          ? 'no usable data record: every data line was malformed'
+          : `the file has a header but no data records (${plural(reader.counts.lines, 'line')})`,
+      );
+    } else if (collector.recordsAnnotated === 0 && collector.unknownContigs.size > 0) {
+      const inputContigs = [...collector.unknownContigs]
+        .slice(0, 5)
+        .map(([name, u]) => `"${name}" (${plural(u.records, 'record')}, first at line ${u.firstLine})`)
+        .join(', ');
+      const why =
+        header.assemblyHints.length > 0
+          ? `; the input's header names ${header.assemblyHints.join(', ')}`
+          : '';
+      throw new InputError(
+        `none of the ${plural(reader.counts.records, 'record')} is on a contig of the reference FASTA: the input's contigs are ${inputContigs}; the FASTA has ${contigText}${why}. Check that the input and the reference are the same assembly and species, or give a --synonyms file for other contig names`,
+        null,
+        'no_reference_contig',
+      );
+    }
+    await writer?.finish();
+  } catch (err) {
+    await writer?.abort();
+    if (err instanceof InputError) log.error(err.message);
+    throw err;
+  }
+  const t1 = performance.now();
+
+  const c = reader.counts;
+  log.info(
+    `read ${plural(c.records, 'record')} from ${plural(c.lines, 'line')}; annotated ${plural(collector.recordsAnnotated, 'record')} (${plural(collector.allelesPredicted, 'allele')}, ${plural(collector.pairs, 'allele x transcript pair')})`,
+  );
+  if (collector.allelesPassedThrough > 0) {
+    log.info(
+      `${plural(collector.allelesPassedThrough, 'allele')} passed through without prediction (symbolic, star or unchanged alleles)`,
+    );
+  }
+  if (problems.total > 0) {
+    const parts = [...problems.countByKind].map(([k, n]) => `${n} ${k.replace(/_/g, ' ')}`);
+    log.warn(`${plural(problems.total, 'problem')} skipped and reported: ${parts.join(', ')}`);
+    for (const p of problems.kept.slice(0, 50)) log.warn(`  ${formatProblem(p)}`);
+    if (problems.total > 50) log.warn(`  ... ${problems.total - 50} more in the summary`);
+  }
+  for (const [name, u] of collector.unknownContigs) {
+    log.warn(
+      `contig "${name}": ${plural(u.records, 'record')} not annotated, not in the reference (first at line ${u.firstLine})`,
+    );
+  }
+  if (refCheck.mismatched > 0) {
+    log.warn(
+      `${plural(refCheck.mismatched, 'REF allele')} of ${refCheck.checked} checked do not match the reference`,
+    );
+  }
+  if (refCheck.unchecked > 0) {
+    log.info(
+      `${plural(refCheck.unchecked, 'REF allele')} could not be checked: the reference has only N there`,
+    );
+  }
+  const totalMs = t1 - t0;
+  log.info(
+    `done in ${(totalMs / 1000).toFixed(2)} s (${Math.round(c.records / Math.max((t1 - tHeader) / 1000, 1e-6)).toLocaleString('en-US')} records/s)${sorted ? '' : '; the input was not sorted'}`,
+  );
+
+  const summary = buildSummary({
+    provenance,
+    input: {
+      name: basename(inputName),
+      compression: reader.compression,
+      fileformat: header.fileformat,
+      samples: header.samples.length,
+      headerLines: header.meta.length + (header.synthesized ? 0 : 1),
+    },
+    output: writer && outputName ? { name: basename(outputName), format: writer.format } : null,
+    counts: c,
+    problems,
+    refCheck,
+    collector,
+    sorted,
+    warnings,
+    timings: {
+      readHeaderMs: Math.round(tHeader - t0),
+      annotateMs: Math.round(t1 - tHeader),
+      totalMs: Math.round(totalMs),
+    },
+  });
+  return { summary, log };
+}
+
+function short(s: string): string {
+  return s.length > 20 ? `${s.slice(0, 20)}... (${s.length} bp)` : s;
+}

@@ -1,0 +1,79 @@
+/**
+ * Problems found in the input, and what to do about them.
+ *
+ * Every problem has the 1-based line number of the input (header lines counted) and a plain
+ * sentence a user can act on. The policy decides: `skip` (the default) counts the problem, keeps
+ * the first few hundred for the report and carries on; `stop` turns the first problem into an
+ * `InputError`, which the CLI prints as one line. Problems that make the whole file unusable
+ * (empty, not text, an assembly mismatch) are errors under either policy.
+ */
+
+export type ErrorPolicy = 'skip' | 'stop';
+
+export type ProblemKind =
+  | 'malformed_line'
+  | 'missing_header'
+  | 'truncated_input'
+  | 'unknown_contig'
+  | 'ref_mismatch'
+  | 'position_beyond_contig';
+
+export interface InputProblem {
+  /** 1-based line of the input; 0 when the problem is not tied to a line. */
+  line: number;
+  kind: ProblemKind;
+  /** A plain sentence without the line prefix, e.g. `POS "12a" is not a whole number`. */
+  message: string;
+}
+
+/** Input the engine cannot use; `line` is the 1-based input line, or null for the whole file. */
+export class InputError extends Error {
+  override name = 'InputError';
+  readonly line: number | null;
+  readonly kind: string;
+  constructor(message: string, line: number | null = null, kind = 'input', options?: { cause?: unknown }) {
+    super(line === null ? message : `line ${line}: ${message}`, options);
+    this.line = line;
+    this.kind = kind;
+  }
+}
+
+/** Most REF alleles disagree with the FASTA: the input is on another assembly (or the wrong FASTA was given). */
+export class AssemblyMismatchError extends InputError {
+  override name = 'AssemblyMismatchError';
+  constructor(message: string) {
+    super(message, null, 'assembly_mismatch');
+  }
+}
+
+export function formatProblem(p: InputProblem): string {
+  return p.line > 0 ? `line ${p.line}: ${p.message}` : p.message;
+}
+
+/** How many problems of each kind are kept with their line numbers (the total is always counted). */
+export const KEPT_PROBLEMS = 500;
+
+/** Collects problems under a policy; shared by the reader and the pipeline stages. */
+export class ProblemLog {
+  readonly policy: ErrorPolicy;
+  readonly kept: InputProblem[] = [];
+  readonly countByKind = new Map<ProblemKind, number>();
+  total = 0;
+
+  constructor(policy: ErrorPolicy = 'skip') {
+    this.policy = policy;
+  }
+
+  /** Records a problem; under the `stop` policy throws it as an `InputError` instead. */
+  report(line: number, kind: ProblemKind, message: string): void {
+    if (this.policy === 'stop') throw new InputError(message, line > 0 ? line : null, kind);
+    this.total++;
+    const n = (this.countByKind.get(kind) ?? 0) + 1;
+    this.countByKind.set(kind, n);
+    if (n <= KEPT_PROBLEMS) this.kept.push({ line, kind, message });
+  }
+
+  count(kind: ProblemKind): number {
+    return this.countByKind.get(kind) ?? 0;
+  }
+}
