@@ -12,6 +12,8 @@
  * Nothing here is a secret worth keeping: it lives in the (git-ignored) data directory and is
  * only for local development.
  */
+// @peculiar/x509 resolves its ASN.1 serializers through tsyringe, which needs this polyfill first.
+import 'reflect-metadata';
 import { X509Certificate as NodeX509, webcrypto } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
