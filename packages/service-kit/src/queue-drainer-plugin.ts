@@ -1,0 +1,56 @@
+/**
+ * The queue drainers of a service as a Fastify plugin: created at registration, started
+ * when the app is ready (`onReady`, so tests using `inject` without `ready()` do not poll),
+ * stopped in `onClose` (graceful: finish or release in-flight messages), each with a
+ * readiness check (GetQueueAttributes on its queue).
+ */
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { createQueueDrainer, type QueueDrainer, type QueueDrainerOptions } from './queue-drainer.ts';
+
+export type QueueDrainersOptions = {
+  queues: Record<string, Omit<QueueDrainerOptions, 'logger'>>;
+  /** Do not start polling on ready (tests that drive the drainer by hand). */
+  autoStart?: boolean;
+  stopDeadlineMs?: number;
+};
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    queueDrainers: Record<string, QueueDrainer>;
+  }
+}
+
+async function queueDrainers(app: FastifyInstance, options: QueueDrainersOptions): Promise<void> {
+  const drainers: Record<string, QueueDrainer> = {};
+  for (const [name, queue] of Object.entries(options.queues)) {
+    drainers[name] = createQueueDrainer({ ...queue, logger: app.log.child({ drainer: name }) });
+    if (app.hasDecorator('readiness')) {
+      app.readiness.add(`sqs:${name}`, () =>
+        queue.sqs.send(
+          new GetQueueAttributesCommand({ QueueUrl: queue.queueUrl, AttributeNames: ['QueueArn'] }),
+        ),
+      );
+    }
+  }
+  app.decorate('queueDrainers', drainers);
+  if (options.autoStart !== false) {
+    app.addHook('onReady', async () => {
+      for (const drainer of Object.values(drainers)) drainer.start();
+    });
+  }
+  app.addHook('onClose', async () => {
+    await Promise.all(
+      Object.values(drainers).map((drainer) =>
+        drainer.stop({ deadlineMs: options.stopDeadlineMs ?? 15_000 }),
+      ),
+    );
+  });
+}
+
+export const queueDrainersPlugin = fp(queueDrainers, {
+  name: 'gas-queue-drainers',
+  fastify: '5.x',
+  dependencies: ['gas-health'],
+});
