@@ -131,6 +131,8 @@ export class SnsService implements EmulatedService {
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly #inflight = new Set<http.ClientRequest>();
   readonly #agent: https.Agent;
+  /** One connection per delivery attempt (no keep-alive), so a failed attempt never poisons the next. */
+  readonly #httpAgent = new http.Agent({ keepAlive: false });
   #closed = false;
 
   constructor(ctx: DevcloudContext, opts: SnsOptions) {
@@ -158,6 +160,7 @@ export class SnsService implements EmulatedService {
     this.#timers.clear();
     for (const r of this.#inflight) r.destroy();
     this.#agent.destroy();
+    this.#httpAgent.destroy();
     await this.#snapshot.flush();
   }
 
@@ -545,7 +548,7 @@ export class SnsService implements EmulatedService {
           method: 'POST',
           headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
           timeout: this.#opts.retry.timeoutMs,
-          ...(url.protocol === 'https:' ? { agent: this.#agent } : {}),
+          agent: url.protocol === 'https:' ? this.#agent : this.#httpAgent,
         },
         (res) => {
           res.resume();
