@@ -202,7 +202,7 @@ module "annotator" {
   task_role_statements = [
     {
       sid       = "DrainJobRequests"
-      actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"]
+      actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl"]
       resources = [aws_sqs_queue.queue["annotatorJobRequests"].arn]
     },
     {
@@ -273,7 +273,7 @@ module "notifier" {
   task_role_statements = [
     {
       sid       = "DrainNotifierQueues"
-      actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"]
+      actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl"]
       resources = [aws_sqs_queue.queue["notifierJobCompleted"].arn, aws_sqs_queue.queue["notifierArchiveRestored"].arn]
     },
     {
@@ -283,7 +283,7 @@ module "notifier" {
     },
     {
       sid       = "SendMail"
-      actions   = ["ses:SendEmail", "ses:SendRawEmail"]
+      actions   = ["ses:SendEmail"]
       resources = [local.sender_identity_arn]
     },
   ]
@@ -325,7 +325,7 @@ module "archiver" {
   task_role_statements = [
     {
       sid       = "DrainArchiverQueues"
-      actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"]
+      actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl"]
       resources = [aws_sqs_queue.queue["archiverJobCompleted"].arn, aws_sqs_queue.queue["archiverUserTierChanged"].arn]
     },
     {
@@ -380,7 +380,7 @@ module "thawer" {
   task_role_statements = [
     {
       sid       = "DrainThawerQueues"
-      actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"]
+      actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl"]
       resources = [aws_sqs_queue.queue["thawerUserTierChanged"].arn, aws_sqs_queue.queue["thawerColdStorageEvents"].arn]
     },
     {
@@ -390,7 +390,7 @@ module "thawer" {
     },
     {
       sid       = "RestoreResults"
-      actions   = ["s3:RestoreObject", "s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+      actions   = ["s3:RestoreObject", "s3:GetObject", "s3:PutObject"]
       resources = ["${local.results_bucket_arn}/*"]
     },
     {

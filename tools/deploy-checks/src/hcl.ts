@@ -97,17 +97,23 @@ async function readModule(dir: string): Promise<TerraformModule> {
     locals: new Map(),
   };
   const declare = (map: Map<string, Located>, key: string, file: string, bodies: Json) => {
-    if (map.has(key)) throw new TerraformParseError(`${file}: "${key}" is declared twice (also in ${map.get(key)!.file})`);
+    if (map.has(key))
+      throw new TerraformParseError(`${file}: "${key}" is declared twice (also in ${map.get(key)!.file})`);
     map.set(key, { file, body: firstBody(bodies) });
   };
   for (const { path, json } of files) {
     for (const [type, byName] of Object.entries(asObject(json.resource)))
-      for (const [name, bodies] of Object.entries(asObject(byName))) declare(mod.resources, `${type}.${name}`, path, bodies);
+      for (const [name, bodies] of Object.entries(asObject(byName)))
+        declare(mod.resources, `${type}.${name}`, path, bodies);
     for (const [type, byName] of Object.entries(asObject(json.data)))
-      for (const [name, bodies] of Object.entries(asObject(byName))) declare(mod.data, `data.${type}.${name}`, path, bodies);
-    for (const [name, bodies] of Object.entries(asObject(json.module))) declare(mod.modules, name, path, bodies);
-    for (const [name, bodies] of Object.entries(asObject(json.variable))) declare(mod.variables, name, path, bodies);
-    for (const [name, bodies] of Object.entries(asObject(json.output))) declare(mod.outputs, name, path, bodies);
+      for (const [name, bodies] of Object.entries(asObject(byName)))
+        declare(mod.data, `data.${type}.${name}`, path, bodies);
+    for (const [name, bodies] of Object.entries(asObject(json.module)))
+      declare(mod.modules, name, path, bodies);
+    for (const [name, bodies] of Object.entries(asObject(json.variable)))
+      declare(mod.variables, name, path, bodies);
+    for (const [name, bodies] of Object.entries(asObject(json.output)))
+      declare(mod.outputs, name, path, bodies);
     for (const block of asArray(json.locals)) {
       for (const [name, value] of Object.entries(asObject(block))) {
         if (mod.locals.has(name)) throw new TerraformParseError(`${path}: local "${name}" is declared twice`);
@@ -151,7 +157,9 @@ export function expressionAst(value: string, file = 'expression.tf'): Promise<As
   let ast = astCache.get(source);
   if (!ast) {
     ast = getExpressionAst(file, source).catch((err: Error) => {
-      throw new TerraformParseError(`${file}: cannot read the expression ${value}: ${err.message}`, { cause: err });
+      throw new TerraformParseError(`${file}: cannot read the expression ${value}: ${err.message}`, {
+        cause: err,
+      });
     }) as Promise<Ast | null>;
     astCache.set(source, ast);
   }
@@ -198,7 +206,8 @@ export function referencesIn(ast: Ast | null, bound: ReadonlySet<string> = new S
       const parts = meta.traversal.map((t) =>
         t.type === 'nameTraversal' ? { name: t.segment } : { index: indexKey(t.segment) },
       );
-      if (parts[0]?.name && !scope.has(parts[0].name)) found.push({ text: (node.meta as { value: string }).value, parts });
+      if (parts[0]?.name && !scope.has(parts[0].name))
+        found.push({ text: (node.meta as { value: string }).value, parts });
       return;
     }
     let inner = scope;
@@ -254,7 +263,7 @@ export async function moduleReferences(mod: TerraformModule): Promise<FoundRefer
       return;
     }
     if (Array.isArray(value)) {
-      value.forEach((item) => walk(item, file, at, bound));
+      for (const item of value) walk(item, file, at, bound);
       return;
     }
     if (value && typeof value === 'object') {
@@ -265,11 +274,19 @@ export async function moduleReferences(mod: TerraformModule): Promise<FoundRefer
               const body = asObject(block);
               const iterator = typeof body.iterator === 'string' ? body.iterator : label;
               for (const [k, v] of Object.entries(body)) {
-                walk(v, file, `${at}.dynamic.${label}.${k}`, k === 'content' ? new Set([...bound, iterator]) : bound);
+                walk(
+                  v,
+                  file,
+                  `${at}.dynamic.${label}.${k}`,
+                  k === 'content' ? new Set([...bound, iterator]) : bound,
+                );
               }
             }
           }
-        } else if (!notExpressions.has(`${at}.${key}`.split('.').slice(-2).join('.')) && !isTypeConstraint(at, key)) {
+        } else if (
+          !notExpressions.has(`${at}.${key}`.split('.').slice(-2).join('.')) &&
+          !isTypeConstraint(at, key)
+        ) {
           walk(child, file, `${at}.${key}`, bound);
         }
       }

@@ -23,9 +23,11 @@ export async function unresolvedReferences(dir: string): Promise<string[]> {
     const where = `${ref.file} (${ref.at.slice(1)})`;
     if (builtInRoots.has(name)) continue;
     if (name === 'var') {
-      if (!second?.name || !mod.variables.has(second.name)) problems.push(`${where}: ${ref.text}: no variable "${second?.name}"`);
+      if (!second?.name || !mod.variables.has(second.name))
+        problems.push(`${where}: ${ref.text}: no variable "${second?.name}"`);
     } else if (name === 'local') {
-      if (!second?.name || !mod.locals.has(second.name)) problems.push(`${where}: ${ref.text}: no local "${second?.name}"`);
+      if (!second?.name || !mod.locals.has(second.name))
+        problems.push(`${where}: ${ref.text}: no local "${second?.name}"`);
     } else if (name === 'data') {
       const key = `data.${second?.name}.${third?.name}`;
       if (!mod.data.has(key)) problems.push(`${where}: ${ref.text}: no data block "${key}"`);
@@ -42,7 +44,8 @@ export async function unresolvedReferences(dir: string): Promise<string[]> {
       }
     } else {
       const key = `${name}.${second?.name}`;
-      if (!second?.name || !mod.resources.has(key)) problems.push(`${where}: ${ref.text}: no resource "${key}"`);
+      if (!second?.name || !mod.resources.has(key))
+        problems.push(`${where}: ${ref.text}: no resource "${key}"`);
     }
   }
   problems.push(...(await moduleCallProblems(mod)));
@@ -54,7 +57,9 @@ async function moduleCallProblems(mod: TerraformModule): Promise<string[]> {
   for (const [name, call] of mod.modules) {
     const source = String(call.body.source ?? '');
     if (!source.startsWith('./') && !source.startsWith('../')) {
-      problems.push(`${call.file}: module "${name}" has source "${source}": only local modules are expected here`);
+      problems.push(
+        `${call.file}: module "${name}" has source "${source}": only local modules are expected here`,
+      );
       continue;
     }
     const child = await loadModule(join(mod.dir, source));

@@ -1,0 +1,285 @@
+/**
+ * Which AWS API calls a service's code makes, read from the source: every `new XxxCommand(`
+ * (and `paginateXxx(`, `createPresignedPost(`, `new Upload(`) whose name is imported from an
+ * AWS SDK v3 package, in `services/<name>/src` and in the files of `packages/service-kit/src`
+ * the service actually imports (the named imports are followed through the package's index
+ * re-exports, then through relative imports). Each call maps to the IAM actions it needs.
+ *
+ * A static scan, not a type analysis: a command constructed through a variable holding the
+ * class, or imported under a computed name, is not seen. The code in this repo constructs
+ * commands directly, which is also what the SDK documents.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { repoRoot, type ServiceName } from './paths.ts';
+
+export interface SdkCall {
+  /** File (relative to the repo root) and 1-based line of the call. */
+  file: string;
+  line: number;
+  /** SDK package, e.g. `@aws-sdk/client-s3`. */
+  sdkPackage: string;
+  /** Command, paginator or helper as imported, e.g. `HeadObjectCommand`. */
+  name: string;
+  /** IAM actions the call needs, e.g. `s3:GetObject`. */
+  actions: string[];
+}
+
+const iamPrefix: Record<string, string> = {
+  '@aws-sdk/client-s3': 's3',
+  '@aws-sdk/client-sqs': 'sqs',
+  '@aws-sdk/client-sns': 'sns',
+  '@aws-sdk/client-dynamodb': 'dynamodb',
+  '@aws-sdk/lib-dynamodb': 'dynamodb',
+  '@aws-sdk/client-ses': 'ses',
+  '@aws-sdk/client-sesv2': 'ses',
+  '@aws-sdk/client-glacier': 'glacier',
+  '@aws-sdk/client-secrets-manager': 'secretsmanager',
+  '@aws-sdk/client-sts': 'sts',
+  '@aws-sdk/client-cloudwatch': 'cloudwatch',
+};
+
+/**
+ * API operations whose IAM action is not `<prefix>:<Operation>` (from the AWS Service
+ * Authorization Reference: S3 object reads are s3:GetObject, listings s3:ListBucket,
+ * multipart parts s3:PutObject; batch operations need the single-item action).
+ */
+const actionExceptions: Record<string, string[]> = {
+  's3:HeadObject': ['s3:GetObject'],
+  's3:HeadBucket': ['s3:ListBucket'],
+  's3:ListObjects': ['s3:ListBucket'],
+  's3:ListObjectsV2': ['s3:ListBucket'],
+  's3:ListObjectVersions': ['s3:ListBucketVersions'],
+  's3:CopyObject': ['s3:GetObject', 's3:PutObject'],
+  's3:UploadPartCopy': ['s3:GetObject', 's3:PutObject'],
+  's3:CreateMultipartUpload': ['s3:PutObject'],
+  's3:UploadPart': ['s3:PutObject'],
+  's3:CompleteMultipartUpload': ['s3:PutObject'],
+  's3:ListParts': ['s3:ListMultipartUploadParts'],
+  's3:DeleteObjects': ['s3:DeleteObject'],
+  's3:SelectObjectContent': ['s3:GetObject'],
+  's3:PutBucketCors': ['s3:PutBucketCORS'],
+  's3:GetBucketCors': ['s3:GetBucketCORS'],
+  's3:PutBucketNotificationConfiguration': ['s3:PutBucketNotification'],
+  's3:GetBucketNotificationConfiguration': ['s3:GetBucketNotification'],
+  's3:PutBucketLifecycleConfiguration': ['s3:PutLifecycleConfiguration'],
+  'sqs:SendMessageBatch': ['sqs:SendMessage'],
+  'sqs:DeleteMessageBatch': ['sqs:DeleteMessage'],
+  'sqs:ChangeMessageVisibilityBatch': ['sqs:ChangeMessageVisibility'],
+  'sns:PublishBatch': ['sns:Publish'],
+  // @aws-sdk/lib-dynamodb document-client commands
+  'dynamodb:Put': ['dynamodb:PutItem'],
+  'dynamodb:Get': ['dynamodb:GetItem'],
+  'dynamodb:Update': ['dynamodb:UpdateItem'],
+  'dynamodb:Delete': ['dynamodb:DeleteItem'],
+  'dynamodb:BatchGet': ['dynamodb:BatchGetItem'],
+  'dynamodb:BatchWrite': ['dynamodb:BatchWriteItem'],
+  'dynamodb:TransactGet': ['dynamodb:GetItem'],
+  'dynamodb:TransactGetItems': ['dynamodb:GetItem'],
+  // A transaction needs the action of each item in it; GAS's transactions put and update
+  // under conditions.
+  'dynamodb:TransactWrite': ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'],
+  'dynamodb:TransactWriteItems': ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'],
+  'dynamodb:ExecuteStatement': ['dynamodb:PartiQLSelect'],
+};
+
+/** Helpers outside the client packages that call S3 on the caller's credentials. */
+const helperActions: Record<string, Record<string, string[]>> = {
+  '@aws-sdk/s3-presigned-post': { createPresignedPost: ['s3:PutObject'] },
+  '@aws-sdk/lib-storage': { Upload: ['s3:PutObject', 's3:AbortMultipartUpload'] },
+};
+
+/** The IAM actions one SDK operation needs (`HeadObjectCommand` of client-s3 -> s3:GetObject). */
+export function iamActionsFor(sdkPackage: string, name: string): string[] {
+  const helper = helperActions[sdkPackage]?.[name];
+  if (helper) return helper;
+  const prefix = iamPrefix[sdkPackage];
+  if (!prefix) return [];
+  const operation = name.startsWith('paginate')
+    ? name.slice('paginate'.length)
+    : name.replace(/Command$/, '');
+  const action = `${prefix}:${operation}`;
+  return actionExceptions[action] ?? [action];
+}
+
+interface ImportedName {
+  local: string;
+  imported: string;
+  from: string;
+}
+
+/** `import { A, B as C } from 'x'` and `import * as ns from 'x'` (type-only imports skipped). */
+export function importsOf(source: string): {
+  named: ImportedName[];
+  namespaces: { local: string; from: string }[];
+} {
+  const named: ImportedName[] = [];
+  const namespaces: { local: string; from: string }[] = [];
+  for (const m of source.matchAll(/import\s+(type\s+)?\{([^}]*)\}\s*from\s*['"]([^'"]+)['"]/g)) {
+    if (m[1]) continue;
+    for (const part of m[2]!.split(',')) {
+      const spec = part.trim();
+      if (!spec || spec.startsWith('type ')) continue;
+      const [imported, local] = spec.split(/\s+as\s+/).map((s) => s.trim());
+      named.push({ imported: imported!, local: local ?? imported!, from: m[3]! });
+    }
+  }
+  for (const m of source.matchAll(/import\s+\*\s+as\s+(\w+)\s+from\s*['"]([^'"]+)['"]/g))
+    namespaces.push({ local: m[1]!, from: m[2]! });
+  return { named, namespaces };
+}
+
+/** SDK calls in one file. */
+export function sdkCallsInFile(path: string): SdkCall[] {
+  const source = readFileSync(path, 'utf8');
+  const file = relative(repoRoot, path);
+  const { named, namespaces } = importsOf(source);
+  const calls: SdkCall[] = [];
+  const lineOf = (index: number) => source.slice(0, index).split('\n').length;
+  const isSdk = (from: string) => from in iamPrefix || from in helperActions;
+  for (const { local, imported, from } of named) {
+    if (!isSdk(from)) continue;
+    const isCallable =
+      /Command$/.test(imported) ||
+      imported.startsWith('paginate') ||
+      Boolean(helperActions[from]?.[imported]);
+    if (!isCallable) continue;
+    const pattern = new RegExp(`(?:new\\s+${local}\\s*\\(|\\b${local}\\s*\\()`, 'g');
+    for (const m of source.matchAll(pattern)) {
+      // `new X(` for classes; a bare `X(` for paginators and createPresignedPost.
+      const isNew = m[0].startsWith('new');
+      if (/Command$/.test(imported) && !isNew) continue;
+      calls.push({
+        file,
+        line: lineOf(m.index!),
+        sdkPackage: from,
+        name: imported,
+        actions: iamActionsFor(from, imported),
+      });
+    }
+  }
+  for (const { local, from } of namespaces) {
+    if (!isSdk(from)) continue;
+    for (const m of source.matchAll(new RegExp(`new\\s+${local}\\.(\\w+Command)\\s*\\(`, 'g'))) {
+      calls.push({
+        file,
+        line: lineOf(m.index!),
+        sdkPackage: from,
+        name: m[1]!,
+        actions: iamActionsFor(from, m[1]!),
+      });
+    }
+  }
+  return calls;
+}
+
+function tsFilesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...tsFilesUnder(path));
+    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) out.push(path);
+  }
+  return out.sort();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Following imports into @gas/service-kit
+// ---------------------------------------------------------------------------------------------
+
+const serviceKitDir = join(repoRoot, 'packages', 'service-kit');
+
+/** The package's export map: subpath ('.' or './sqs') -> file. */
+function serviceKitExports(): Map<string, string> {
+  const map = new Map<string, string>();
+  const pkgPath = join(serviceKitDir, 'package.json');
+  if (!existsSync(pkgPath)) return map;
+  const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as { exports?: string | Record<string, unknown> };
+  const exp = pkg.exports;
+  if (typeof exp === 'string') map.set('.', resolve(serviceKitDir, exp));
+  else if (exp) {
+    for (const [sub, target] of Object.entries(exp)) {
+      const file =
+        typeof target === 'string' ? target : (target as { default?: string; import?: string })?.import;
+      if (file?.endsWith('.ts')) map.set(sub, resolve(serviceKitDir, file));
+    }
+  }
+  return map;
+}
+
+/** Relative imports and re-exports of a file, resolved to paths. */
+function relativeImports(path: string): string[] {
+  const source = readFileSync(path, 'utf8');
+  const out: string[] = [];
+  for (const m of source.matchAll(
+    /(?:import|export)\s+(?:type\s+)?(?:[^'";]*?\s+from\s+)?['"](\.[^'"]+)['"]/g,
+  )) {
+    if (/^(?:import|export)\s+type\s/.test(m[0])) continue;
+    const target = resolve(dirname(path), m[1]!);
+    if (existsSync(target) && statSync(target).isFile()) out.push(target);
+  }
+  return out;
+}
+
+/** Which file of a barrel module defines (or re-exports from where) each exported name. */
+function definingFile(barrel: string, name: string, seen = new Set<string>()): string | null {
+  if (seen.has(barrel)) return null;
+  seen.add(barrel);
+  const source = readFileSync(barrel, 'utf8');
+  const declared = new RegExp(
+    `export\\s+(?:declare\\s+)?(?:async\\s+)?(?:function\\*?|const|let|class|abstract\\s+class)\\s+${name}\\b`,
+  );
+  if (declared.test(source)) return barrel;
+  if (new RegExp(`export\\s*\\{[^}]*\\b${name}\\b[^}]*\\}\\s*;`).test(source)) return barrel;
+  for (const m of source.matchAll(/export\s*\{([^}]*)\}\s*from\s*['"](\.[^'"]+)['"]/g)) {
+    const names = m[1]!.split(',').map((s) => s.trim().split(/\s+as\s+/));
+    const hit = names.find((n) => (n[1] ?? n[0]) === name);
+    if (hit)
+      return definingFile(resolve(dirname(barrel), m[2]!), hit[0]!, seen) ?? resolve(dirname(barrel), m[2]!);
+  }
+  for (const m of source.matchAll(/export\s*\*\s*from\s*['"](\.[^'"]+)['"]/g)) {
+    const found = definingFile(resolve(dirname(barrel), m[1]!), name, seen);
+    if (found) return found;
+  }
+  return null;
+}
+
+/**
+ * The service-kit files a service's code can run: the files defining what it imports, and
+ * everything those import relatively. A name that cannot be traced pulls in the whole package
+ * (the scan then over-reports rather than misses a call).
+ */
+export function serviceKitFilesUsedBy(serviceFiles: string[]): string[] {
+  const exportsMap = serviceKitExports();
+  const start = new Set<string>();
+  for (const file of serviceFiles) {
+    const { named, namespaces } = importsOf(readFileSync(file, 'utf8'));
+    const fromKit = [
+      ...named.map((n) => ({ from: n.from, name: n.imported as string | null })),
+      ...namespaces.map((n) => ({ from: n.from, name: null })),
+    ].filter((i) => i.from === '@gas/service-kit' || i.from.startsWith('@gas/service-kit/'));
+    for (const { from, name } of fromKit) {
+      const sub = from === '@gas/service-kit' ? '.' : `./${from.slice('@gas/service-kit/'.length)}`;
+      const barrel = exportsMap.get(sub);
+      const defined = barrel && name ? definingFile(barrel, name) : null;
+      if (defined) start.add(defined);
+      else for (const f of tsFilesUnder(join(serviceKitDir, 'src'))) start.add(f);
+    }
+  }
+  const reached = new Set<string>();
+  const visit = (file: string) => {
+    if (reached.has(file)) return;
+    reached.add(file);
+    for (const next of relativeImports(file)) visit(next);
+  };
+  for (const f of start) visit(f);
+  return [...reached].sort();
+}
+
+/** Every SDK call a service's code makes: its own src and the service-kit files it uses. */
+export function sdkCallsOfService(service: ServiceName): SdkCall[] {
+  const own = tsFilesUnder(join(repoRoot, 'services', service, 'src'));
+  const files = [...own, ...serviceKitFilesUsedBy(own)];
+  return files.flatMap(sdkCallsInFile);
+}
