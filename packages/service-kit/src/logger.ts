@@ -23,7 +23,10 @@ export function createLogger(
 }
 
 /** A child logger for work on one job: every line carries `job_id`. */
-export function jobLogger(logger: Logger, jobId: string): Logger {
+export function jobLogger<L extends { child(bindings: Record<string, unknown>): L }>(
+  logger: L,
+  jobId: string,
+): L {
   return logger.child({ job_id: jobId });
 }
 
