@@ -88,6 +88,9 @@ export interface AnnotateVcfResult {
   log: RunLog;
 }
 
+/** Problems written line by line into the log; the summary keeps more. */
+const LOGGED_PROBLEMS = 100;
+
 function plural(n: number, word: string): string {
   return `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
 }
@@ -275,8 +278,12 @@ export async function annotateVcf(options: AnnotateVcfOptions): Promise<Annotate
   if (problems.total > 0) {
     const parts = [...problems.countByKind].map(([k, n]) => `${n} ${k.replace(/_/g, ' ')}`);
     log.warn(`${plural(problems.total, 'problem')} skipped and reported: ${parts.join(', ')}`);
-    for (const p of problems.kept.slice(0, 50)) log.warn(`  ${formatProblem(p)}`);
-    if (problems.total > 50) log.warn(`  ... ${problems.total - 50} more in the summary`);
+    // unknown contigs are listed per contig below, not per line
+    const listed = problems.kept.filter((p) => p.kind !== 'unknown_contig');
+    for (const p of listed.slice(0, LOGGED_PROBLEMS)) log.warn(`  ${formatProblem(p)}`);
+    const more = problems.total - problems.count('unknown_contig') - Math.min(listed.length, LOGGED_PROBLEMS);
+    if (more > 0)
+      log.warn(`  ... and ${plural(more, 'more problem')}; the summary lists them with line numbers`);
   }
   for (const [name, u] of collector.unknownContigs) {
     log.warn(

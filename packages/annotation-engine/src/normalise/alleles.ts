@@ -16,6 +16,10 @@
  */
 import type { AlleleToAnnotate, VcfRecord } from '../model.ts';
 
+/** 1 for the upper-case bases A C G T (N is left to the general path). */
+const UPPER_ACGT = new Uint8Array(128);
+for (const c of 'ACGT') UPPER_ACGT[c.charCodeAt(0)] = 1;
+
 /** The note for an allele that is passed through without prediction, or null for a sequence change. */
 export function symbolicNote(alt: string): string | null {
   if (alt === '*') return 'star allele: missing because of an overlapping deletion; not annotated';
@@ -80,6 +84,16 @@ export function minimalRepresentation(
  * `alleleNum` 1-based as in CSQ ALLELE_NUM.
  */
 export function allelesOf(record: VcfRecord, chrom: string): AlleleToAnnotate[] {
+  // fast path, most records: one upper-case SNV
+  if (record.alts.length === 1 && record.ref.length === 1) {
+    const alt = record.alts[0]!;
+    const r = record.ref.charCodeAt(0);
+    const a = alt.length === 1 ? alt.charCodeAt(0) : 0;
+    if (a !== r && UPPER_ACGT[a] === 1 && UPPER_ACGT[r] === 1) {
+      const p = record.pos;
+      return [{ chrom, start: p, end: p, ref: record.ref, alt, allele: alt, alleleNum: 1, symbolic: null }];
+    }
+  }
   const printed = vepPrintedAlleles(record.ref, record.alts);
   const out: AlleleToAnnotate[] = [];
   for (let i = 0; i < record.alts.length; i++) {

@@ -57,7 +57,7 @@ export class JsonLinesWriter implements AnnotationWriter {
       ...(a.note !== null ? { note: a.note } : {}),
       alleles,
     };
-    return this.sink.write(`${latin1Safe(JSON.stringify(obj))}\n`);
+    return this.sink.line(latin1Safe(JSON.stringify(obj)));
   }
 
   finish(): Promise<void> {

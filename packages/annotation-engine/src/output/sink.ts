@@ -28,6 +28,8 @@ const BGZF_MAX_BLOCK = 65536;
 export const BGZF_EOF = Buffer.from('1f8b08040000000000ff0600424302001b0003000000000000000000', 'hex');
 
 const FLUSH_CHARS = 1 << 20;
+/** BGZF blocks allowed in flight (compressing or waiting to be written) before the caller waits. */
+const MAX_QUEUED_BLOCKS = 48;
 
 /** Strings with characters beyond latin1 (from UTF-8 gene models) as their UTF-8 bytes, so latin1 encoding keeps them. */
 export function latin1Safe(s: string): string {
@@ -73,6 +75,9 @@ export class TextSink {
   private readonly bgzip: boolean;
   private readonly level: number;
   private failed: Error | null = null;
+  /** BGZF blocks being compressed, written in order by this chain. */
+  private chain: Promise<void> = Promise.resolve();
+  private queued = 0;
   /** Bytes handed to the underlying stream (compressed size for BGZF). */
   bytesWritten = 0;
 
@@ -93,17 +98,22 @@ export class TextSink {
     });
   }
 
-  /** Adds text; returns a promise when the caller should wait (buffer full), else undefined. */
-  write(text: string): Promise<void> | undefined {
+  /**
+   * Adds one line (without its line end; the sink adds LF). Returns a promise when the caller
+   * should wait (buffer full), else undefined. Lines are kept apart and joined once per flush,
+   * which saves a string per record on the hot path.
+   */
+  line(text: string): Promise<void> | undefined {
     this.parts.push(text);
-    this.chars += text.length;
+    this.chars += text.length + 1;
     if (this.chars >= FLUSH_CHARS) return this.flush(false);
     return undefined;
   }
 
   private async flush(final: boolean): Promise<void> {
     if (this.failed) throw this.failed;
-    const bytes = Buffer.from(this.parts.join(''), 'latin1');
+    const text = this.parts.length === 0 ? '' : `${this.parts.join('\n')}\n`;
+    const bytes = Buffer.from(text, 'latin1');
     this.parts = [];
     this.chars = 0;
     if (!this.bgzip) {
@@ -115,21 +125,33 @@ export class TextSink {
     if (!final && this.pendingLength < BGZF_BLOCK_INPUT) return;
     const all = this.pendingBytes.length === 1 ? this.pendingBytes[0]! : Buffer.concat(this.pendingBytes);
     const whole = final ? all.length : all.length - (all.length % BGZF_BLOCK_INPUT);
-    const blocks: Promise<Buffer>[] = [];
     for (let off = 0; off < whole; off += BGZF_BLOCK_INPUT) {
-      blocks.push(bgzfBlock(all.subarray(off, Math.min(whole, off + BGZF_BLOCK_INPUT)), this.level));
+      const block = bgzfBlock(all.subarray(off, Math.min(whole, off + BGZF_BLOCK_INPUT)), this.level);
+      block.catch(() => undefined); // handled by the chain below; avoids an early unhandled rejection
+      this.queued++;
+      this.chain = this.chain
+        .then(async () => {
+          const bytes = await block;
+          this.queued--;
+          if (!this.failed) await this.put(bytes);
+        })
+        .catch((err: Error) => {
+          this.failed ??= err;
+        });
     }
     const tail = all.subarray(whole);
     this.pendingBytes = tail.length > 0 ? [Buffer.from(tail)] : [];
     this.pendingLength = tail.length;
-    for (const b of blocks) await this.put(await b);
+    // blocks compress on the thread pool while the caller goes on; wait only when many are queued
+    if (final || this.queued > MAX_QUEUED_BLOCKS) await this.chain;
+    if (this.failed) throw this.failed;
   }
 
   private async put(bytes: Buffer): Promise<void> {
     if (bytes.length === 0) return;
     this.bytesWritten += bytes.length;
-    if (!this.stream.write(bytes))
-      await Promise.race([once(this.stream, 'drain'), once(this.stream, 'error')]);
+    // once() rejects if the stream emits 'error' while we wait
+    if (!this.stream.write(bytes)) await once(this.stream, 'drain');
     if (this.failed) throw this.failed;
   }
 

@@ -33,17 +33,17 @@ export class TsvWriter implements AnnotationWriter {
   }
 
   async start(_header: VcfHeader): Promise<void> {
-    await this.sink.write(
-      `${['CHROM', 'POS', 'ID', 'REF', 'ALT', ...CSQ_FIELDS.map((f) => f.name), 'NOTE'].join('\t')}\n`,
+    await this.sink.line(
+      ['CHROM', 'POS', 'ID', 'REF', 'ALT', ...CSQ_FIELDS.map((f) => f.name), 'NOTE'].join('\t'),
     );
   }
 
   write(a: AnnotatedRecord): Promise<void> | undefined {
     const r = a.record;
     const prefix = `${r.chrom}\t${r.pos}\t${r.id}\t${r.ref}\t${r.alts.join(',')}\t`;
-    let out = '';
+    const rows: string[] = [];
     if (a.note !== null) {
-      out = `${prefix}${this.blanks}\t${NOTE_TEXT[a.note] ?? a.note}\n`;
+      rows.push(`${prefix}${this.blanks}\t${NOTE_TEXT[a.note] ?? a.note}`);
     } else {
       for (const c of a.consequences) {
         let row = prefix;
@@ -51,14 +51,16 @@ export class TsvWriter implements AnnotationWriter {
           if (i > 0) row += '\t';
           row += cell(CSQ_FIELDS[i]!.value(c, this.ctx));
         }
-        out += `${row}\t\n`;
+        rows.push(`${row}\t`);
       }
       for (const al of a.alleles) {
         if (al.symbolic === null) continue;
-        out += `${prefix}${al.allele}${allelesOnlyRow(al.alleleNum)}\t${cell(al.symbolic)}\n`;
+        rows.push(`${prefix}${al.allele}${allelesOnlyRow(al.alleleNum)}\t${cell(al.symbolic)}`);
       }
     }
-    return out === '' ? undefined : this.sink.write(latin1Safe(out));
+    let wait: Promise<void> | undefined;
+    for (const row of rows) wait = this.sink.line(latin1Safe(row)) ?? wait;
+    return wait;
   }
 
   finish(): Promise<void> {

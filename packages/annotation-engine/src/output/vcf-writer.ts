@@ -61,7 +61,7 @@ export class VcfWriter implements AnnotationWriter {
     // a file without #CHROM line: only the eight fixed columns can be written validly
     this.dropRest = header.synthesized;
     lines.push(`#${header.synthesized ? header.columns.slice(0, 8).join('\t') : header.columns.join('\t')}`);
-    await this.sink.write(`${lines.join('\n')}\n`);
+    for (const l of lines) await this.sink.line(l);
   }
 
   write(a: AnnotatedRecord): Promise<void> | undefined {
@@ -78,11 +78,11 @@ export class VcfWriter implements AnnotationWriter {
     const notes = a.note !== null ? a.note : alleleNotes(a);
     if (notes !== null) extra = extra === '' ? `GAS_NOTE=${notes}` : `${extra};GAS_NOTE=${notes}`;
     const hasOld = r.info.indexOf('CSQ') >= 0 || r.info.indexOf('GAS_NOTE') >= 0;
-    if (extra === '' && !hasOld && !this.dropRest) return this.sink.write(`${r.text}\n`);
+    if (extra === '' && !hasOld && !this.dropRest) return this.sink.line(r.text);
     let info = hasOld ? removeInfoKey(removeInfoKey(r.info, 'CSQ'), 'GAS_NOTE') : r.info;
     if (extra !== '') info = info === '.' ? extra : `${info};${extra}`;
     const tail = this.dropRest ? '' : r.text.slice(r.infoEnd);
-    return this.sink.write(`${r.text.slice(0, r.infoStart)}${info}${tail}\n`);
+    return this.sink.line(`${r.text.slice(0, r.infoStart)}${info}${tail}`);
   }
 
   finish(): Promise<void> {

@@ -20,6 +20,8 @@ export interface VcfLine extends VcfRecord {
 
 const MAX_POS = 2 ** 31 - 1;
 
+let lastChrom = '';
+
 /** 1 for A C G T N in either case. */
 const BASE = new Uint8Array(128);
 for (const c of 'ACGTNacgtn') BASE[c.charCodeAt(0)] = 1;
@@ -148,11 +150,16 @@ export function parseDataLine(text: string, line: number, columns: number): VcfL
       }
     }
   } else if (columns > 9) {
-    return `the line has 8 columns but the #CHROM header has ${columns} (FORMAT and ${columns - 9} samples)`;
+    return `the line has 8 columns but the #CHROM header has ${columns} (FORMAT and ${columns - 9} sample${columns === 10 ? '' : 's'})`;
   }
 
   if (t1 === 0) return 'CHROM is empty';
-  const chrom = text.slice(0, t1);
+  // consecutive records share their CHROM: reuse the previous string instead of a new one
+  let chrom = lastChrom;
+  if (t1 !== chrom.length || !text.startsWith(chrom)) {
+    chrom = text.slice(0, t1);
+    lastChrom = chrom;
+  }
 
   let pos = 0;
   if (t2 === t1 + 1) return 'POS is empty';
@@ -185,7 +192,7 @@ export function parseDataLine(text: string, line: number, columns: number): VcfL
       if (p) return p;
     }
   }
-  const info = text.slice(t7 + 1, infoEnd);
+  const info = column(text, t7, infoEnd);
   if (info !== '.') {
     const p = infoProblem(info);
     if (p) return p;
@@ -194,17 +201,25 @@ export function parseDataLine(text: string, line: number, columns: number): VcfL
     line,
     chrom,
     pos,
-    id: text.slice(t2 + 1, t3),
+    id: column(text, t2, t3),
     ref,
     alts,
-    qual: text.slice(t5 + 1, t6),
-    filter: text.slice(t6 + 1, t7),
+    qual: column(text, t5, t6),
+    filter: column(text, t6, t7),
     info,
     rest,
     text,
     infoStart: t7 + 1,
     infoEnd,
   };
+}
+
+/** The column between two tab offsets; "." and "PASS" without allocating (they are most columns). */
+function column(text: string, tabBefore: number, end: number): string {
+  const len = end - tabBefore - 1;
+  if (len === 1 && text.charCodeAt(tabBefore + 1) === 46) return '.';
+  if (len === 4 && text.startsWith('PASS', tabBefore + 1)) return 'PASS';
+  return text.slice(tabBefore + 1, end);
 }
 
 function countColumns(text: string): number {
