@@ -5,7 +5,8 @@
 # =============================================================================
 
 resource "aws_sns_topic" "alarms" {
-  name = "${var.prefix}-alarms"
+  name              = "${var.prefix}-alarms"
+  signature_version = 2
 }
 
 resource "aws_sns_topic_subscription" "alarm_email" {

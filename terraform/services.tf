@@ -67,7 +67,10 @@ locals {
   }
 
   database_secrets = {
-    PGPASSWORD = "${aws_db_instance.accounts.master_user_secret[0].secret_arn}:password::"
+    PGPASSWORD = aws_db_instance.accounts.master_user_secret[0].secret_arn
+  }
+  database_secret_json_keys = {
+    PGPASSWORD = "password"
   }
 
   # The services that connect to PostgreSQL (the database admits only these).
@@ -129,6 +132,7 @@ module "web" {
     STRIPE_WEBHOOK_SECRET = aws_secretsmanager_secret.app["stripe-webhook-secret"].arn
     SESSION_SECRET        = aws_secretsmanager_secret.app["session-secret"].arn
   })
+  secret_json_keys = local.database_secret_json_keys
 
   task_role_statements = [
     {
@@ -268,7 +272,8 @@ module "notifier" {
     MAIL_FROM      = var.mail_from
   })
 
-  secrets = local.database_secrets
+  secrets          = local.database_secrets
+  secret_json_keys = local.database_secret_json_keys
 
   task_role_statements = [
     {
@@ -320,7 +325,8 @@ module "archiver" {
     FREE_RETENTION_SECONDS   = tostring(var.free_retention_seconds)
   })
 
-  secrets = local.database_secrets
+  secrets          = local.database_secrets
+  secret_json_keys = local.database_secret_json_keys
 
   task_role_statements = [
     {

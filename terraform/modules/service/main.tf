@@ -15,8 +15,12 @@ data "aws_partition" "current" {}
 locals {
   full_name = "${var.prefix}-${var.name}"
 
-  # Secrets Manager ARNs without the optional ":<json-key>:<stage>:<version>" tail.
-  secret_arns = distinct([for ref in values(var.secrets) : join(":", slice(split(":", ref), 0, 7))])
+  secret_arns = distinct(values(var.secrets))
+
+  # ECS valueFrom: the secret's ARN, or "<arn>:<json-key>::" for one key of a JSON secret.
+  secret_references = {
+    for name, arn in var.secrets : name => contains(keys(var.secret_json_keys), name) ? "${arn}:${var.secret_json_keys[name]}::" : arn
+  }
 
   # The image's own HEALTHCHECK does not apply on ECS; the same probe runs here.
   health_probe = "require('node:http').get('http://127.0.0.1:${var.container_port}/healthz',{timeout:4000},r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))"
@@ -171,7 +175,7 @@ resource "aws_ecs_task_definition" "service" {
     }]
 
     environment = [for key in sort(keys(var.environment)) : { name = key, value = var.environment[key] }]
-    secrets     = [for key in sort(keys(var.secrets)) : { name = key, valueFrom = var.secrets[key] }]
+    secrets     = [for key in sort(keys(local.secret_references)) : { name = key, valueFrom = local.secret_references[key] }]
 
     linuxParameters = { initProcessEnabled = true }
     stopTimeout     = var.stop_timeout_seconds

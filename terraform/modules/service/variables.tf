@@ -96,7 +96,13 @@ variable "environment" {
 }
 
 variable "secrets" {
-  description = "Secret configuration keys: environment variable name -> Secrets Manager ARN (optionally \"<arn>:<json-key>::\"). Injected by ECS at start, never stored in the task definition."
+  description = "Secret configuration keys: environment variable name -> Secrets Manager secret ARN. ECS injects the value at start; it is never in the task definition."
+  type        = map(string)
+  default     = {}
+}
+
+variable "secret_json_keys" {
+  description = "For secrets that hold JSON (e.g. the RDS-managed master secret): environment variable name -> the JSON key to inject."
   type        = map(string)
   default     = {}
 }

@@ -201,8 +201,17 @@ export class Evaluator {
       case 'each':
       case 'count':
         throw new HclEvalError(`${file}: ${text} is used outside for_each/count`);
-      case 'data':
-        return this.symbolic ? this.walk(`«data.${second}»`, rest.slice(1), file, text) : unknown;
+      case 'data': {
+        const address = `data.${second}.${rest[1]?.segment}`;
+        const source = this.mod.data.get(address);
+        if (!source) throw new HclEvalError(`${file}: ${text}: no data block ${address}`);
+        return this.walk(
+          await this.resourceShape(address, source.body, source.file),
+          rest.slice(2),
+          file,
+          text,
+        );
+      }
       case 'module':
         return this.symbolic ? this.walk(`«module.${second}»`, rest.slice(1), file, text) : unknown;
       case 'terraform':
@@ -507,8 +516,14 @@ export interface PlannedInstance {
  */
 export async function planModule(
   evaluator: Evaluator,
-): Promise<{ instances: PlannedInstance[]; modules: PlannedInstance[]; errors: string[] }> {
+): Promise<{
+  instances: PlannedInstance[];
+  data: PlannedInstance[];
+  modules: PlannedInstance[];
+  errors: string[];
+}> {
   const errors: string[] = [];
+  const data: PlannedInstance[] = [];
   const instances: PlannedInstance[] = [];
   const modules: PlannedInstance[] = [];
   const guard = async <T>(address: string, work: () => Promise<T>): Promise<T | undefined> => {
@@ -592,11 +607,21 @@ export async function planModule(
       }
     });
   }
+  for (const [address, { body, file }] of evaluator.mod.data) {
+    const [, type, name] = address.split('.') as [string, string, string];
+    await guard(address, async () => {
+      for (const { key, scope } of await expand(body, file)) {
+        const full = key === null ? address : `${address}[${JSON.stringify(key)}]`;
+        const attributes = await guard(full, () => block(body, scope, file));
+        if (attributes) data.push({ address: full, type, name, key, attributes, file });
+      }
+    });
+  }
   for (const [name, { body, file }] of evaluator.mod.modules) {
     const attributes = await guard(`module.${name}`, () => block(body, new Map(), file));
     if (attributes)
       modules.push({ address: `module.${name}`, type: 'module', name, key: null, attributes, file });
   }
   for (const name of evaluator.mod.locals.keys()) await guard(`local.${name}`, () => evaluator.local(name));
-  return { instances, modules, errors };
+  return { instances, data, modules, errors };
 }

@@ -37,11 +37,14 @@ describe('every reference resolves', () => {
 });
 
 describe('module layout', () => {
-  it.each(moduleDirs.map((d) => [relative(repoRoot, d), d]))('%s has main, variables, outputs, versions, README', (_s, dir) => {
-    for (const file of ['main.tf', 'variables.tf', 'outputs.tf', 'versions.tf', 'README.md']) {
-      expect(existsSync(join(dir, file)), `${relative(repoRoot, dir)}/${file}`).toBe(true);
-    }
-  });
+  it.each(moduleDirs.map((d) => [relative(repoRoot, d), d]))(
+    '%s has main, variables, outputs, versions, README',
+    (_s, dir) => {
+      for (const file of ['main.tf', 'variables.tf', 'outputs.tf', 'versions.tf', 'README.md']) {
+        expect(existsSync(join(dir, file)), `${relative(repoRoot, dir)}/${file}`).toBe(true);
+      }
+    },
+  );
 
   it.each(allFiles.map((f) => [relative(repoRoot, f), f]))('%s opens with a banner comment', (_s, path) => {
     const text = readFileSync(path, 'utf8');
@@ -58,19 +61,30 @@ describe('module layout', () => {
 });
 
 describe('documentation of inputs and outputs', () => {
-  it.each(moduleDirs.map((d) => [relative(repoRoot, d), d]))('%s: every variable has a description and a type', async (_s, dir) => {
-    const mod = await loadModule(dir);
-    const undocumented = [...mod.variables]
-      .filter(([, v]) => typeof v.body.description !== 'string' || String(v.body.description).length < 10 || !v.body.type)
-      .map(([name]) => name);
-    expect(undocumented).toEqual([]);
-  });
+  it.each(moduleDirs.map((d) => [relative(repoRoot, d), d]))(
+    '%s: every variable has a description and a type',
+    async (_s, dir) => {
+      const mod = await loadModule(dir);
+      const undocumented = [...mod.variables]
+        .filter(
+          ([, v]) =>
+            typeof v.body.description !== 'string' || String(v.body.description).length < 10 || !v.body.type,
+        )
+        .map(([name]) => name);
+      expect(undocumented).toEqual([]);
+    },
+  );
 
-  it.each(moduleDirs.map((d) => [relative(repoRoot, d), d]))('%s: every output has a description', async (_s, dir) => {
-    const mod = await loadModule(dir);
-    const undocumented = [...mod.outputs].filter(([, o]) => typeof o.body.description !== 'string').map(([n]) => n);
-    expect(undocumented).toEqual([]);
-  });
+  it.each(moduleDirs.map((d) => [relative(repoRoot, d), d]))(
+    '%s: every output has a description',
+    async (_s, dir) => {
+      const mod = await loadModule(dir);
+      const undocumented = [...mod.outputs]
+        .filter(([, o]) => typeof o.body.description !== 'string')
+        .map(([n]) => n);
+      expect(undocumented).toEqual([]);
+    },
+  );
 
   it('terraform.tfvars.example sets every root variable that has no default, and only declared ones', async () => {
     const root = await loadModule(terraformRoot);
@@ -83,7 +97,8 @@ describe('documentation of inputs and outputs', () => {
 
   it('outputs include the URL and the topic and queue ARNs', async () => {
     const root = await loadModule(terraformRoot);
-    for (const name of ['url', 'topic_arns', 'queue_arns', 'dead_letter_queue_arns']) expect(root.outputs.has(name), name).toBe(true);
+    for (const name of ['url', 'topic_arns', 'queue_arns', 'dead_letter_queue_arns'])
+      expect(root.outputs.has(name), name).toBe(true);
   });
 
   it('the README gives the apply steps in order', () => {
@@ -97,7 +112,10 @@ describe('documentation of inputs and outputs', () => {
       'terraform apply -var image_tag=',
     ];
     const positions = steps.map((s) => readme.indexOf(s));
-    expect(positions.every((p) => p >= 0), JSON.stringify(Object.fromEntries(steps.map((s, i) => [s, positions[i]])))).toBe(true);
+    expect(
+      positions.every((p) => p >= 0),
+      JSON.stringify(Object.fromEntries(steps.map((s, i) => [s, positions[i]]))),
+    ).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
   });
 });
