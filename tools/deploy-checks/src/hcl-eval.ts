@@ -514,9 +514,7 @@ export interface PlannedInstance {
  * blocks (dynamic blocks expanded). Errors (a missing key, an unknown function) are collected
  * with the resource address, so one bad reference does not hide the others.
  */
-export async function planModule(
-  evaluator: Evaluator,
-): Promise<{
+export async function planModule(evaluator: Evaluator): Promise<{
   instances: PlannedInstance[];
   data: PlannedInstance[];
   modules: PlannedInstance[];
