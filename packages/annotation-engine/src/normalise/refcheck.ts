@@ -137,7 +137,7 @@ export function assemblyHint(
     const refLen = ref === null ? undefined : referenceLengths.get(ref);
     if (refLen !== undefined && refLen !== declared.length) {
       const bare = name.replace(/^chr/i, '');
-      const is37 = GRCH37_LENGTHS[bare] === declared.length ? ', the GRCh37 length' : '';
+      const is37 = GRCH37_LENGTHS[bare] === declared.length ? ', as in GRCh37,' : '';
       diffs.push(`${name} is ${declared.length} bp in the VCF header${is37} but ${refLen} bp in the FASTA`);
     }
   }

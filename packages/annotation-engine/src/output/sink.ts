@@ -174,7 +174,14 @@ export class TextSink {
   async abort(): Promise<void> {
     this.parts = [];
     if (this.tempPath !== null) {
-      this.stream.destroy();
+      // the file is opened asynchronously: wait for the stream to close before removing it
+      const stream = this.stream;
+      if (!stream.closed) {
+        await new Promise<void>((resolve) => {
+          stream.once('close', () => resolve());
+          stream.destroy();
+        });
+      }
       await unlink(this.tempPath).catch(() => undefined);
     } else {
       this.stream.end();

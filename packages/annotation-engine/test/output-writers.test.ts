@@ -1,0 +1,313 @@
+/**
+ * Writers: the CSQ header reads as VEP's, values are escaped as VEP escapes them, an existing
+ * CSQ is replaced, untouched lines are copied byte for byte, TSV has one row per allele x
+ * transcript, JSON Lines one object per record, and BGZF output is real BGZF (blocks with the
+ * BC field, the EOF block) that bcftools and tabix accept.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { AlleleToAnnotate, Transcript, TranscriptConsequence } from '../src/model.ts';
+import { allelesOf } from '../src/normalise/alleles.ts';
+import { createWriter, formatFromName } from '../src/output/factory.ts';
+import { CSQ_FIELDS, csqHeaderLine, escapeCsqValue } from '../src/output/fields.ts';
+import { BGZF_EOF, TextSink } from '../src/output/sink.ts';
+import type { AnnotatedRecord, Provenance } from '../src/output/types.ts';
+import { addMetaLine, emptyHeader, setColumnsLine, type VcfHeader } from '../src/vcf/header.ts';
+import { parseDataLine, type VcfLine } from '../src/vcf/parse.ts';
+import { tempDir } from './fixtures/io/shared.ts';
+
+const temp = await tempDir();
+afterAll(() => temp.remove());
+
+const provenance: Provenance = {
+  engine: 'gas-annotation-engine',
+  version: '0.1.0',
+  geneModels: { path: '/data/genes.gff3.gz', sha256: 'ab'.repeat(32), format: 'gff3' },
+  reference: { path: '/data/chr21.fa.gz', sha256: 'cd'.repeat(32) },
+  assembly: 'GRCh38',
+  commandLine: 'gas-annotate --fasta chr21.fa.gz --gff genes.gff3.gz -i in.vcf -o out.vcf',
+  startedAt: '2026-01-01T00:00:00.000Z',
+};
+
+const transcript: Transcript = {
+  id: 'ENST00000352957',
+  version: '8',
+  chrom: '21',
+  start: 25585656,
+  end: 25607517,
+  strand: -1,
+  biotype: 'protein_coding',
+  geneId: 'ENSG00000154719',
+  geneSymbol: 'MRPL39',
+  geneBiotype: 'protein_coding',
+  exons: [],
+  cdsStart: 25585700,
+  cdsEnd: 25607400,
+  cdsStartPhase: 0,
+  flags: ['cds_start_NF'],
+  attributes: {},
+};
+
+function header(lines: string[]): VcfHeader {
+  const h = emptyHeader();
+  for (const l of lines.slice(0, -1)) addMetaLine(h, l);
+  expect(setColumnsLine(h, lines[lines.length - 1]!, lines.length)).toBeNull();
+  return h;
+}
+
+function line(text: string, n = 10, columns = 10): VcfLine {
+  const r = parseDataLine(text, n, columns);
+  if (typeof r === 'string') throw new Error(r);
+  return r;
+}
+
+function csq(allele: AlleleToAnnotate, extra: Partial<TranscriptConsequence> = {}): TranscriptConsequence {
+  return {
+    allele,
+    transcript,
+    consequences: ['missense_variant', 'splice_region_variant'],
+    impact: 'MODERATE',
+    exon: '10/10',
+    intron: null,
+    hgvsc: 'ENST00000352957.8:c.991G>A',
+    hgvsp: 'ENSP00000284967.1:p.Ala331Thr',
+    cdnaPosition: '1033',
+    cdsPosition: '991',
+    proteinPosition: '331',
+    aminoAcids: 'A/T',
+    codons: 'Gca/Aca',
+    distance: null,
+    ...extra,
+  };
+}
+
+const HEADER = [
+  '##fileformat=VCFv4.2',
+  '##INFO=<ID=CSQ,Number=.,Type=String,Description="Consequence annotations from Ensembl VEP. Format: Allele|Consequence">',
+  '##VEP="v100"',
+  '##INFO=<ID=DP,Number=1,Type=Integer,Description="Depth">',
+  '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
+  '#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1',
+];
+
+describe('CSQ fields', () => {
+  it('the header line is VEP-compatible, field order from the list', () => {
+    const h = csqHeaderLine();
+    expect(
+      h.startsWith(
+        '##INFO=<ID=CSQ,Number=.,Type=String,Description="Consequence annotations from Ensembl VEP. Format: Allele|Consequence|IMPACT|SYMBOL|Gene|Feature_type|Feature|BIOTYPE|EXON|INTRON|HGVSc|HGVSp|cDNA_position|CDS_position|Protein_position|Amino_acids|Codons|Existing_variation|DISTANCE|STRAND|FLAGS|SYMBOL_SOURCE|HGNC_ID|ALLELE_NUM|',
+      ),
+    ).toBe(true);
+    expect(h.endsWith('">')).toBe(true);
+    expect(h.split('Format: ')[1]!.slice(0, -2).split('|')).toEqual(CSQ_FIELDS.map((f) => f.name));
+  });
+
+  it('values are escaped as VEP does: , and | to &, ; to %3B, white space to _, "-" emptied except in Allele', () => {
+    expect(escapeCsqValue('a,b|c;d e\tf', false)).toBe('a&b&c%3Bd_e_f');
+    expect(escapeCsqValue('-', false)).toBe('');
+    expect(escapeCsqValue('-', true)).toBe('-');
+    expect(escapeCsqValue('p.Ala331=', false)).toBe('p.Ala331=');
+  });
+});
+
+describe('VCF writer', () => {
+  it('replaces an existing CSQ, keeps other INFO, copies untouched lines verbatim, writes provenance', async () => {
+    const out = path.join(temp.dir, 'out.vcf');
+    const w = createWriter(out, { provenance });
+    expect(w.format).toBe('vcf');
+    await w.start(header(HEADER));
+    const annotated = line('21\t25585733\trs142513484\tc\tT\t50\tPASS\tDP=7;CSQ=old|stuff\tGT\t0|1');
+    const alleles = allelesOf(annotated, '21');
+    w.write({ record: annotated, chrom: '21', alleles, consequences: [csq(alleles[0]!)], note: null });
+    const plain = line('21\t25587701\t.\tT\tC\t.\t.\tDP=3\tGT\t1|1', 11);
+    w.write({ record: plain, chrom: '21', alleles: allelesOf(plain, '21'), consequences: [], note: null });
+    const unknown = line('chrUn\t5\t.\tA\tG\t.\t.\t.\tGT\t0|1', 12);
+    w.write({ record: unknown, chrom: null, alleles: [], consequences: [], note: 'unknown_contig' });
+    const sym = line('21\t25587800\t.\tA\t<DEL>,G\t.\t.\tCSQ=stale\tGT\t0|1', 13);
+    const symAlleles = allelesOf(sym, '21');
+    w.write({
+      record: sym,
+      chrom: '21',
+      alleles: symAlleles,
+      consequences: [csq(symAlleles[1]!)],
+      note: null,
+    });
+    await w.finish();
+    const text = await readFile(out, 'latin1');
+    const lines = text.trimEnd().split('\n');
+    const meta = lines.filter((l) => l.startsWith('##'));
+    expect(meta.filter((l) => l.includes('ID=CSQ,'))).toEqual([csqHeaderLine()]);
+    expect(meta.some((l) => l.startsWith('##VEP'))).toBe(false);
+    expect(meta).toContain(`##GAS_geneModels=genes.gff3.gz format=gff3 sha256=${'ab'.repeat(32)}`);
+    expect(meta).toContain(`##GAS_reference=chr21.fa.gz sha256=${'cd'.repeat(32)}`);
+    expect(meta).toContain('##GAS_engine=gas-annotation-engine 0.1.0');
+    expect(meta).toContain(`##GAS_command_line='${provenance.commandLine}'`);
+    const body = lines.filter((l) => !l.startsWith('#'));
+    expect(body).toEqual([
+      '21\t25585733\trs142513484\tc\tT\t50\tPASS\tDP=7;CSQ=T|missense_variant&splice_region_variant|MODERATE|MRPL39|ENSG00000154719|Transcript|ENST00000352957|protein_coding|10/10||ENST00000352957.8:c.991G>A|ENSP00000284967.1:p.Ala331Thr|1033|991|331|A/T|Gca/Aca|||-1|cds_start_NF|||1|genes.gff3.gz|SNV\tGT\t0|1',
+      '21\t25587701\t.\tT\tC\t.\t.\tDP=3\tGT\t1|1',
+      'chrUn\t5\t.\tA\tG\t.\t.\tGAS_NOTE=unknown_contig\tGT\t0|1',
+      '21\t25587800\t.\tA\t<DEL>,G\t.\t.\tCSQ=G|missense_variant&splice_region_variant|MODERATE|MRPL39|ENSG00000154719|Transcript|ENST00000352957|protein_coding|10/10||ENST00000352957.8:c.991G>A|ENSP00000284967.1:p.Ala331Thr|1033|991|331|A/T|Gca/Aca|||-1|cds_start_NF|||2|genes.gff3.gz|SNV;GAS_NOTE=symbolic_allele\tGT\t0|1',
+    ]);
+    // bcftools reads it and finds the CSQ values where the header says
+    const view = execFileSync('bcftools', ['query', '-f', '%POS\\t%INFO/CSQ\\n', out], { encoding: 'utf8' });
+    expect(view.split('\n')[0]).toMatch(
+      /^25585733\tT\|missense_variant&splice_region_variant\|MODERATE\|MRPL39\|/,
+    );
+  });
+
+  it('a headerless input gets ##fileformat and the eight fixed columns', async () => {
+    const out = path.join(temp.dir, 'headerless.vcf');
+    const w = createWriter(out, { provenance });
+    await w.start(emptyHeader());
+    const r = line('1\t884108\t.\tT\tTCC', 1, 0);
+    w.write({ record: r, chrom: null, alleles: [], consequences: [], note: 'unknown_contig' });
+    await w.finish();
+    const text = await readFile(out, 'utf8');
+    expect(text.split('\n')[0]).toBe('##fileformat=VCFv4.2');
+    expect(text).toContain(
+      '#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n1\t884108\t.\tT\tTCC\t.\t.\tGAS_NOTE=unknown_contig\n',
+    );
+    execFileSync('bcftools', ['view', out], { encoding: 'utf8' });
+  });
+});
+
+describe('TSV and JSON Lines writers', () => {
+  const rec = () => line('21\t25585733\trs142513484\tC\tT,<DEL>\t.\t.\t.\tGT\t0|1');
+
+  it('TSV: header row, one row per allele x transcript, a NOTE row for what was not annotated', async () => {
+    const out = path.join(temp.dir, 'out.tsv');
+    const w = createWriter(out, { provenance });
+    expect(w.format).toBe('tsv');
+    await w.start(emptyHeader());
+    const r = rec();
+    const alleles = allelesOf(r, '21');
+    w.write({
+      record: r,
+      chrom: '21',
+      alleles,
+      consequences: [
+        csq(alleles[0]!),
+        csq(alleles[0]!, {
+          transcript: null,
+          consequences: ['intergenic_variant'],
+          impact: 'MODIFIER',
+          exon: null,
+          hgvsc: null,
+          hgvsp: null,
+        }),
+      ],
+      note: null,
+    });
+    await w.finish();
+    const rows = (await readFile(out, 'utf8'))
+      .trimEnd()
+      .split('\n')
+      .map((l) => l.split('\t'));
+    const head = rows[0]!;
+    expect(head.slice(0, 7)).toEqual(['CHROM', 'POS', 'ID', 'REF', 'ALT', 'Allele', 'Consequence']);
+    expect(head[head.length - 1]).toBe('NOTE');
+    expect(rows).toHaveLength(4);
+    expect(rows.every((row) => row.length === head.length)).toBe(true);
+    const col = (row: string[], name: string) => row[head.indexOf(name)];
+    expect(col(rows[1]!, 'Consequence')).toBe('missense_variant&splice_region_variant');
+    expect(col(rows[1]!, 'HGVSp')).toBe('ENSP00000284967.1:p.Ala331Thr');
+    expect(col(rows[2]!, 'Consequence')).toBe('intergenic_variant');
+    expect(col(rows[3]!, 'Allele')).toBe('<DEL>');
+    expect(col(rows[3]!, 'ALLELE_NUM')).toBe('2');
+    expect(col(rows[3]!, 'NOTE')).toBe('symbolic allele <DEL> (structural variant); not annotated');
+  });
+
+  it('JSON Lines: one object per record with alleles and their consequences', async () => {
+    const out = path.join(temp.dir, 'out.jsonl');
+    expect(formatFromName(out)).toBe('json');
+    const w = createWriter(out, { provenance });
+    await w.start(emptyHeader());
+    const r = rec();
+    const alleles = allelesOf(r, '21');
+    w.write({ record: r, chrom: '21', alleles, consequences: [csq(alleles[0]!)], note: null });
+    await w.finish();
+    const objs = (await readFile(out, 'utf8'))
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(objs).toHaveLength(1);
+    expect(objs[0]).toMatchObject({
+      line: 10,
+      chrom: '21',
+      pos: 25585733,
+      alts: ['T', '<DEL>'],
+      alleles: [
+        {
+          allele: 'T',
+          alleleNum: 1,
+          start: 25585733,
+          end: 25585733,
+          consequences: [{ Feature: 'ENST00000352957', IMPACT: 'MODERATE', ALLELE_NUM: '1' }],
+        },
+        {
+          allele: '<DEL>',
+          alleleNum: 2,
+          note: 'symbolic allele <DEL> (structural variant); not annotated',
+          consequences: [],
+        },
+      ],
+    });
+  });
+});
+
+describe('BGZF output', () => {
+  it('is a series of BGZF blocks ending with the EOF block; gunzip, bcftools and tabix accept it', async () => {
+    const out = path.join(temp.dir, 'big.vcf.gz');
+    const sink = new TextSink(out, { bgzip: true });
+    const lines = [
+      '##fileformat=VCFv4.2',
+      '##contig=<ID=21,length=46709983>',
+      '#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO',
+    ];
+    for (let i = 0; i < 30_000; i++)
+      lines.push(`21\t${1_000_000 + i * 3}\trs${i}\tA\tG\t${i % 60}\t.\tDP=${(i * 7919) % 1000}`);
+    for (const l of lines) {
+      const w = sink.line(l);
+      if (w) await w;
+    }
+    await sink.close();
+    const bytes = await readFile(out);
+    expect(gunzipSync(bytes).toString('latin1')).toBe(`${lines.join('\n')}\n`);
+    expect(bytes.subarray(bytes.length - 28)).toEqual(BGZF_EOF);
+    // walk the blocks: each has the BC extra field whose BSIZE-1 gives its length
+    let off = 0;
+    let blocks = 0;
+    while (off < bytes.length) {
+      expect([bytes[off], bytes[off + 1], bytes[off + 3], bytes[off + 12], bytes[off + 13]]).toEqual([
+        0x1f, 0x8b, 4, 0x42, 0x43,
+      ]);
+      const size = bytes.readUInt16LE(off + 16) + 1;
+      expect(size).toBeLessThanOrEqual(65536);
+      off += size;
+      blocks++;
+    }
+    expect(off).toBe(bytes.length);
+    expect(blocks).toBeGreaterThan(2);
+    expect(execFileSync('bcftools', ['view', '-H', out], { encoding: 'utf8' }).split('\n').length - 1).toBe(
+      30_000,
+    );
+    execFileSync('tabix', ['-f', '-p', 'vcf', out]);
+    expect(execFileSync('tabix', [out, '21:1000003-1000006'], { encoding: 'utf8' })).toBe(
+      `${lines[4]}\n${lines[5]}\n`,
+    );
+  });
+
+  it('a failed run leaves no file behind', async () => {
+    const out = path.join(temp.dir, 'aborted.vcf.gz');
+    const sink = new TextSink(out, { bgzip: true });
+    sink.line('##fileformat=VCFv4.2');
+    await sink.abort();
+    await expect(readFile(out)).rejects.toThrow(/ENOENT/);
+    const { readdir } = await import('node:fs/promises');
+    expect((await readdir(temp.dir)).filter((f) => f.startsWith('aborted'))).toEqual([]);
+  });
+});
