@@ -25,7 +25,13 @@ import { createSesService } from './ses/index.ts';
 import type { Credentials } from './sigv4/sigv4.ts';
 import { createSnsService, DEFAULT_DELIVERY_RETRY, type DeliveryRetryPolicy } from './sns/sns.ts';
 import { createSqsService } from './sqs/sqs.ts';
-import { DEFAULT_TLS_HOSTS, ensureLocalCa, type IssuedCertificate, issueCertificate, type LocalCa } from './tls/local-ca.ts';
+import {
+  DEFAULT_TLS_HOSTS,
+  ensureLocalCa,
+  type IssuedCertificate,
+  issueCertificate,
+  type LocalCa,
+} from './tls/local-ca.ts';
 
 export type DevcloudLogger = DevcloudContext['log'];
 
@@ -85,7 +91,8 @@ export const DEFAULT_CREDENTIALS: Credentials = { accessKeyId: 'test', secretAcc
 export function jsonLineLogger(name: string, verbose: boolean): DevcloudLogger {
   const write = (level: string, obj: object, msg?: string): void => {
     const record: Record<string, unknown> = { level, time: new Date().toISOString(), name, msg };
-    for (const [k, v] of Object.entries(obj)) record[k] = v instanceof Error ? { message: v.message, stack: v.stack } : v;
+    for (const [k, v] of Object.entries(obj))
+      record[k] = v instanceof Error ? { message: v.message, stack: v.stack } : v;
     process.stderr.write(`${JSON.stringify(record)}\n`);
   };
   return {
@@ -128,8 +135,16 @@ export async function startDevcloud(opts: DevcloudOptions): Promise<Devcloud> {
 
   const ca = await ensureLocalCa(dataDir);
   const tlsHosts = [...new Set([...DEFAULT_TLS_HOSTS, publicHost, ...(opts.tlsHosts ?? [])])];
-  const serverCert = await issueCertificate(ca, 'devcloud-tls', { hosts: tlsHosts, purpose: 'server', commonName: publicHost });
-  const snsCert = await issueCertificate(ca, 'sns-signing', { hosts: [], purpose: 'signing', commonName: 'sns.devcloud.localhost' });
+  const serverCert = await issueCertificate(ca, 'devcloud-tls', {
+    hosts: tlsHosts,
+    purpose: 'server',
+    commonName: publicHost,
+  });
+  const snsCert = await issueCertificate(ca, 'sns-signing', {
+    hosts: [],
+    purpose: 'signing',
+    commonName: 'sns.devcloud.localhost',
+  });
 
   let services: EmulatedService[] = [];
   const handler = createEdgeHandler({
@@ -179,7 +194,13 @@ export async function startDevcloud(opts: DevcloudOptions): Promise<Devcloud> {
   try {
     dynamodb = await DynamoDbService.start(ctx);
   } catch (err) {
-    await Promise.all([closeServer(httpServer), closeServer(httpsServer), sqs.close(), sns.close(), s3.close()]);
+    await Promise.all([
+      closeServer(httpServer),
+      closeServer(httpsServer),
+      sqs.close(),
+      sns.close(),
+      s3.close(),
+    ]);
     throw err;
   }
   const ses = createSesService(ctx);

@@ -16,7 +16,8 @@ function fail(message: string): never {
 function port(name: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined) return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) fail(`${name} must be a port number (0-65535), not '${raw}'.`);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    fail(`${name} must be a port number (0-65535), not '${raw}'.`);
   return n;
 }
 
@@ -32,12 +33,14 @@ const { values } = parseArgs({
 });
 const env = process.env;
 const dataDir = values['data-dir'] ?? env.DEVCLOUD_DATA_DIR;
-if (!dataDir) fail('--data-dir (or DEVCLOUD_DATA_DIR) is required: the folder where devcloud keeps its state.');
+if (!dataDir)
+  fail('--data-dir (or DEVCLOUD_DATA_DIR) is required: the folder where devcloud keeps its state.');
 const accessKeyId = env.DEVCLOUD_ACCESS_KEY_ID ?? 'test';
 const secretAccessKey = env.DEVCLOUD_SECRET_ACCESS_KEY ?? 'test';
 const restoreRaw = env.DEVCLOUD_RESTORE_DELAY_MS;
 const restoreDelay = restoreRaw === undefined ? undefined : Number(restoreRaw);
-if (restoreDelay !== undefined && (!Number.isInteger(restoreDelay) || restoreDelay < 0)) fail('DEVCLOUD_RESTORE_DELAY_MS must be a whole number of milliseconds.');
+if (restoreDelay !== undefined && (!Number.isInteger(restoreDelay) || restoreDelay < 0))
+  fail('DEVCLOUD_RESTORE_DELAY_MS must be a whole number of milliseconds.');
 
 const devcloud = await startDevcloud({
   dataDir,

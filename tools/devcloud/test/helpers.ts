@@ -25,8 +25,19 @@ export interface TestCloud {
 
 export async function startTestCloud(extra: Partial<DevcloudOptions> = {}): Promise<TestCloud> {
   const dataDir = await mkdtemp(join(tmpdir(), 'devcloud-test-'));
-  const credentials = { accessKeyId: `AKIA${randomBytes(8).toString('hex').toUpperCase()}`, secretAccessKey: randomBytes(20).toString('base64') };
-  const opts: DevcloudOptions = { dataDir, port: 0, tlsPort: 0, credentials: [credentials], log: silentLog, s3RestoreDelayMs: 300, ...extra };
+  const credentials = {
+    accessKeyId: `AKIA${randomBytes(8).toString('hex').toUpperCase()}`,
+    secretAccessKey: randomBytes(20).toString('base64'),
+  };
+  const opts: DevcloudOptions = {
+    dataDir,
+    port: 0,
+    tlsPort: 0,
+    credentials: [credentials],
+    log: silentLog,
+    s3RestoreDelayMs: 300,
+    ...extra,
+  };
   const state: TestCloud = {
     cloud: await startDevcloud(opts),
     dataDir,
@@ -49,20 +60,33 @@ export function clientConfig(cloud: Devcloud, credentials: { accessKeyId: string
   return { endpoint: cloud.url, region: cloud.region, credentials };
 }
 
-export function s3Client(cloud: Devcloud, credentials: { accessKeyId: string; secretAccessKey: string }): S3Client {
+export function s3Client(
+  cloud: Devcloud,
+  credentials: { accessKeyId: string; secretAccessKey: string },
+): S3Client {
   return new S3Client({ ...clientConfig(cloud, credentials), forcePathStyle: true });
 }
 
-export function sqsClient(cloud: Devcloud, credentials: { accessKeyId: string; secretAccessKey: string }): SQSClient {
+export function sqsClient(
+  cloud: Devcloud,
+  credentials: { accessKeyId: string; secretAccessKey: string },
+): SQSClient {
   return new SQSClient(clientConfig(cloud, credentials));
 }
 
-export function snsClient(cloud: Devcloud, credentials: { accessKeyId: string; secretAccessKey: string }): SNSClient {
+export function snsClient(
+  cloud: Devcloud,
+  credentials: { accessKeyId: string; secretAccessKey: string },
+): SNSClient {
   return new SNSClient(clientConfig(cloud, credentials));
 }
 
 /** Polls `check` until it returns a value (not a timing assertion: the bound only stops a hung test). */
-export async function eventually<T>(check: () => Promise<T | undefined | null>, what: string, limitMs = 20_000): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined | null>,
+  what: string,
+  limitMs = 20_000,
+): Promise<T> {
   const until = Date.now() + limitMs;
   for (;;) {
     const value = await check();

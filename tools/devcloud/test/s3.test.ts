@@ -15,8 +15,8 @@ import {
   ListBucketsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
-  S3Client,
-  S3ServiceException,
+  type S3Client,
+  type S3ServiceException,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
@@ -66,7 +66,13 @@ describe('S3 buckets', () => {
 describe('S3 objects', () => {
   it('puts and gets an object with metadata, content type and ETag', async () => {
     const put = await s3.send(
-      new PutObjectCommand({ Bucket: 'things', Key: 'dir/hello world.txt', Body: 'hello, devcloud', ContentType: 'text/plain', Metadata: { owner: 'alice' } }),
+      new PutObjectCommand({
+        Bucket: 'things',
+        Key: 'dir/hello world.txt',
+        Body: 'hello, devcloud',
+        ContentType: 'text/plain',
+        Metadata: { owner: 'alice' },
+      }),
     );
     expect(put.ETag).toBe(`"${createHash('md5').update('hello, devcloud').digest('hex')}"`);
     const got = await s3.send(new GetObjectCommand({ Bucket: 'things', Key: 'dir/hello world.txt' }));
@@ -81,7 +87,14 @@ describe('S3 objects', () => {
 
   it('stores the decoded bytes of an aws-chunked streaming upload, not the chunk framing', async () => {
     const payload = Buffer.alloc(200_000, 'acgt');
-    await s3.send(new PutObjectCommand({ Bucket: 'things', Key: 'streamed.bin', Body: Readable.from([payload.subarray(0, 70_000), payload.subarray(70_000)]), ContentLength: payload.length }));
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: 'things',
+        Key: 'streamed.bin',
+        Body: Readable.from([payload.subarray(0, 70_000), payload.subarray(70_000)]),
+        ContentLength: payload.length,
+      }),
+    );
     const got = await s3.send(new GetObjectCommand({ Bucket: 'things', Key: 'streamed.bin' }));
     const bytes = Buffer.from(await got.Body!.transformToByteArray());
     expect(bytes.length).toBe(payload.length);
@@ -94,9 +107,13 @@ describe('S3 objects', () => {
     expect(part.$metadata.httpStatusCode).toBe(206);
     expect(part.ContentRange).toBe('bytes 2-5/10');
     expect(await part.Body?.transformToString()).toBe('2345');
-    const suffix = await s3.send(new GetObjectCommand({ Bucket: 'things', Key: 'digits', Range: 'bytes=-3' }));
+    const suffix = await s3.send(
+      new GetObjectCommand({ Bucket: 'things', Key: 'digits', Range: 'bytes=-3' }),
+    );
     expect(await suffix.Body?.transformToString()).toBe('789');
-    const err = await errorOf(s3.send(new GetObjectCommand({ Bucket: 'things', Key: 'digits', Range: 'bytes=50-60' })));
+    const err = await errorOf(
+      s3.send(new GetObjectCommand({ Bucket: 'things', Key: 'digits', Range: 'bytes=50-60' })),
+    );
     expect(err.name).toBe('InvalidRange');
   });
 
@@ -109,14 +126,34 @@ describe('S3 objects', () => {
   });
 
   it('copies objects (metadata COPY and REPLACE) and refuses a no-op self copy', async () => {
-    await s3.send(new PutObjectCommand({ Bucket: 'things', Key: 'src.txt', Body: 'copy me', ContentType: 'text/plain', Metadata: { a: '1' } }));
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: 'things',
+        Key: 'src.txt',
+        Body: 'copy me',
+        ContentType: 'text/plain',
+        Metadata: { a: '1' },
+      }),
+    );
     await s3.send(new CopyObjectCommand({ Bucket: 'things', Key: 'copy.txt', CopySource: 'things/src.txt' }));
     const copy = await s3.send(new HeadObjectCommand({ Bucket: 'things', Key: 'copy.txt' }));
     expect(copy.Metadata).toEqual({ a: '1' });
     expect(copy.ContentType).toBe('text/plain');
-    await s3.send(new CopyObjectCommand({ Bucket: 'things', Key: 'copy2.txt', CopySource: 'things/src.txt', MetadataDirective: 'REPLACE', Metadata: { b: '2' } }));
-    expect((await s3.send(new HeadObjectCommand({ Bucket: 'things', Key: 'copy2.txt' }))).Metadata).toEqual({ b: '2' });
-    const selfCopy = await errorOf(s3.send(new CopyObjectCommand({ Bucket: 'things', Key: 'src.txt', CopySource: 'things/src.txt' })));
+    await s3.send(
+      new CopyObjectCommand({
+        Bucket: 'things',
+        Key: 'copy2.txt',
+        CopySource: 'things/src.txt',
+        MetadataDirective: 'REPLACE',
+        Metadata: { b: '2' },
+      }),
+    );
+    expect((await s3.send(new HeadObjectCommand({ Bucket: 'things', Key: 'copy2.txt' }))).Metadata).toEqual({
+      b: '2',
+    });
+    const selfCopy = await errorOf(
+      s3.send(new CopyObjectCommand({ Bucket: 'things', Key: 'src.txt', CopySource: 'things/src.txt' })),
+    );
     expect(selfCopy.name).toBe('InvalidRequest');
   });
 
@@ -127,14 +164,18 @@ describe('S3 objects', () => {
     const top = await s3.send(new ListObjectsV2Command({ Bucket: 'listing', Delimiter: '/' }));
     expect(top.Contents?.map((c) => c.Key)).toEqual(['c', 'e']);
     expect(top.CommonPrefixes?.map((p) => p.Prefix)).toEqual(['a/', 'd/']);
-    const underA = await s3.send(new ListObjectsV2Command({ Bucket: 'listing', Prefix: 'a/', Delimiter: '/' }));
+    const underA = await s3.send(
+      new ListObjectsV2Command({ Bucket: 'listing', Prefix: 'a/', Delimiter: '/' }),
+    );
     expect(underA.Contents?.map((c) => c.Key)).toEqual(['a/1', 'a/2']);
     expect(underA.CommonPrefixes?.map((p) => p.Prefix)).toEqual(['a/b/']);
     const seen: string[] = [];
     let token: string | undefined;
     let pages = 0;
     do {
-      const page = await s3.send(new ListObjectsV2Command({ Bucket: 'listing', MaxKeys: 4, ContinuationToken: token }));
+      const page = await s3.send(
+        new ListObjectsV2Command({ Bucket: 'listing', MaxKeys: 4, ContinuationToken: token }),
+      );
       seen.push(...(page.Contents ?? []).map((c) => c.Key ?? ''));
       token = page.NextContinuationToken;
       pages++;
@@ -147,7 +188,12 @@ describe('S3 objects', () => {
   it('deletes several objects in one DeleteObjects call', async () => {
     await s3.send(new PutObjectCommand({ Bucket: 'things', Key: 'batch/1', Body: '1' }));
     await s3.send(new PutObjectCommand({ Bucket: 'things', Key: 'batch/2', Body: '2' }));
-    const out = await s3.send(new DeleteObjectsCommand({ Bucket: 'things', Delete: { Objects: [{ Key: 'batch/1' }, { Key: 'batch/2' }] } }));
+    const out = await s3.send(
+      new DeleteObjectsCommand({
+        Bucket: 'things',
+        Delete: { Objects: [{ Key: 'batch/1' }, { Key: 'batch/2' }] },
+      }),
+    );
     expect(out.Deleted?.map((d) => d.Key).sort()).toEqual(['batch/1', 'batch/2']);
     const left = await s3.send(new ListObjectsV2Command({ Bucket: 'things', Prefix: 'batch/' }));
     expect(left.KeyCount).toBe(0);
@@ -158,35 +204,107 @@ describe('S3 multipart upload', () => {
   it('uploads parts and completes with the multipart ETag; aborting removes the upload', async () => {
     const part1 = Buffer.alloc(5 * 1024 * 1024, 'a');
     const part2 = Buffer.from('tail');
-    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'things', Key: 'big.bin', ContentType: 'application/octet-stream', Metadata: { job: '42' } }));
-    const p1 = await s3.send(new UploadPartCommand({ Bucket: 'things', Key: 'big.bin', UploadId, PartNumber: 1, Body: part1 }));
-    const p2 = await s3.send(new UploadPartCommand({ Bucket: 'things', Key: 'big.bin', UploadId, PartNumber: 2, Body: part2 }));
+    const { UploadId } = await s3.send(
+      new CreateMultipartUploadCommand({
+        Bucket: 'things',
+        Key: 'big.bin',
+        ContentType: 'application/octet-stream',
+        Metadata: { job: '42' },
+      }),
+    );
+    const p1 = await s3.send(
+      new UploadPartCommand({ Bucket: 'things', Key: 'big.bin', UploadId, PartNumber: 1, Body: part1 }),
+    );
+    const p2 = await s3.send(
+      new UploadPartCommand({ Bucket: 'things', Key: 'big.bin', UploadId, PartNumber: 2, Body: part2 }),
+    );
     const done = await s3.send(
-      new CompleteMultipartUploadCommand({ Bucket: 'things', Key: 'big.bin', UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: p1.ETag }, { PartNumber: 2, ETag: p2.ETag }] } }),
+      new CompleteMultipartUploadCommand({
+        Bucket: 'things',
+        Key: 'big.bin',
+        UploadId,
+        MultipartUpload: {
+          Parts: [
+            { PartNumber: 1, ETag: p1.ETag },
+            { PartNumber: 2, ETag: p2.ETag },
+          ],
+        },
+      }),
     );
     expect(done.ETag).toMatch(/^"[0-9a-f]{32}-2"$/);
     const head = await s3.send(new HeadObjectCommand({ Bucket: 'things', Key: 'big.bin' }));
     expect(head.ContentLength).toBe(part1.length + part2.length);
     expect(head.Metadata).toEqual({ job: '42' });
-    const tail = await s3.send(new GetObjectCommand({ Bucket: 'things', Key: 'big.bin', Range: `bytes=${part1.length}-` }));
+    const tail = await s3.send(
+      new GetObjectCommand({ Bucket: 'things', Key: 'big.bin', Range: `bytes=${part1.length}-` }),
+    );
     expect(await tail.Body?.transformToString()).toBe('tail');
 
     const second = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'things', Key: 'aborted.bin' }));
-    await s3.send(new AbortMultipartUploadCommand({ Bucket: 'things', Key: 'aborted.bin', UploadId: second.UploadId }));
-    const err = await errorOf(s3.send(new UploadPartCommand({ Bucket: 'things', Key: 'aborted.bin', UploadId: second.UploadId, PartNumber: 1, Body: 'x' })));
+    await s3.send(
+      new AbortMultipartUploadCommand({ Bucket: 'things', Key: 'aborted.bin', UploadId: second.UploadId }),
+    );
+    const err = await errorOf(
+      s3.send(
+        new UploadPartCommand({
+          Bucket: 'things',
+          Key: 'aborted.bin',
+          UploadId: second.UploadId,
+          PartNumber: 1,
+          Body: 'x',
+        }),
+      ),
+    );
     expect(err.name).toBe('NoSuchUpload');
   });
 
   it('refuses a completion whose non-last part is under 5 MiB, or whose ETag does not match', async () => {
-    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'things', Key: 'small-parts.bin' }));
-    const p1 = await s3.send(new UploadPartCommand({ Bucket: 'things', Key: 'small-parts.bin', UploadId, PartNumber: 1, Body: 'tiny' }));
-    const p2 = await s3.send(new UploadPartCommand({ Bucket: 'things', Key: 'small-parts.bin', UploadId, PartNumber: 2, Body: 'tiny' }));
+    const { UploadId } = await s3.send(
+      new CreateMultipartUploadCommand({ Bucket: 'things', Key: 'small-parts.bin' }),
+    );
+    const p1 = await s3.send(
+      new UploadPartCommand({
+        Bucket: 'things',
+        Key: 'small-parts.bin',
+        UploadId,
+        PartNumber: 1,
+        Body: 'tiny',
+      }),
+    );
+    const p2 = await s3.send(
+      new UploadPartCommand({
+        Bucket: 'things',
+        Key: 'small-parts.bin',
+        UploadId,
+        PartNumber: 2,
+        Body: 'tiny',
+      }),
+    );
     const small = await errorOf(
-      s3.send(new CompleteMultipartUploadCommand({ Bucket: 'things', Key: 'small-parts.bin', UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: p1.ETag }, { PartNumber: 2, ETag: p2.ETag }] } })),
+      s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: 'things',
+          Key: 'small-parts.bin',
+          UploadId,
+          MultipartUpload: {
+            Parts: [
+              { PartNumber: 1, ETag: p1.ETag },
+              { PartNumber: 2, ETag: p2.ETag },
+            ],
+          },
+        }),
+      ),
     );
     expect(small.name).toBe('EntityTooSmall');
     const wrong = await errorOf(
-      s3.send(new CompleteMultipartUploadCommand({ Bucket: 'things', Key: 'small-parts.bin', UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: '"00000000000000000000000000000000"' }] } })),
+      s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: 'things',
+          Key: 'small-parts.bin',
+          UploadId,
+          MultipartUpload: { Parts: [{ PartNumber: 1, ETag: '"00000000000000000000000000000000"' }] },
+        }),
+      ),
     );
     expect(wrong.name).toBe('InvalidPart');
   });
@@ -195,13 +313,25 @@ describe('S3 multipart upload', () => {
 describe('S3 presigned URLs', () => {
   it('serves a presigned GET and accepts a presigned PUT', async () => {
     await s3.send(new PutObjectCommand({ Bucket: 'things', Key: 'report.tsv', Body: 'a\tb\n' }));
-    const getUrl = await getSignedUrl(s3, new GetObjectCommand({ Bucket: 'things', Key: 'report.tsv', ResponseContentDisposition: 'attachment; filename="r.tsv"' }), { expiresIn: 60 });
+    const getUrl = await getSignedUrl(
+      s3,
+      new GetObjectCommand({
+        Bucket: 'things',
+        Key: 'report.tsv',
+        ResponseContentDisposition: 'attachment; filename="r.tsv"',
+      }),
+      { expiresIn: 60 },
+    );
     const res = await fetch(getUrl);
     expect(res.status).toBe(200);
     expect(await res.text()).toBe('a\tb\n');
     expect(res.headers.get('content-disposition')).toBe('attachment; filename="r.tsv"');
 
-    const putUrl = await getSignedUrl(s3, new PutObjectCommand({ Bucket: 'things', Key: 'uploaded via url.txt' }), { expiresIn: 60 });
+    const putUrl = await getSignedUrl(
+      s3,
+      new PutObjectCommand({ Bucket: 'things', Key: 'uploaded via url.txt' }),
+      { expiresIn: 60 },
+    );
     const put = await fetch(putUrl, { method: 'PUT', body: 'sent by a browser' });
     expect(put.status).toBe(200);
     const got = await s3.send(new GetObjectCommand({ Bucket: 'things', Key: 'uploaded via url.txt' }));
@@ -211,7 +341,9 @@ describe('S3 presigned URLs', () => {
   it('refuses a tampered presigned URL with 403 SignatureDoesNotMatch', async () => {
     await s3.send(new PutObjectCommand({ Bucket: 'things', Key: 'secret-a', Body: 'a' }));
     await s3.send(new PutObjectCommand({ Bucket: 'things', Key: 'secret-b', Body: 'b' }));
-    const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: 'things', Key: 'secret-a' }), { expiresIn: 60 });
+    const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: 'things', Key: 'secret-a' }), {
+      expiresIn: 60,
+    });
     const tampered = url.replace('/secret-a?', '/secret-b?');
     const res = await fetch(tampered);
     expect(res.status).toBe(403);
@@ -224,7 +356,10 @@ describe('S3 presigned URLs', () => {
   });
 
   it('refuses an expired presigned URL with 403 AccessDenied "Request has expired"', async () => {
-    const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: 'things', Key: 'digits' }), { expiresIn: 60, signingDate: new Date(Date.now() - 3_600_000) });
+    const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: 'things', Key: 'digits' }), {
+      expiresIn: 60,
+      signingDate: new Date(Date.now() - 3_600_000),
+    });
     const res = await fetch(url);
     expect(res.status).toBe(403);
     const body = await res.text();
@@ -241,12 +376,17 @@ describe('S3 presigned URLs', () => {
 
 describe('S3 authentication', () => {
   it('refuses a wrong secret (SignatureDoesNotMatch) and an unknown key (InvalidAccessKeyId)', async () => {
-    const wrongSecret = s3Client(t.cloud, { accessKeyId: t.credentials.accessKeyId, secretAccessKey: 'not-the-secret' });
+    const wrongSecret = s3Client(t.cloud, {
+      accessKeyId: t.credentials.accessKeyId,
+      secretAccessKey: 'not-the-secret',
+    });
     const err = await errorOf(wrongSecret.send(new ListBucketsCommand({})));
     expect(err.name).toBe('SignatureDoesNotMatch');
     expect(err.$metadata.httpStatusCode).toBe(403);
     const unknownKey = s3Client(t.cloud, { accessKeyId: 'AKIAUNKNOWN', secretAccessKey: t.secret });
-    const err2 = await errorOf(unknownKey.send(new PutObjectCommand({ Bucket: 'things', Key: 'intruder', Body: 'x' })));
+    const err2 = await errorOf(
+      unknownKey.send(new PutObjectCommand({ Bucket: 'things', Key: 'intruder', Body: 'x' })),
+    );
     expect(err2.name).toBe('InvalidAccessKeyId');
     wrongSecret.destroy();
     unknownKey.destroy();
@@ -257,7 +397,14 @@ describe('S3 authentication', () => {
 
 describe('S3 persistence', () => {
   it('keeps buckets, objects and metadata across a restart on the same data dir', async () => {
-    await s3.send(new PutObjectCommand({ Bucket: 'things', Key: 'durable.txt', Body: 'still here', Metadata: { k: 'v' } }));
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: 'things',
+        Key: 'durable.txt',
+        Body: 'still here',
+        Metadata: { k: 'v' },
+      }),
+    );
     const cloud = await t.restart();
     s3.destroy();
     s3 = s3Client(cloud, t.credentials);

@@ -14,11 +14,16 @@ import {
   SetSubscriptionAttributesCommand,
   SetTopicAttributesCommand,
   type SNSClient,
-  SNSServiceException,
+  type SNSServiceException,
   SubscribeCommand,
   UnsubscribeCommand,
 } from '@aws-sdk/client-sns';
-import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, snsClient, sqsClient, startTestCloud, type TestCloud } from './helpers.ts';
 
@@ -27,7 +32,9 @@ let sns: SNSClient;
 let sqs: SQSClient;
 
 beforeAll(async () => {
-  t = await startTestCloud({ snsDeliveryRetry: { attempts: 5, baseDelayMs: 50, maxDelayMs: 200, timeoutMs: 5000 } });
+  t = await startTestCloud({
+    snsDeliveryRetry: { attempts: 5, baseDelayMs: 50, maxDelayMs: 200, timeoutMs: 5000 },
+  });
   sns = snsClient(t.cloud, t.credentials);
   sqs = sqsClient(t.cloud, t.credentials);
 });
@@ -53,7 +60,9 @@ async function queueWithArn(name: string): Promise<{ url: string; arn: string }>
 }
 
 async function receiveOne(QueueUrl: string) {
-  const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 10, MessageAttributeNames: ['All'] }));
+  const got = await sqs.send(
+    new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 10, MessageAttributeNames: ['All'] }),
+  );
   expect(got.Messages).toHaveLength(1);
   return got.Messages![0]!;
 }
@@ -85,12 +94,20 @@ async function verifySnsMessage(msg: Record<string, string>): Promise<boolean> {
   const pem = (await httpsGet(certUrl.toString())).body;
   const cert = new X509Certificate(pem);
   if (!cert.verify(new X509Certificate(t.cloud.ca.certPem).publicKey)) return false;
-  const keys = msg.Type === 'Notification' ? ['Message', 'MessageId', 'Subject', 'Timestamp', 'TopicArn', 'Type'] : ['Message', 'MessageId', 'SubscribeURL', 'Timestamp', 'Token', 'TopicArn', 'Type'];
+  const keys =
+    msg.Type === 'Notification'
+      ? ['Message', 'MessageId', 'Subject', 'Timestamp', 'TopicArn', 'Type']
+      : ['Message', 'MessageId', 'SubscribeURL', 'Timestamp', 'Token', 'TopicArn', 'Type'];
   const canonical = keys
     .filter((k) => msg[k] !== undefined)
     .map((k) => `${k}\n${msg[k]}\n`)
     .join('');
-  return verify(msg.SignatureVersion === '1' ? 'sha1' : 'sha256', Buffer.from(canonical), cert.publicKey, Buffer.from(msg.Signature ?? '', 'base64'));
+  return verify(
+    msg.SignatureVersion === '1' ? 'sha1' : 'sha256',
+    Buffer.from(canonical),
+    cert.publicKey,
+    Buffer.from(msg.Signature ?? '', 'base64'),
+  );
 }
 
 interface Received {
@@ -151,21 +168,31 @@ async function startEndpoint(secure: boolean) {
 }
 
 /** Subscribes an http endpoint and confirms it with the token from the SubscriptionConfirmation. */
-async function confirmHttp(TopicArn: string, endpoint: Awaited<ReturnType<typeof startEndpoint>>): Promise<void> {
+async function confirmHttp(
+  TopicArn: string,
+  endpoint: Awaited<ReturnType<typeof startEndpoint>>,
+): Promise<void> {
   await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'http', Endpoint: endpoint.url }));
-  const confirmation = await eventually(async () => endpoint.received.find((r) => r.headers['x-amz-sns-topic-arn'] === TopicArn), 'the confirmation');
+  const confirmation = await eventually(
+    async () => endpoint.received.find((r) => r.headers['x-amz-sns-topic-arn'] === TopicArn),
+    'the confirmation',
+  );
   const token = (JSON.parse(confirmation.body) as Record<string, string>).Token;
   await sns.send(new ConfirmSubscriptionCommand({ TopicArn, Token: token }));
 }
 
 describe('SNS topics', () => {
   it('creates, lists, reads and updates topic attributes, and deletes a topic', async () => {
-    const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: 'lifecycle-topic', Attributes: { DisplayName: 'Life' } }));
+    const { TopicArn } = await sns.send(
+      new CreateTopicCommand({ Name: 'lifecycle-topic', Attributes: { DisplayName: 'Life' } }),
+    );
     expect(TopicArn).toBe(`arn:aws:sns:${t.cloud.region}:${t.cloud.accountId}:lifecycle-topic`);
     expect((await sns.send(new CreateTopicCommand({ Name: 'lifecycle-topic' }))).TopicArn).toBe(TopicArn);
     const list = await sns.send(new ListTopicsCommand({}));
     expect(list.Topics?.map((x) => x.TopicArn)).toContain(TopicArn);
-    await sns.send(new SetTopicAttributesCommand({ TopicArn, AttributeName: 'DisplayName', AttributeValue: 'Renamed' }));
+    await sns.send(
+      new SetTopicAttributesCommand({ TopicArn, AttributeName: 'DisplayName', AttributeValue: 'Renamed' }),
+    );
     const attrs = await sns.send(new GetTopicAttributesCommand({ TopicArn }));
     expect(attrs.Attributes?.DisplayName).toBe('Renamed');
     expect(attrs.Attributes?.TopicArn).toBe(TopicArn);
@@ -190,13 +217,22 @@ describe('SNS to SQS', () => {
   it('delivers the signed SNS JSON envelope with Subject and MessageAttributes', async () => {
     const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: 'fanout' }));
     const q = await queueWithArn('fanout-envelope');
-    const { SubscriptionArn } = await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: q.arn }));
+    const { SubscriptionArn } = await sns.send(
+      new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: q.arn }),
+    );
     expect(SubscriptionArn).toMatch(new RegExp(`^${TopicArn}:`));
     const pub = await sns.send(
-      new PublishCommand({ TopicArn, Message: '{"job_id":"j1"}', Subject: 'JobRequested', MessageAttributes: { type: { DataType: 'String', StringValue: 'JobRequested' } } }),
+      new PublishCommand({
+        TopicArn,
+        Message: '{"job_id":"j1"}',
+        Subject: 'JobRequested',
+        MessageAttributes: { type: { DataType: 'String', StringValue: 'JobRequested' } },
+      }),
     );
     const m = await receiveOne(q.url);
-    const envelope = JSON.parse(m.Body ?? '{}') as Record<string, string> & { MessageAttributes: Record<string, { Type: string; Value: string }> };
+    const envelope = JSON.parse(m.Body ?? '{}') as Record<string, string> & {
+      MessageAttributes: Record<string, { Type: string; Value: string }>;
+    };
     expect(envelope.Type).toBe('Notification');
     expect(envelope.MessageId).toBe(pub.MessageId);
     expect(envelope.TopicArn).toBe(TopicArn);
@@ -213,15 +249,34 @@ describe('SNS to SQS', () => {
   it('delivers the bare message with SQS message attributes when RawMessageDelivery is true, and stops after Unsubscribe', async () => {
     const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: 'raw' }));
     const q = await queueWithArn('raw-queue');
-    const { SubscriptionArn } = await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: q.arn, Attributes: { RawMessageDelivery: 'true' } }));
+    const { SubscriptionArn } = await sns.send(
+      new SubscribeCommand({
+        TopicArn,
+        Protocol: 'sqs',
+        Endpoint: q.arn,
+        Attributes: { RawMessageDelivery: 'true' },
+      }),
+    );
     const attrs = await sns.send(new GetSubscriptionAttributesCommand({ SubscriptionArn }));
     expect(attrs.Attributes?.RawMessageDelivery).toBe('true');
-    await sns.send(new PublishCommand({ TopicArn, Message: 'plain text', MessageAttributes: { n: { DataType: 'Number', StringValue: '7' } } }));
+    await sns.send(
+      new PublishCommand({
+        TopicArn,
+        Message: 'plain text',
+        MessageAttributes: { n: { DataType: 'Number', StringValue: '7' } },
+      }),
+    );
     const m = await receiveOne(q.url);
     expect(m.Body).toBe('plain text');
     expect(m.MessageAttributes?.n).toMatchObject({ DataType: 'Number', StringValue: '7' });
 
-    await sns.send(new SetSubscriptionAttributesCommand({ SubscriptionArn, AttributeName: 'RawMessageDelivery', AttributeValue: 'false' }));
+    await sns.send(
+      new SetSubscriptionAttributesCommand({
+        SubscriptionArn,
+        AttributeName: 'RawMessageDelivery',
+        AttributeValue: 'false',
+      }),
+    );
     await sns.send(new PublishCommand({ TopicArn, Message: 'wrapped' }));
     expect(JSON.parse((await receiveOne(q.url)).Body ?? '{}').Message).toBe('wrapped');
 
@@ -234,7 +289,16 @@ describe('SNS to SQS', () => {
   it('refuses FilterPolicy rather than delivering unfiltered', async () => {
     const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: 'filtered' }));
     const q = await queueWithArn('filtered-queue');
-    const err = await errorOf(sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: q.arn, Attributes: { FilterPolicy: '{"a":["b"]}' } })));
+    const err = await errorOf(
+      sns.send(
+        new SubscribeCommand({
+          TopicArn,
+          Protocol: 'sqs',
+          Endpoint: q.arn,
+          Attributes: { FilterPolicy: '{"a":["b"]}' },
+        }),
+      ),
+    );
     expect(err.name).toBe('InvalidParameterException');
   });
 });
@@ -244,7 +308,9 @@ describe('SNS to HTTP(S)', () => {
     const endpoint = await startEndpoint(true);
     try {
       const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: 'webhook-topic' }));
-      const sub = await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'https', Endpoint: endpoint.url }));
+      const sub = await sns.send(
+        new SubscribeCommand({ TopicArn, Protocol: 'https', Endpoint: endpoint.url }),
+      );
       expect(sub.SubscriptionArn).toBe('pending confirmation');
       const confirmation = await eventually(async () => endpoint.received[0], 'the SubscriptionConfirmation');
       expect(confirmation.headers['content-type']).toBe('text/plain; charset=UTF-8');
@@ -265,14 +331,30 @@ describe('SNS to HTTP(S)', () => {
       const arn = subs.Subscriptions?.[0]?.SubscriptionArn ?? '';
       expect(arn).toMatch(new RegExp(`^${TopicArn}:`));
 
-      const pub = await sns.send(new PublishCommand({ TopicArn, Message: '{"job_id":"j2"}', Subject: 'Done', MessageAttributes: { k: { DataType: 'String', StringValue: 'v' } } }));
-      const delivery = await eventually(async () => endpoint.received.find((r) => r.headers['x-amz-sns-message-type'] === 'Notification'), 'the notification');
+      const pub = await sns.send(
+        new PublishCommand({
+          TopicArn,
+          Message: '{"job_id":"j2"}',
+          Subject: 'Done',
+          MessageAttributes: { k: { DataType: 'String', StringValue: 'v' } },
+        }),
+      );
+      const delivery = await eventually(
+        async () => endpoint.received.find((r) => r.headers['x-amz-sns-message-type'] === 'Notification'),
+        'the notification',
+      );
       expect(endpoint.received.filter((r) => r.body.includes('too early'))).toHaveLength(0);
       expect(delivery.headers['x-amz-sns-message-id']).toBe(pub.MessageId);
       expect(delivery.headers['x-amz-sns-subscription-arn']).toBe(arn);
       expect(delivery.headers['content-type']).toBe('text/plain; charset=UTF-8');
       const note = JSON.parse(delivery.body) as Record<string, string>;
-      expect(note).toMatchObject({ Type: 'Notification', Message: '{"job_id":"j2"}', Subject: 'Done', TopicArn, SignatureVersion: '2' });
+      expect(note).toMatchObject({
+        Type: 'Notification',
+        Message: '{"job_id":"j2"}',
+        Subject: 'Done',
+        TopicArn,
+        SignatureVersion: '2',
+      });
       expect(await verifySnsMessage(note)).toBe(true);
       // The verifier is not a rubber stamp: a changed message fails.
       expect(await verifySnsMessage({ ...note, Message: '{"job_id":"evil"}' })).toBe(false);
@@ -280,7 +362,9 @@ describe('SNS to HTTP(S)', () => {
       // The UnsubscribeURL works unsigned, as in AWS.
       const unsub = await httpsGet(note.UnsubscribeURL ?? '');
       expect(unsub.status).toBe(200);
-      expect((await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn }))).Subscriptions ?? []).toHaveLength(0);
+      expect(
+        (await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn }))).Subscriptions ?? [],
+      ).toHaveLength(0);
     } finally {
       await endpoint.close();
     }
@@ -300,7 +384,10 @@ describe('SNS to HTTP(S)', () => {
         return got.length === 2 ? got : undefined;
       }, 'the delivery after retries');
       expect(endpoint.dropped).toBe(1);
-      expect(deliveries.map((d) => d.headers['x-amz-sns-message-id'])).toEqual([pub.MessageId, pub.MessageId]);
+      expect(deliveries.map((d) => d.headers['x-amz-sns-message-id'])).toEqual([
+        pub.MessageId,
+        pub.MessageId,
+      ]);
       expect(deliveries.map((d) => d.status)).toEqual([500, 200]);
     } finally {
       await endpoint.close();
@@ -315,7 +402,10 @@ describe('SNS to HTTP(S)', () => {
       const before = endpoint.received.length;
       endpoint.statuses.push(500, 500, 500, 500, 500, 500, 500, 500);
       await sns.send(new PublishCommand({ TopicArn, Message: 'never accepted' }));
-      await eventually(async () => (endpoint.received.length - before === 5 ? true : undefined), 'five attempts');
+      await eventually(
+        async () => (endpoint.received.length - before === 5 ? true : undefined),
+        'five attempts',
+      );
       // The policy allows 5 attempts (1 s of backoff in all here); wait past another backoff step.
       await new Promise((r) => setTimeout(r, 600));
       expect(endpoint.received.length - before).toBe(5);
@@ -327,7 +417,9 @@ describe('SNS to HTTP(S)', () => {
 
 describe('SNS persistence', () => {
   it('keeps topics and subscriptions across a restart', async () => {
-    const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: 'durable-topic', Attributes: { DisplayName: 'Durable' } }));
+    const { TopicArn } = await sns.send(
+      new CreateTopicCommand({ Name: 'durable-topic', Attributes: { DisplayName: 'Durable' } }),
+    );
     const q = await queueWithArn('durable-sub');
     await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: q.arn }));
     const cloud = await t.restart();
@@ -335,8 +427,12 @@ describe('SNS persistence', () => {
     sqs.destroy();
     sns = snsClient(cloud, t.credentials);
     sqs = sqsClient(cloud, t.credentials);
-    expect((await sns.send(new GetTopicAttributesCommand({ TopicArn }))).Attributes?.DisplayName).toBe('Durable');
+    expect((await sns.send(new GetTopicAttributesCommand({ TopicArn }))).Attributes?.DisplayName).toBe(
+      'Durable',
+    );
     await sns.send(new PublishCommand({ TopicArn, Message: 'after restart' }));
-    expect(JSON.parse((await receiveOne(q.url.replace(/^http:\/\/[^/]+/, cloud.url))).Body ?? '{}').Message).toBe('after restart');
+    expect(
+      JSON.parse((await receiveOne(q.url.replace(/^http:\/\/[^/]+/, cloud.url))).Body ?? '{}').Message,
+    ).toBe('after restart');
   });
 });

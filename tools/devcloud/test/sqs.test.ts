@@ -14,7 +14,7 @@ import {
   SendMessageCommand,
   SetQueueAttributesCommand,
   type SQSClient,
-  SQSServiceException,
+  type SQSServiceException,
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sqsClient, startTestCloud, type TestCloud } from './helpers.ts';
@@ -47,20 +47,35 @@ async function attrs(QueueUrl: string): Promise<Record<string, string>> {
 
 describe('SQS queues', () => {
   it('creates (idempotently), finds, lists, configures and deletes queues', async () => {
-    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'lifecycle', Attributes: { VisibilityTimeout: '45' } }));
+    const { QueueUrl } = await sqs.send(
+      new CreateQueueCommand({ QueueName: 'lifecycle', Attributes: { VisibilityTimeout: '45' } }),
+    );
     expect(QueueUrl).toBe(`${t.cloud.url}/${t.cloud.accountId}/lifecycle`);
-    const again = await sqs.send(new CreateQueueCommand({ QueueName: 'lifecycle', Attributes: { VisibilityTimeout: '45' } }));
+    const again = await sqs.send(
+      new CreateQueueCommand({ QueueName: 'lifecycle', Attributes: { VisibilityTimeout: '45' } }),
+    );
     expect(again.QueueUrl).toBe(QueueUrl);
-    const clash = await errorOf(sqs.send(new CreateQueueCommand({ QueueName: 'lifecycle', Attributes: { VisibilityTimeout: '10' } })));
+    const clash = await errorOf(
+      sqs.send(new CreateQueueCommand({ QueueName: 'lifecycle', Attributes: { VisibilityTimeout: '10' } })),
+    );
     expect(clash.name).toBe('QueueNameExists');
     expect((await sqs.send(new GetQueueUrlCommand({ QueueName: 'lifecycle' }))).QueueUrl).toBe(QueueUrl);
-    expect((await sqs.send(new ListQueuesCommand({ QueueNamePrefix: 'life' }))).QueueUrls).toEqual([QueueUrl]);
+    expect((await sqs.send(new ListQueuesCommand({ QueueNamePrefix: 'life' }))).QueueUrls).toEqual([
+      QueueUrl,
+    ]);
     const a = await attrs(QueueUrl!);
     expect(a.VisibilityTimeout).toBe('45');
     expect(a.QueueArn).toBe(`arn:aws:sqs:${t.cloud.region}:${t.cloud.accountId}:lifecycle`);
-    await sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: { DelaySeconds: '2', ReceiveMessageWaitTimeSeconds: '1' } }));
+    await sqs.send(
+      new SetQueueAttributesCommand({
+        QueueUrl,
+        Attributes: { DelaySeconds: '2', ReceiveMessageWaitTimeSeconds: '1' },
+      }),
+    );
     expect((await attrs(QueueUrl!)).DelaySeconds).toBe('2');
-    const badAttr = await errorOf(sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: { VisibilityTimeout: '99999' } })));
+    const badAttr = await errorOf(
+      sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: { VisibilityTimeout: '99999' } })),
+    );
     expect(badAttr.name).toBe('InvalidAttributeValue');
     await sqs.send(new DeleteQueueCommand({ QueueUrl }));
     const missing = await errorOf(sqs.send(new GetQueueUrlCommand({ QueueName: 'lifecycle' })));
@@ -75,11 +90,21 @@ describe('SQS messages', () => {
       new SendMessageCommand({
         QueueUrl,
         MessageBody: '{"job":"j-1"}',
-        MessageAttributes: { kind: { DataType: 'String', StringValue: 'JobRequested' }, n: { DataType: 'Number', StringValue: '3' }, b: { DataType: 'Binary', BinaryValue: Buffer.from([1, 2, 3]) } },
+        MessageAttributes: {
+          kind: { DataType: 'String', StringValue: 'JobRequested' },
+          n: { DataType: 'Number', StringValue: '3' },
+          b: { DataType: 'Binary', BinaryValue: Buffer.from([1, 2, 3]) },
+        },
       }),
     );
     expect(sent.MD5OfMessageAttributes).toMatch(/^[0-9a-f]{32}$/);
-    const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MessageAttributeNames: ['All'], MessageSystemAttributeNames: ['All'] }));
+    const got = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl,
+        MessageAttributeNames: ['All'],
+        MessageSystemAttributeNames: ['All'],
+      }),
+    );
     expect(got.Messages).toHaveLength(1);
     const m = got.Messages![0]!;
     expect(m.Body).toBe('{"job":"j-1"}');
@@ -90,7 +115,9 @@ describe('SQS messages', () => {
     expect(m.Attributes?.ApproximateReceiveCount).toBe('1');
     await sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: m.ReceiptHandle }));
     expect((await attrs(QueueUrl!)).ApproximateNumberOfMessages).toBe('0');
-    const badHandle = await errorOf(sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: 'garbage' })));
+    const badHandle = await errorOf(
+      sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: 'garbage' })),
+    );
     expect(badHandle.name).toBe('ReceiptHandleIsInvalid');
   });
 
@@ -104,13 +131,33 @@ describe('SQS messages', () => {
     expect(hidden.ApproximateNumberOfMessagesNotVisible).toBe('1');
     const empty = await sqs.send(new ReceiveMessageCommand({ QueueUrl }));
     expect(empty.Messages ?? []).toHaveLength(0);
-    const second = await sqs.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 5, MessageSystemAttributeNames: ['ApproximateReceiveCount'] }));
+    const second = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl,
+        WaitTimeSeconds: 5,
+        MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+      }),
+    );
     expect(second.Messages?.[0]?.Body).toBe('once');
     expect(second.Messages?.[0]?.Attributes?.ApproximateReceiveCount).toBe('2');
     // A stale receipt handle no longer changes visibility.
-    const stale = await errorOf(sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl, ReceiptHandle: first.Messages![0]!.ReceiptHandle, VisibilityTimeout: 0 })));
+    const stale = await errorOf(
+      sqs.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl,
+          ReceiptHandle: first.Messages![0]!.ReceiptHandle,
+          VisibilityTimeout: 0,
+        }),
+      ),
+    );
     expect(stale.name).toBe('MessageNotInflight');
-    await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl, ReceiptHandle: second.Messages![0]!.ReceiptHandle, VisibilityTimeout: 0 }));
+    await sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl,
+        ReceiptHandle: second.Messages![0]!.ReceiptHandle,
+        VisibilityTimeout: 0,
+      }),
+    );
     const third = await sqs.send(new ReceiveMessageCommand({ QueueUrl }));
     expect(third.Messages?.[0]?.Body).toBe('once');
   });
@@ -139,20 +186,40 @@ describe('SQS messages', () => {
   it('handles batches: send, receive up to MaxNumberOfMessages, change visibility and delete', async () => {
     const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'batch' }));
     const sent = await sqs.send(
-      new SendMessageBatchCommand({ QueueUrl, Entries: Array.from({ length: 5 }, (_, i) => ({ Id: `m${i}`, MessageBody: `body-${i}` })) }),
+      new SendMessageBatchCommand({
+        QueueUrl,
+        Entries: Array.from({ length: 5 }, (_, i) => ({ Id: `m${i}`, MessageBody: `body-${i}` })),
+      }),
     );
     expect(sent.Successful).toHaveLength(5);
     const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 3 }));
     expect(got.Messages).toHaveLength(3);
     const changed = await sqs.send(
-      new ChangeMessageVisibilityBatchCommand({ QueueUrl, Entries: got.Messages!.map((m, i) => ({ Id: `c${i}`, ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 60 })) }),
+      new ChangeMessageVisibilityBatchCommand({
+        QueueUrl,
+        Entries: got.Messages!.map((m, i) => ({
+          Id: `c${i}`,
+          ReceiptHandle: m.ReceiptHandle,
+          VisibilityTimeout: 60,
+        })),
+      }),
     );
     expect(changed.Successful).toHaveLength(3);
-    const deleted = await sqs.send(new DeleteMessageBatchCommand({ QueueUrl, Entries: got.Messages!.map((m, i) => ({ Id: `d${i}`, ReceiptHandle: m.ReceiptHandle })) }));
+    const deleted = await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl,
+        Entries: got.Messages!.map((m, i) => ({ Id: `d${i}`, ReceiptHandle: m.ReceiptHandle })),
+      }),
+    );
     expect(deleted.Successful).toHaveLength(3);
     expect((await attrs(QueueUrl!)).ApproximateNumberOfMessages).toBe('2');
     const tooMany = await errorOf(
-      sqs.send(new SendMessageBatchCommand({ QueueUrl, Entries: Array.from({ length: 11 }, (_, i) => ({ Id: `x${i}`, MessageBody: 'x' })) })),
+      sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl,
+          Entries: Array.from({ length: 11 }, (_, i) => ({ Id: `x${i}`, MessageBody: 'x' })),
+        }),
+      ),
     );
     expect(tooMany.name).toBe('TooManyEntriesInBatchRequest');
     await sqs.send(new PurgeQueueCommand({ QueueUrl }));
@@ -163,7 +230,10 @@ describe('SQS messages', () => {
     const dlq = await sqs.send(new CreateQueueCommand({ QueueName: 'work-dlq' }));
     const dlqArn = (await attrs(dlq.QueueUrl!)).QueueArn;
     const { QueueUrl } = await sqs.send(
-      new CreateQueueCommand({ QueueName: 'work', Attributes: { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: 2 }) } }),
+      new CreateQueueCommand({
+        QueueName: 'work',
+        Attributes: { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: 2 }) },
+      }),
     );
     const sent = await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'poison' }));
     for (let i = 0; i < 2; i++) {
@@ -172,11 +242,23 @@ describe('SQS messages', () => {
     }
     const third = await sqs.send(new ReceiveMessageCommand({ QueueUrl }));
     expect(third.Messages ?? []).toHaveLength(0);
-    const dead = await sqs.send(new ReceiveMessageCommand({ QueueUrl: dlq.QueueUrl, MessageSystemAttributeNames: ['All'] }));
+    const dead = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: dlq.QueueUrl, MessageSystemAttributeNames: ['All'] }),
+    );
     expect(dead.Messages?.[0]?.Body).toBe('poison');
     expect(dead.Messages?.[0]?.MessageId).toBe(sent.MessageId);
     const badPolicy = await errorOf(
-      sqs.send(new CreateQueueCommand({ QueueName: 'work2', Attributes: { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: 'arn:aws:sqs:us-east-1:000000000000:nope', maxReceiveCount: 2 }) } })),
+      sqs.send(
+        new CreateQueueCommand({
+          QueueName: 'work2',
+          Attributes: {
+            RedrivePolicy: JSON.stringify({
+              deadLetterTargetArn: 'arn:aws:sqs:us-east-1:000000000000:nope',
+              maxReceiveCount: 2,
+            }),
+          },
+        }),
+      ),
     );
     expect(badPolicy.name).toBe('InvalidAttributeValue');
   });
@@ -195,8 +277,16 @@ describe('SQS authentication and persistence', () => {
   });
 
   it('keeps queues, attributes and messages across a restart', async () => {
-    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'durable', Attributes: { VisibilityTimeout: '77' } }));
-    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'survivor', MessageAttributes: { a: { DataType: 'String', StringValue: 'b' } } }));
+    const { QueueUrl } = await sqs.send(
+      new CreateQueueCommand({ QueueName: 'durable', Attributes: { VisibilityTimeout: '77' } }),
+    );
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl,
+        MessageBody: 'survivor',
+        MessageAttributes: { a: { DataType: 'String', StringValue: 'b' } },
+      }),
+    );
     const cloud = await t.restart();
     sqs.destroy();
     sqs = sqsClient(cloud, t.credentials);

@@ -40,17 +40,31 @@ export class DynamoDbService implements EmulatedService {
   handle(req: EdgeRequest): Promise<EdgeResponse> {
     return new Promise((resolve, reject) => {
       const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && k !== 'host' && k !== 'connection') headers[k] = v;
+      for (const [k, v] of Object.entries(req.headers))
+        if (v !== undefined && k !== 'host' && k !== 'connection') headers[k] = v;
       headers['content-length'] = String(req.body.length);
       const upstream = http.request(
-        { host: '127.0.0.1', port: this.#port, method: req.method, path: req.url, headers, agent: this.#agent },
+        {
+          host: '127.0.0.1',
+          port: this.#port,
+          method: req.method,
+          path: req.url,
+          headers,
+          agent: this.#agent,
+        },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => {
             const out: Record<string, string> = {};
             for (const [k, v] of Object.entries(res.headers)) {
-              if (v === undefined || k === 'connection' || k === 'transfer-encoding' || k === 'content-length') continue;
+              if (
+                v === undefined ||
+                k === 'connection' ||
+                k === 'transfer-encoding' ||
+                k === 'content-length'
+              )
+                continue;
               out[k] = Array.isArray(v) ? v.join(', ') : v;
             }
             resolve({ status: res.statusCode ?? 500, headers: out, body: Buffer.concat(chunks) });

@@ -16,8 +16,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { ChunkedBodyError, decodeAwsChunked, isAwsChunked } from '../sigv4/aws-chunked.ts';
-import { type Credentials, isSigned, parseQuery, peekSigningScope, splitUrl, verifyRequest } from '../sigv4/sigv4.ts';
-import { authError, jsonError, newRequestId, queryError, s3Error, SNS_XMLNS } from './errors.ts';
+import {
+  type Credentials,
+  isSigned,
+  parseQuery,
+  peekSigningScope,
+  splitUrl,
+  verifyRequest,
+} from '../sigv4/sigv4.ts';
+import { authError, jsonError, newRequestId, queryError, SNS_XMLNS, s3Error } from './errors.ts';
 import type { DevcloudContext, EdgeRequest, EdgeResponse, EmulatedService } from './types.ts';
 
 export interface EdgeOptions {
@@ -68,16 +75,10 @@ function routeUnsigned(method: string, url: string): string {
   return 's3';
 }
 
-/** `bucket.localhost:4566` (virtual-hosted style) -> path-style URL, after the signature check. */
-function toPathStyle(host: string | undefined, url: string): string {
-  const m = /^([a-z0-9][a-z0-9.-]*[a-z0-9])\.(?:s3\.)?localhost(?::\d+)?$/.exec(host ?? '');
-  if (!m) return url;
-  return `/${m[1]}${url.startsWith('/') ? url : `/${url}`}`;
-}
-
 function serviceUnavailable(service: string): EdgeResponse {
   const message = `devcloud does not emulate the '${service}' API (or it is not started).`;
-  if (service === 'sns' || service === 'ses' || service === 'email') return queryError(400, 'InvalidAction', message, SNS_XMLNS);
+  if (service === 'sns' || service === 'ses' || service === 'email')
+    return queryError(400, 'InvalidAction', message, SNS_XMLNS);
   if (service === 's3') return s3Error(501, 'NotImplemented', message);
   return jsonError(400, 'com.amazon.coral.service#UnknownOperationException', message);
 }
@@ -94,7 +95,11 @@ export function createEdgeHandler(opts: EdgeOptions): (req: IncomingMessage, res
     const signedProbe = { method, url, headers, body: Buffer.alloc(0) };
     const scope = peekSigningScope(signedProbe);
     if (raw === 'too-large') {
-      return s3Error(400, 'EntityTooLarge', `devcloud buffers request bodies up to ${opts.maxBodyBytes} bytes; this one is larger.`);
+      return s3Error(
+        400,
+        'EntityTooLarge',
+        `devcloud buffers request bodies up to ${opts.maxBodyBytes} bytes; this one is larger.`,
+      );
     }
     if (method === 'GET' && splitUrl(url).path === '/_devcloud/health') {
       return { status: 200, headers: { 'content-type': 'application/json' }, body: '{"status":"ok"}' };
@@ -106,7 +111,10 @@ export function createEdgeHandler(opts: EdgeOptions): (req: IncomingMessage, res
     if (isSigned(signedProbe)) {
       const verdict = verifyRequest({ method, url, headers, body }, opts.credentials);
       if (!verdict.ok) {
-        opts.log.warn({ method, url: url.split('?')[0], code: verdict.code, service: verdict.service ?? scope?.service }, 'edge: request refused');
+        opts.log.warn(
+          { method, url: url.split('?')[0], code: verdict.code, service: verdict.service ?? scope?.service },
+          'edge: request refused',
+        );
         return authError(verdict.service ?? scope?.service ?? null, verdict.code, verdict.message);
       }
       service = verdict.service;
@@ -125,7 +133,11 @@ export function createEdgeHandler(opts: EdgeOptions): (req: IncomingMessage, res
           else delete headers['content-encoding'];
           const declared = headers['x-amz-decoded-content-length'];
           if (declared !== undefined && Number(declared) !== body.length) {
-            return authError(service, 'IncompleteBody', `x-amz-decoded-content-length is ${declared} but the chunks hold ${body.length} bytes.`);
+            return authError(
+              service,
+              'IncompleteBody',
+              `x-amz-decoded-content-length is ${declared} but the chunks hold ${body.length} bytes.`,
+            );
           }
           headers['content-length'] = String(body.length);
         } catch (err) {
@@ -140,7 +152,7 @@ export function createEdgeHandler(opts: EdgeOptions): (req: IncomingMessage, res
     if (!api) return serviceUnavailable(service);
     const edgeRequest: EdgeRequest = {
       method,
-      url: service === 's3' ? toPathStyle(headers.host, url) : url,
+      url,
       headers,
       body,
       service,
@@ -167,7 +179,8 @@ export function createEdgeHandler(opts: EdgeOptions): (req: IncomingMessage, res
 function writeResponse(req: IncomingMessage, res: ServerResponse, out: EdgeResponse): void {
   const headers: Record<string, string> = { ...(out.headers ?? {}) };
   const lower = new Set(Object.keys(headers).map((h) => h.toLowerCase()));
-  if (!lower.has('x-amz-request-id') && !lower.has('x-amzn-requestid')) headers['x-amzn-requestid'] = newRequestId();
+  if (!lower.has('x-amz-request-id') && !lower.has('x-amzn-requestid'))
+    headers['x-amzn-requestid'] = newRequestId();
   const body = out.body;
   if (body instanceof Readable) {
     res.writeHead(out.status, headers);
@@ -180,7 +193,8 @@ function writeResponse(req: IncomingMessage, res: ServerResponse, out: EdgeRespo
     body.pipe(res);
     return;
   }
-  const buf = body === undefined ? Buffer.alloc(0) : typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+  const buf =
+    body === undefined ? Buffer.alloc(0) : typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
   if (!lower.has('content-length')) headers['content-length'] = String(buf.length);
   res.writeHead(out.status, headers);
   res.end(req.method === 'HEAD' ? undefined : buf);

@@ -7,14 +7,22 @@ import { randomUUID } from 'node:crypto';
 import type { EdgeResponse } from './types.ts';
 
 export function xmlEscape(value: string): string {
-  return value.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c] ?? c);
+  return value.replace(
+    /[<>&'"]/g,
+    (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c] ?? c,
+  );
 }
 
 export function newRequestId(): string {
   return randomUUID();
 }
 
-export function s3Error(status: number, code: string, message: string, extra: Record<string, string> = {}): EdgeResponse {
+export function s3Error(
+  status: number,
+  code: string,
+  message: string,
+  extra: Record<string, string> = {},
+): EdgeResponse {
   const requestId = newRequestId();
   const extraXml = Object.entries(extra)
     .map(([k, v]) => `<${k}>${xmlEscape(v)}</${k}>`)
@@ -26,7 +34,13 @@ export function s3Error(status: number, code: string, message: string, extra: Re
   };
 }
 
-export function queryError(status: number, code: string, message: string, xmlns: string, type: 'Sender' | 'Receiver' = 'Sender'): EdgeResponse {
+export function queryError(
+  status: number,
+  code: string,
+  message: string,
+  xmlns: string,
+  type: 'Sender' | 'Receiver' = 'Sender',
+): EdgeResponse {
   const requestId = newRequestId();
   return {
     status,
@@ -35,7 +49,12 @@ export function queryError(status: number, code: string, message: string, xmlns:
   };
 }
 
-export function jsonError(status: number, type: string, message: string, extraHeaders: Record<string, string> = {}): EdgeResponse {
+export function jsonError(
+  status: number,
+  type: string,
+  message: string,
+  extraHeaders: Record<string, string> = {},
+): EdgeResponse {
   const requestId = newRequestId();
   const shortType = type.includes('#') ? type.slice(type.indexOf('#') + 1) : type;
   return {
@@ -72,15 +91,29 @@ export function authError(service: string | null, code: string, message: string)
     case 'sqs':
     case 'dynamodb':
     case 'glacier': {
-      const prefix = service === 'dynamodb' ? 'com.amazonaws.dynamodb.v20120810#' : 'com.amazon.coral.service#';
-      const type = unknownKey ? 'UnrecognizedClientException' : badSignature ? 'InvalidSignatureException' : code;
+      const prefix =
+        service === 'dynamodb' ? 'com.amazonaws.dynamodb.v20120810#' : 'com.amazon.coral.service#';
+      const type = unknownKey
+        ? 'UnrecognizedClientException'
+        : badSignature
+          ? 'InvalidSignatureException'
+          : code;
       const text = unknownKey ? 'The security token included in the request is invalid.' : message;
       const queryErrorHeader: Record<string, string> =
-        service === 'sqs' ? { 'x-amzn-query-error': `${unknownKey ? 'InvalidClientTokenId' : code};Sender` } : {};
+        service === 'sqs'
+          ? { 'x-amzn-query-error': `${unknownKey ? 'InvalidClientTokenId' : code};Sender` }
+          : {};
       return jsonError(service === 'dynamodb' ? 400 : 403, `${prefix}${type}`, text, queryErrorHeader);
     }
     default: {
-      const status = ['AuthorizationHeaderMalformed', 'AuthorizationQueryParametersError', 'XAmzContentSHA256Mismatch', 'MissingSecurityHeader', 'InvalidRequest', 'IncompleteBody'].includes(code)
+      const status = [
+        'AuthorizationHeaderMalformed',
+        'AuthorizationQueryParametersError',
+        'XAmzContentSHA256Mismatch',
+        'MissingSecurityHeader',
+        'InvalidRequest',
+        'IncompleteBody',
+      ].includes(code)
         ? 400
         : 403;
       return s3Error(status, code, message);

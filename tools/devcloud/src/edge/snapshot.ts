@@ -25,7 +25,9 @@ export class JsonSnapshot<T> {
     try {
       return JSON.parse(text) as T;
     } catch (err) {
-      throw new Error(`devcloud state file ${this.path} is not valid JSON (${(err as Error).message}); move it away to start empty.`);
+      throw new Error(
+        `devcloud state file ${this.path} is not valid JSON (${(err as Error).message}); move it away to start empty.`,
+      );
     }
   }
 

@@ -45,5 +45,9 @@ export interface DevcloudContext {
   edgeUrl: string;
   /** Publish to an SNS topic of this devcloud (S3 event notifications, Glacier job completion). */
   publishToSns(topicArn: string, message: string, subject?: string): Promise<void>;
-  log: { info(obj: object, msg?: string): void; warn(obj: object, msg?: string): void; error(obj: object, msg?: string): void };
+  log: {
+    info(obj: object, msg?: string): void;
+    warn(obj: object, msg?: string): void;
+    error(obj: object, msg?: string): void;
+  };
 }

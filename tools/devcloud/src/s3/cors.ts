@@ -21,7 +21,10 @@ const METHODS = new Set(['GET', 'PUT', 'POST', 'DELETE', 'HEAD']);
 export function parseCorsConfiguration(body: Buffer): CorsRule[] {
   const doc = parseXml(body);
   const config = doc.CORSConfiguration as Record<string, unknown> | undefined;
-  if (!config) throw new MalformedXmlError('The XML you provided was not well-formed: expected a CORSConfiguration element.');
+  if (!config)
+    throw new MalformedXmlError(
+      'The XML you provided was not well-formed: expected a CORSConfiguration element.',
+    );
   const rules = asArray(config.CORSRule as Record<string, unknown>[] | undefined).map((r, i) => {
     const rule: CorsRule = {
       allowedOrigins: asArray(r.AllowedOrigin as string[]).map(String),
@@ -31,10 +34,15 @@ export function parseCorsConfiguration(body: Buffer): CorsRule[] {
       maxAgeSeconds: text(r.MaxAgeSeconds) !== undefined ? Number(text(r.MaxAgeSeconds)) : null,
     };
     if (rule.allowedOrigins.length === 0 || rule.allowedMethods.length === 0) {
-      throw new MalformedXmlError(`CORSRule ${i + 1} needs at least one AllowedOrigin and one AllowedMethod.`);
+      throw new MalformedXmlError(
+        `CORSRule ${i + 1} needs at least one AllowedOrigin and one AllowedMethod.`,
+      );
     }
     for (const m of rule.allowedMethods) {
-      if (!METHODS.has(m)) throw new MalformedXmlError(`Found unsupported HTTP method in CORS config. Unsupported method is ${m}`);
+      if (!METHODS.has(m))
+        throw new MalformedXmlError(
+          `Found unsupported HTTP method in CORS config. Unsupported method is ${m}`,
+        );
     }
     return rule;
   });
@@ -52,7 +60,12 @@ function wildcardMatch(pattern: string, value: string, caseInsensitive: boolean)
   return v.length >= head.length + tail.length && v.startsWith(head) && v.endsWith(tail);
 }
 
-function findRule(rules: CorsRule[], origin: string, method: string, requestHeaders: string[]): CorsRule | undefined {
+function findRule(
+  rules: CorsRule[],
+  origin: string,
+  method: string,
+  requestHeaders: string[],
+): CorsRule | undefined {
   return rules.find(
     (r) =>
       r.allowedOrigins.some((o) => wildcardMatch(o, origin, false)) &&
@@ -74,7 +87,10 @@ function ruleHeaders(rule: CorsRule, origin: string): Record<string, string> {
 }
 
 /** Answers an OPTIONS preflight from the bucket's rules (null rules: bucket has no CORS). */
-export function preflight(rules: CorsRule[] | null, headers: Record<string, string | undefined>): EdgeResponse {
+export function preflight(
+  rules: CorsRule[] | null,
+  headers: Record<string, string | undefined>,
+): EdgeResponse {
   const origin = headers.origin;
   const method = headers['access-control-request-method'];
   if (!origin || !method) {
@@ -90,7 +106,7 @@ export function preflight(rules: CorsRule[] | null, headers: Record<string, stri
     return s3Error(
       403,
       'AccessForbidden',
-      'CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource\'s CORS spec.',
+      "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, request method / Access-Control-Request-Method or Access-Control-Request-Headers are not whitelisted by the resource's CORS spec.",
     );
   }
   const out = ruleHeaders(rule, origin);
@@ -99,7 +115,11 @@ export function preflight(rules: CorsRule[] | null, headers: Record<string, stri
 }
 
 /** CORS headers to add to an actual (non-preflight) response, if a rule allows it. */
-export function actualRequestHeaders(rules: CorsRule[] | null, origin: string | undefined, method: string): Record<string, string> {
+export function actualRequestHeaders(
+  rules: CorsRule[] | null,
+  origin: string | undefined,
+  method: string,
+): Record<string, string> {
   if (!rules || !origin) return {};
   const rule = findRule(rules, origin, method, []);
   return rule ? ruleHeaders(rule, origin) : {};

@@ -5,8 +5,8 @@
  * filters, and the event record JSON in the shape S3 publishes (eventVersion 2.1).
  */
 import { randomUUID } from 'node:crypto';
-import { asArray, MalformedXmlError, parseXml, text } from './xml.ts';
 import type { ObjectMeta } from './store.ts';
+import { asArray, MalformedXmlError, parseXml, text } from './xml.ts';
 
 export const TEST_EVENT_SUBJECT = 'Amazon S3 Notification';
 
@@ -38,26 +38,39 @@ export function parseNotificationConfiguration(body: Buffer): NotificationTarget
   const rawConfig = doc.NotificationConfiguration as unknown;
   if (rawConfig === undefined) {
     if (Object.keys(doc).length === 0) return [];
-    throw new MalformedXmlError('The XML you provided was not well-formed: expected a NotificationConfiguration element.');
+    throw new MalformedXmlError(
+      'The XML you provided was not well-formed: expected a NotificationConfiguration element.',
+    );
   }
   if (typeof rawConfig !== 'object' || rawConfig === null) return [];
   const config = rawConfig as Record<string, unknown>;
-  for (const unsupported of ['QueueConfiguration', 'CloudFunctionConfiguration', 'LambdaFunctionConfiguration']) {
+  for (const unsupported of [
+    'QueueConfiguration',
+    'CloudFunctionConfiguration',
+    'LambdaFunctionConfiguration',
+  ]) {
     if (asArray(config[unsupported] as unknown[]).length > 0) {
-      throw new MalformedXmlError(`devcloud emulates only TopicConfiguration destinations; ${unsupported} is not supported.`);
+      throw new MalformedXmlError(
+        `devcloud emulates only TopicConfiguration destinations; ${unsupported} is not supported.`,
+      );
     }
   }
   return asArray(config.TopicConfiguration as Record<string, unknown>[] | undefined).map((c, i) => {
     const topicArn = text(c.Topic) ?? '';
-    if (!topicArn.startsWith('arn:aws:sns:')) throw new MalformedXmlError(`TopicConfiguration ${i + 1} needs a Topic ARN (arn:aws:sns:...).`);
+    if (!topicArn.startsWith('arn:aws:sns:'))
+      throw new MalformedXmlError(`TopicConfiguration ${i + 1} needs a Topic ARN (arn:aws:sns:...).`);
     const events = asArray(c.Event as string[]).map(String);
-    if (events.length === 0) throw new MalformedXmlError(`TopicConfiguration ${i + 1} needs at least one Event.`);
+    if (events.length === 0)
+      throw new MalformedXmlError(`TopicConfiguration ${i + 1} needs at least one Event.`);
     for (const e of events) {
-      if (!KNOWN_EVENTS.includes(e)) throw new MalformedXmlError(`The event is not supported for notifications: ${e}`);
+      if (!KNOWN_EVENTS.includes(e))
+        throw new MalformedXmlError(`The event is not supported for notifications: ${e}`);
     }
     let prefix = '';
     let suffix = '';
-    const filter = (c.Filter as Record<string, unknown> | undefined)?.S3Key as Record<string, unknown> | undefined;
+    const filter = (c.Filter as Record<string, unknown> | undefined)?.S3Key as
+      | Record<string, unknown>
+      | undefined;
     for (const rule of asArray(filter?.FilterRule as Record<string, unknown>[] | undefined)) {
       const name = (text(rule.Name) ?? '').toLowerCase();
       if (name === 'prefix') prefix = text(rule.Value) ?? '';
@@ -74,7 +87,9 @@ export function parseNotificationConfiguration(body: Buffer): NotificationTarget
       matches(eventName: string, key: string): boolean {
         const full = `s3:${eventName}`;
         const family = `${full.slice(0, full.lastIndexOf(':'))}:*`;
-        return (events.includes(full) || events.includes(family)) && key.startsWith(prefix) && key.endsWith(suffix);
+        return (
+          (events.includes(full) || events.includes(family)) && key.startsWith(prefix) && key.endsWith(suffix)
+        );
       },
     };
   });
@@ -111,11 +126,18 @@ export function s3EventMessage(args: {
     eventName: args.eventName,
     userIdentity: { principalId: args.principalId },
     requestParameters: { sourceIPAddress: '127.0.0.1' },
-    responseElements: { 'x-amz-request-id': randomUUID().replace(/-/g, '').slice(0, 16).toUpperCase(), 'x-amz-id-2': 'devcloud' },
+    responseElements: {
+      'x-amz-request-id': randomUUID().replace(/-/g, '').slice(0, 16).toUpperCase(),
+      'x-amz-id-2': 'devcloud',
+    },
     s3: {
       s3SchemaVersion: '1.0',
       configurationId: args.configurationId,
-      bucket: { name: args.bucket, ownerIdentity: { principalId: 'devcloud' }, arn: `arn:aws:s3:::${args.bucket}` },
+      bucket: {
+        name: args.bucket,
+        ownerIdentity: { principalId: 'devcloud' },
+        arn: `arn:aws:s3:::${args.bucket}`,
+      },
       object,
     },
   };

@@ -35,7 +35,8 @@ export class FormError extends Error {
 export function parseMultipartForm(contentType: string, body: Buffer): ParsedForm {
   const m = /boundary=(?:"([^"]+)"|([^;]+))/i.exec(contentType);
   const boundary = m?.[1] ?? m?.[2];
-  if (!boundary) throw new FormError('The body of a POST upload must be multipart/form-data with a boundary.');
+  if (!boundary)
+    throw new FormError('The body of a POST upload must be multipart/form-data with a boundary.');
   const delimiter = Buffer.from(`--${boundary}`);
   const fields = new Map<string, string>();
   const originalNames = new Map<string, string>();
@@ -75,7 +76,8 @@ export interface PolicyDocument {
   conditions: Condition[];
 }
 
-const refuse = (message: string): EdgeResponse => s3Error(403, 'AccessDenied', `Invalid according to Policy: ${message}`);
+const refuse = (message: string): EdgeResponse =>
+  s3Error(403, 'AccessDenied', `Invalid according to Policy: ${message}`);
 
 export function decodePolicy(base64: string): PolicyDocument | EdgeResponse {
   let doc: unknown;
@@ -86,7 +88,11 @@ export function decodePolicy(base64: string): PolicyDocument | EdgeResponse {
   }
   const d = doc as Partial<PolicyDocument>;
   if (typeof d.expiration !== 'string' || !Array.isArray(d.conditions)) {
-    return s3Error(400, 'InvalidPolicyDocument', 'Invalid Policy: the policy needs an expiration string and a conditions array.');
+    return s3Error(
+      400,
+      'InvalidPolicyDocument',
+      'Invalid Policy: the policy needs an expiration string and a conditions array.',
+    );
   }
   return d as PolicyDocument;
 }
@@ -95,9 +101,15 @@ export function decodePolicy(base64: string): PolicyDocument | EdgeResponse {
  * Checks expiration and conditions. `values` are the form fields (lower-cased names) plus
  * `bucket` from the URL; `fileSize` is the size of the file part.
  */
-export function checkPolicy(policy: PolicyDocument, values: Map<string, string>, fileSize: number, now = Date.now()): EdgeResponse | null {
+export function checkPolicy(
+  policy: PolicyDocument,
+  values: Map<string, string>,
+  fileSize: number,
+  now = Date.now(),
+): EdgeResponse | null {
   const expires = Date.parse(policy.expiration);
-  if (Number.isNaN(expires)) return s3Error(400, 'InvalidPolicyDocument', 'Invalid Policy: Invalid \'expiration\' value.');
+  if (Number.isNaN(expires))
+    return s3Error(400, 'InvalidPolicyDocument', "Invalid Policy: Invalid 'expiration' value.");
   if (now > expires) return refuse('Policy expired.');
   const covered = new Set<string>(['policy', 'x-amz-signature', 'file']);
   for (const condition of policy.conditions) {
@@ -114,15 +126,24 @@ export function checkPolicy(policy: PolicyDocument, values: Map<string, string>,
           });
         }
         if (fileSize < min) {
-          return s3Error(400, 'EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed size', {
-            ProposedSize: String(fileSize),
-            MinSizeAllowed: String(min),
-          });
+          return s3Error(
+            400,
+            'EntityTooSmall',
+            'Your proposed upload is smaller than the minimum allowed size',
+            {
+              ProposedSize: String(fileSize),
+              MinSizeAllowed: String(min),
+            },
+          );
         }
         continue;
       }
       if (typeof a !== 'string' || !a.startsWith('$') || typeof b !== 'string') {
-        return s3Error(400, 'InvalidPolicyDocument', `Invalid Policy: Invalid Condition: ${JSON.stringify(condition)}`);
+        return s3Error(
+          400,
+          'InvalidPolicyDocument',
+          `Invalid Policy: Invalid Condition: ${JSON.stringify(condition)}`,
+        );
       }
       const field = a.slice(1).toLowerCase();
       covered.add(field);
@@ -132,7 +153,11 @@ export function checkPolicy(policy: PolicyDocument, values: Map<string, string>,
       } else if (opName === 'starts-with') {
         if (!value.startsWith(b)) return refuse(`Policy Condition failed: ${JSON.stringify(condition)}`);
       } else {
-        return s3Error(400, 'InvalidPolicyDocument', `Invalid Policy: Invalid Condition operator: ${String(op)}`);
+        return s3Error(
+          400,
+          'InvalidPolicyDocument',
+          `Invalid Policy: Invalid Condition operator: ${String(op)}`,
+        );
       }
     } else if (condition && typeof condition === 'object') {
       for (const [name, expected] of Object.entries(condition)) {
@@ -143,10 +168,16 @@ export function checkPolicy(policy: PolicyDocument, values: Map<string, string>,
         }
       }
     } else {
-      return s3Error(400, 'InvalidPolicyDocument', `Invalid Policy: Invalid Condition: ${JSON.stringify(condition)}`);
+      return s3Error(
+        400,
+        'InvalidPolicyDocument',
+        `Invalid Policy: Invalid Condition: ${JSON.stringify(condition)}`,
+      );
     }
   }
-  const extra = [...values.keys()].filter((f) => !covered.has(f) && !f.startsWith('x-ignore-') && f !== 'bucket');
+  const extra = [...values.keys()].filter(
+    (f) => !covered.has(f) && !f.startsWith('x-ignore-') && f !== 'bucket',
+  );
   if (extra.length > 0) return refuse(`Extra input fields: ${extra.join(', ')}`);
   return null;
 }

@@ -1,5 +1,6 @@
 /**
- * The S3 REST API (path-style; the edge rewrites `<bucket>.localhost` virtual-hosted requests).
+ * The S3 REST API, path-style only (`<endpoint>/<bucket>/<key>`: clients set forcePathStyle, as
+ * with LocalStack).
  *
  * Routing is by method, by whether the path names a bucket or an object, and by the
  * sub-resource in the query (`?uploads`, `?uploadId=`, `?restore`, `?cors`, `?notification`,
@@ -20,9 +21,14 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { s3Error } from '../edge/errors.ts';
 import type { DevcloudContext, EdgeRequest, EdgeResponse, EmulatedService } from '../edge/types.ts';
-import { parseQuery, splitUrl, verifyPostPolicySignature, type Credentials } from '../sigv4/sigv4.ts';
+import { type Credentials, parseQuery, splitUrl, verifyPostPolicySignature } from '../sigv4/sigv4.ts';
 import { actualRequestHeaders, type CorsRule, parseCorsConfiguration, preflight } from './cors.ts';
-import { type NotificationTarget, parseNotificationConfiguration, s3EventMessage, TEST_EVENT_SUBJECT } from './notifications.ts';
+import {
+  type NotificationTarget,
+  parseNotificationConfiguration,
+  s3EventMessage,
+  TEST_EVENT_SUBJECT,
+} from './notifications.ts';
 import { checkPolicy, decodePolicy, FormError, parseMultipartForm } from './post-upload.ts';
 import {
   ARCHIVED_CLASSES,
@@ -41,7 +47,14 @@ export interface S3Options {
   restoreDelayMs: number;
 }
 
-const STORED_HEADERS = ['content-type', 'content-encoding', 'content-disposition', 'content-language', 'cache-control', 'expires'];
+const STORED_HEADERS = [
+  'content-type',
+  'content-encoding',
+  'content-disposition',
+  'content-language',
+  'cache-control',
+  'expires',
+];
 const CHECKSUM_ALGORITHMS = ['crc32', 'crc32c', 'crc64nvme', 'sha1', 'sha256'];
 /** Sub-resources kept verbatim: PUT stores the body, GET returns it, DELETE removes it. */
 const OPAQUE_SUBRESOURCES: Record<string, string> = {
@@ -61,7 +74,11 @@ const isoDate = (ms: number): string => new Date(ms).toISOString();
 const md5 = (data: Buffer): Buffer => createHash('md5').update(data).digest();
 
 function validBucketName(name: string): boolean {
-  return /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name) && !name.includes('..') && !/^\d+\.\d+\.\d+\.\d+$/.test(name);
+  return (
+    /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name) &&
+    !name.includes('..') &&
+    !/^\d+\.\d+\.\d+\.\d+$/.test(name)
+  );
 }
 
 function decodeKey(raw: string): string {
@@ -72,7 +89,10 @@ function decodeKey(raw: string): string {
   }
 }
 
-function pickHeaders(headers: Record<string, string | undefined>): { stored: Record<string, string>; user: Record<string, string> } {
+function pickHeaders(headers: Record<string, string | undefined>): {
+  stored: Record<string, string>;
+  user: Record<string, string>;
+} {
   const stored: Record<string, string> = {};
   const user: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
@@ -114,7 +134,8 @@ export class S3Service implements EmulatedService {
     this.store = new S3Store(ctx.dataDir);
     // Restores that were running when devcloud stopped complete now (or when due).
     for (const { bucket, meta } of this.store.allObjects()) {
-      if (meta.restore?.ongoing) this.#scheduleRestore(bucket, meta.key, meta.restore.completesAt - Date.now());
+      if (meta.restore?.ongoing)
+        this.#scheduleRestore(bucket, meta.key, meta.restore.completesAt - Date.now());
     }
   }
 
@@ -150,11 +171,15 @@ export class S3Service implements EmulatedService {
     const t = parseTarget(req.url);
     const { method } = req;
     if (method === 'OPTIONS') {
-      if (!t.bucket || !this.store.getBucket(t.bucket)) return s3Error(404, 'NoSuchBucket', 'The specified bucket does not exist');
+      if (!t.bucket || !this.store.getBucket(t.bucket))
+        return s3Error(404, 'NoSuchBucket', 'The specified bucket does not exist');
       return preflight(this.#corsRules(t.bucket), req.headers);
     }
     const isFormPost =
-      method === 'POST' && t.bucket !== null && t.key === null && (req.headers['content-type'] ?? '').toLowerCase().startsWith('multipart/form-data');
+      method === 'POST' &&
+      t.bucket !== null &&
+      t.key === null &&
+      (req.headers['content-type'] ?? '').toLowerCase().startsWith('multipart/form-data');
     if (isFormPost && t.bucket) return this.#postUpload(req, t.bucket);
     if (req.accessKeyId === null) return s3Error(403, 'AccessDenied', 'Access Denied');
 
@@ -164,7 +189,8 @@ export class S3Service implements EmulatedService {
     }
     if (method === 'PUT' && t.key === null && t.query.size === 0) return this.#createBucket(req, t.bucket);
     const bucket = this.store.getBucket(t.bucket);
-    if (!bucket) return s3Error(404, 'NoSuchBucket', 'The specified bucket does not exist', { BucketName: t.bucket });
+    if (!bucket)
+      return s3Error(404, 'NoSuchBucket', 'The specified bucket does not exist', { BucketName: t.bucket });
     if (t.key === null) return this.#bucketOperation(req, bucket, t.query);
     return this.#objectOperation(req, bucket, t.key, t.query);
   }
@@ -174,7 +200,10 @@ export class S3Service implements EmulatedService {
   #listBuckets(): EdgeResponse {
     const buckets = this.store
       .listBuckets()
-      .map((b) => `<Bucket>${el('Name', b.name)}${el('CreationDate', isoDate(b.createdAt))}${el('BucketRegion', b.region)}</Bucket>`)
+      .map(
+        (b) =>
+          `<Bucket>${el('Name', b.name)}${el('CreationDate', isoDate(b.createdAt))}${el('BucketRegion', b.region)}</Bucket>`,
+      )
       .join('');
     const owner = `<Owner>${el('ID', this.#ctx.accountId)}${el('DisplayName', 'devcloud')}</Owner>`;
     return xmlResponse(200, xmlDoc('ListAllMyBucketsResult', `${owner}<Buckets>${buckets}</Buckets>`));
@@ -182,27 +211,49 @@ export class S3Service implements EmulatedService {
 
   async #createBucket(req: EdgeRequest, name: string): Promise<EdgeResponse> {
     if (!validBucketName(name)) {
-      return s3Error(400, 'InvalidBucketName', 'The specified bucket is not valid: 3-63 characters, lower-case letters, digits, dots and hyphens.', { BucketName: name });
+      return s3Error(
+        400,
+        'InvalidBucketName',
+        'The specified bucket is not valid: 3-63 characters, lower-case letters, digits, dots and hyphens.',
+        { BucketName: name },
+      );
     }
     const doc = parseXml(req.body);
-    const constraint = text((doc.CreateBucketConfiguration as Record<string, unknown> | undefined)?.LocationConstraint);
+    const constraint = text(
+      (doc.CreateBucketConfiguration as Record<string, unknown> | undefined)?.LocationConstraint,
+    );
     const region = constraint ?? 'us-east-1';
     if (this.store.getBucket(name)) {
       // us-east-1 answers 200 for a bucket you already own; other regions 409.
       if (req.region === 'us-east-1') return { status: 200, headers: { location: `/${name}` } };
-      return s3Error(409, 'BucketAlreadyOwnedByYou', 'Your previous request to create the named bucket succeeded and you already own it.', { BucketName: name });
+      return s3Error(
+        409,
+        'BucketAlreadyOwnedByYou',
+        'Your previous request to create the named bucket succeeded and you already own it.',
+        { BucketName: name },
+      );
     }
     await this.store.createBucket(name, region);
     return { status: 200, headers: { location: `/${name}` } };
   }
 
-  async #bucketOperation(req: EdgeRequest, bucket: BucketMeta, query: Map<string, string>): Promise<EdgeResponse> {
+  async #bucketOperation(
+    req: EdgeRequest,
+    bucket: BucketMeta,
+    query: Map<string, string>,
+  ): Promise<EdgeResponse> {
     const { method } = req;
     if (query.has('cors')) return this.#cors(req, bucket);
     if (query.has('notification')) return this.#notification(req, bucket);
     if (query.has('location') && method === 'GET') {
       const loc = bucket.region === 'us-east-1' ? '' : bucket.region;
-      return xmlResponse(200, xmlDoc('LocationConstraint', loc).replace(/<LocationConstraint xmlns="[^"]+">/, `<LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/">`));
+      return xmlResponse(
+        200,
+        xmlDoc('LocationConstraint', loc).replace(
+          /<LocationConstraint xmlns="[^"]+">/,
+          `<LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/">`,
+        ),
+      );
     }
     if (query.has('delete') && method === 'POST') return this.#deleteObjects(req, bucket);
     if (query.has('uploads') && method === 'GET') return this.#listUploads(bucket);
@@ -222,14 +273,18 @@ export class S3Service implements EmulatedService {
       const stored = bucket.subresources[sub];
       if (stored !== undefined) return xmlResponse(200, stored);
       if (sub === 'versioning') return xmlResponse(200, xmlDoc('VersioningConfiguration', ''));
-      return s3Error(404, missingCode, `The ${sub} configuration does not exist`, { BucketName: bucket.name });
+      return s3Error(404, missingCode, `The ${sub} configuration does not exist`, {
+        BucketName: bucket.name,
+      });
     }
     switch (method) {
       case 'HEAD':
         return { status: 200, headers: { 'x-amz-bucket-region': bucket.region } };
       case 'DELETE':
         if (!this.store.isEmpty(bucket.name)) {
-          return s3Error(409, 'BucketNotEmpty', 'The bucket you tried to delete is not empty', { BucketName: bucket.name });
+          return s3Error(409, 'BucketNotEmpty', 'The bucket you tried to delete is not empty', {
+            BucketName: bucket.name,
+          });
         }
         await this.store.deleteBucket(bucket.name);
         return { status: 204 };
@@ -253,7 +308,10 @@ export class S3Service implements EmulatedService {
       return { status: 204 };
     }
     const xml = bucket.subresources.cors;
-    if (!xml) return s3Error(404, 'NoSuchCORSConfiguration', 'The CORS configuration does not exist', { BucketName: bucket.name });
+    if (!xml)
+      return s3Error(404, 'NoSuchCORSConfiguration', 'The CORS configuration does not exist', {
+        BucketName: bucket.name,
+      });
     return xmlResponse(200, xml);
   }
 
@@ -265,14 +323,26 @@ export class S3Service implements EmulatedService {
         try {
           await this.#ctx.publishToSns(
             topicArn,
-            JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent', Time: isoDate(Date.now()), Bucket: bucket.name, RequestId: randomUUID(), HostId: 'devcloud' }),
+            JSON.stringify({
+              Service: 'Amazon S3',
+              Event: 's3:TestEvent',
+              Time: isoDate(Date.now()),
+              Bucket: bucket.name,
+              RequestId: randomUUID(),
+              HostId: 'devcloud',
+            }),
             TEST_EVENT_SUBJECT,
           );
         } catch (err) {
-          return s3Error(400, 'InvalidArgument', `Unable to validate the following destination configurations: ${topicArn} (${(err as Error).message})`, {
-            ArgumentName: topicArn,
-            ArgumentValue: 'Topic does not exist or cannot be published to',
-          });
+          return s3Error(
+            400,
+            'InvalidArgument',
+            `Unable to validate the following destination configurations: ${topicArn} (${(err as Error).message})`,
+            {
+              ArgumentName: topicArn,
+              ArgumentValue: 'Topic does not exist or cannot be published to',
+            },
+          );
         }
       }
       bucket.subresources.notification = req.body.toString('utf8');
@@ -288,7 +358,12 @@ export class S3Service implements EmulatedService {
   }
 
   /** Sends an S3 event to every matching topic; delivery failures are logged, never fail the request. */
-  async #emit(bucket: string, eventName: string, meta: ObjectMeta, req: { accessKeyId: string | null }): Promise<void> {
+  async #emit(
+    bucket: string,
+    eventName: string,
+    meta: ObjectMeta,
+    req: { accessKeyId: string | null },
+  ): Promise<void> {
     const targets = this.#notificationTargets(bucket).filter((t) => t.matches(eventName, meta.key));
     for (const target of targets) {
       const message = s3EventMessage({
@@ -302,7 +377,10 @@ export class S3Service implements EmulatedService {
       try {
         await this.#ctx.publishToSns(target.topicArn, message, 'Amazon S3 Notification');
       } catch (err) {
-        this.#ctx.log.warn({ err, bucket, key: meta.key, topicArn: target.topicArn }, 's3: event notification could not be published');
+        this.#ctx.log.warn(
+          { err, bucket, key: meta.key, topicArn: target.topicArn },
+          's3: event notification could not be published',
+        );
       }
     }
   }
@@ -313,7 +391,11 @@ export class S3Service implements EmulatedService {
     const delimiter = query.get('delimiter') ?? '';
     const maxKeysRaw = query.get('max-keys') ?? '1000';
     const maxKeys = Number(maxKeysRaw);
-    if (!Number.isInteger(maxKeys) || maxKeys < 0) return s3Error(400, 'InvalidArgument', 'max-keys must be a non-negative integer', { ArgumentName: 'max-keys', ArgumentValue: maxKeysRaw });
+    if (!Number.isInteger(maxKeys) || maxKeys < 0)
+      return s3Error(400, 'InvalidArgument', 'max-keys must be a non-negative integer', {
+        ArgumentName: 'max-keys',
+        ArgumentValue: maxKeysRaw,
+      });
     const urlEncode = query.get('encoding-type') === 'url';
     const enc = (s: string): string => (urlEncode ? encodeURIComponent(s).replace(/%2F/g, '/') : s);
     let after = '';
@@ -321,7 +403,10 @@ export class S3Service implements EmulatedService {
       const token = query.get('continuation-token');
       if (token !== undefined) {
         const decoded = Buffer.from(token, 'base64url').toString('utf8');
-        if (!decoded.startsWith('devcloud:')) return s3Error(400, 'InvalidArgument', 'The continuation token provided is incorrect', { ArgumentName: 'continuation-token' });
+        if (!decoded.startsWith('devcloud:'))
+          return s3Error(400, 'InvalidArgument', 'The continuation token provided is incorrect', {
+            ArgumentName: 'continuation-token',
+          });
         after = decoded.slice('devcloud:'.length);
       } else after = query.get('start-after') ?? '';
     } else after = query.get('marker') ?? '';
@@ -332,7 +417,11 @@ export class S3Service implements EmulatedService {
     let last = '';
     for (const key of this.store.sortedKeys(bucket.name)) {
       if (!key.startsWith(prefix)) continue;
-      if (after !== '' && (key <= after || (after.endsWith(delimiter) && delimiter !== '' && key.startsWith(after)))) continue;
+      if (
+        after !== '' &&
+        (key <= after || (after.endsWith(delimiter) && delimiter !== '' && key.startsWith(after)))
+      )
+        continue;
       let commonPrefix: string | null = null;
       if (delimiter !== '') {
         const idx = key.indexOf(delimiter, prefix.length);
@@ -356,7 +445,9 @@ export class S3Service implements EmulatedService {
       .map(
         (m) =>
           `<Contents>${el('Key', enc(m.key))}${el('LastModified', isoDate(m.lastModified))}${el('ETag', m.etag)}${el('Size', m.size)}${el('StorageClass', m.storageClass)}${
-            m.restore && !m.restore.ongoing && m.restore.expiresAt ? `<RestoreStatus><IsRestoreInProgress>false</IsRestoreInProgress>${el('RestoreExpiryDate', isoDate(m.restore.expiresAt))}</RestoreStatus>` : ''
+            m.restore && !m.restore.ongoing && m.restore.expiresAt
+              ? `<RestoreStatus><IsRestoreInProgress>false</IsRestoreInProgress>${el('RestoreExpiryDate', isoDate(m.restore.expiresAt))}</RestoreStatus>`
+              : ''
           }</Contents>`,
       )
       .join('');
@@ -366,7 +457,8 @@ export class S3Service implements EmulatedService {
       inner += el('KeyCount', contents.length + prefixes.length);
       if (query.has('continuation-token')) inner += el('ContinuationToken', query.get('continuation-token'));
       if (query.has('start-after')) inner += el('StartAfter', enc(query.get('start-after') ?? ''));
-      if (truncated) inner += el('NextContinuationToken', Buffer.from(`devcloud:${last}`).toString('base64url'));
+      if (truncated)
+        inner += el('NextContinuationToken', Buffer.from(`devcloud:${last}`).toString('base64url'));
     } else {
       inner += el('Marker', enc(after));
       if (truncated && delimiter) inner += el('NextMarker', enc(last));
@@ -378,16 +470,22 @@ export class S3Service implements EmulatedService {
     const contentMd5 = req.headers['content-md5'];
     const hasChecksum = CHECKSUM_ALGORITHMS.some((a) => req.headers[`x-amz-checksum-${a}`] !== undefined);
     if (!contentMd5 && !hasChecksum) {
-      return s3Error(400, 'InvalidRequest', 'Missing required header for this request: Content-MD5 or x-amz-checksum-*');
+      return s3Error(
+        400,
+        'InvalidRequest',
+        'Missing required header for this request: Content-MD5 or x-amz-checksum-*',
+      );
     }
     const bad = this.#checkIntegrity(req);
     if (bad) return bad;
     const doc = parseXml(req.body);
     const del = doc.Delete as Record<string, unknown> | undefined;
-    if (!del) throw new MalformedXmlError('The XML you provided was not well-formed: expected a Delete element.');
+    if (!del)
+      throw new MalformedXmlError('The XML you provided was not well-formed: expected a Delete element.');
     const quiet = text(del.Quiet) === 'true';
     const objects = asArray(del.Object as Record<string, unknown>[] | undefined);
-    if (objects.length > 1000) return s3Error(400, 'MalformedXML', 'A DeleteObjects request may name at most 1000 keys.');
+    if (objects.length > 1000)
+      return s3Error(400, 'MalformedXML', 'A DeleteObjects request may name at most 1000 keys.');
     let out = '';
     for (const o of objects) {
       const key = text(o.Key) ?? '';
@@ -402,22 +500,42 @@ export class S3Service implements EmulatedService {
   #listUploads(bucket: BucketMeta): EdgeResponse {
     const uploads = this.store
       .listUploads(bucket.name)
-      .map((u) => `<Upload>${el('Key', u.key)}${el('UploadId', u.uploadId)}${el('Initiated', isoDate(u.initiated))}${el('StorageClass', u.storageClass)}</Upload>`)
+      .map(
+        (u) =>
+          `<Upload>${el('Key', u.key)}${el('UploadId', u.uploadId)}${el('Initiated', isoDate(u.initiated))}${el('StorageClass', u.storageClass)}</Upload>`,
+      )
       .join('');
-    return xmlResponse(200, xmlDoc('ListMultipartUploadsResult', `${el('Bucket', bucket.name)}${el('IsTruncated', false)}${uploads}`));
+    return xmlResponse(
+      200,
+      xmlDoc(
+        'ListMultipartUploadsResult',
+        `${el('Bucket', bucket.name)}${el('IsTruncated', false)}${uploads}`,
+      ),
+    );
   }
 
   // ---- objects ------------------------------------------------------------------------
 
-  async #objectOperation(req: EdgeRequest, bucket: BucketMeta, key: string, query: Map<string, string>): Promise<EdgeResponse> {
+  async #objectOperation(
+    req: EdgeRequest,
+    bucket: BucketMeta,
+    key: string,
+    query: Map<string, string>,
+  ): Promise<EdgeResponse> {
     const { method } = req;
-    if (Buffer.byteLength(key, 'utf8') > 1024) return s3Error(400, 'KeyTooLongError', 'Your key is too long (over 1024 bytes).');
+    if (Buffer.byteLength(key, 'utf8') > 1024)
+      return s3Error(400, 'KeyTooLongError', 'Your key is too long (over 1024 bytes).');
     if (query.has('uploads') && method === 'POST') return this.#createUpload(req, bucket, key);
     const uploadId = query.get('uploadId');
     if (uploadId !== undefined) {
       const upload = this.store.getUpload(bucket.name, uploadId);
       if (!upload || upload.key !== key) {
-        return s3Error(404, 'NoSuchUpload', 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.', { UploadId: uploadId });
+        return s3Error(
+          404,
+          'NoSuchUpload',
+          'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
+          { UploadId: uploadId },
+        );
       }
       if (method === 'PUT') return this.#uploadPart(req, upload, query.get('partNumber'));
       if (method === 'POST') return this.#completeUpload(req, bucket, upload);
@@ -431,7 +549,15 @@ export class S3Service implements EmulatedService {
     if (query.has('tagging') || query.has('acl')) {
       if (!this.store.getObject(bucket.name, key)) return noSuchKey(key);
       if (method === 'PUT') return { status: 200 };
-      return xmlResponse(200, query.has('acl') ? xmlDoc('AccessControlPolicy', `<Owner>${el('ID', this.#ctx.accountId)}</Owner><AccessControlList></AccessControlList>`) : xmlDoc('Tagging', '<TagSet></TagSet>'));
+      return xmlResponse(
+        200,
+        query.has('acl')
+          ? xmlDoc(
+              'AccessControlPolicy',
+              `<Owner>${el('ID', this.#ctx.accountId)}</Owner><AccessControlList></AccessControlList>`,
+            )
+          : xmlDoc('Tagging', '<TagSet></TagSet>'),
+      );
     }
     switch (method) {
       case 'PUT':
@@ -470,7 +596,8 @@ export class S3Service implements EmulatedService {
 
   #storageClassFrom(req: EdgeRequest): StorageClass | EdgeResponse {
     const sc = req.headers['x-amz-storage-class'] ?? 'STANDARD';
-    if (!STORAGE_CLASSES.includes(sc as StorageClass)) return s3Error(400, 'InvalidStorageClass', `The storage class you specified is not valid: ${sc}`);
+    if (!STORAGE_CLASSES.includes(sc as StorageClass))
+      return s3Error(400, 'InvalidStorageClass', `The storage class you specified is not valid: ${sc}`);
     return sc as StorageClass;
   }
 
@@ -481,12 +608,22 @@ export class S3Service implements EmulatedService {
     if (typeof storageClass !== 'string') return storageClass;
     const existing = this.store.getObject(bucket.name, key);
     if (req.headers['if-none-match'] === '*' && existing) {
-      return s3Error(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: 'If-None-Match' });
+      return s3Error(
+        412,
+        'PreconditionFailed',
+        'At least one of the pre-conditions you specified did not hold',
+        { Condition: 'If-None-Match' },
+      );
     }
     const ifMatch = req.headers['if-match'];
     if (ifMatch !== undefined && (!existing || existing.etag !== ifMatch)) {
       if (!existing) return noSuchKey(key);
-      return s3Error(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: 'If-Match' });
+      return s3Error(
+        412,
+        'PreconditionFailed',
+        'At least one of the pre-conditions you specified did not hold',
+        { Condition: 'If-Match' },
+      );
     }
     const { stored, user } = pickHeaders(req.headers);
     const checksums: Record<string, string> = {};
@@ -532,33 +669,70 @@ export class S3Service implements EmulatedService {
     const r = meta.restore;
     if (r) {
       if (r.ongoing) h['x-amz-restore'] = 'ongoing-request="true"';
-      else if (r.expiresAt !== null && r.expiresAt > Date.now()) h['x-amz-restore'] = `ongoing-request="false", expiry-date="${httpDate(r.expiresAt)}"`;
+      else if (r.expiresAt !== null && r.expiresAt > Date.now())
+        h['x-amz-restore'] = `ongoing-request="false", expiry-date="${httpDate(r.expiresAt)}"`;
     }
     if (meta.partsCount !== null) h['x-amz-mp-parts-count'] = String(meta.partsCount);
     return h;
   }
 
-  async #getObject(req: EdgeRequest, bucket: BucketMeta, key: string, query: Map<string, string>): Promise<EdgeResponse> {
+  async #getObject(
+    req: EdgeRequest,
+    bucket: BucketMeta,
+    key: string,
+    query: Map<string, string>,
+  ): Promise<EdgeResponse> {
     const meta = this.store.getObject(bucket.name, key);
-    if (!meta) return req.method === 'HEAD' ? { status: 404, headers: { 'x-amz-error-code': 'NoSuchKey' } } : noSuchKey(key);
+    if (!meta)
+      return req.method === 'HEAD'
+        ? { status: 404, headers: { 'x-amz-error-code': 'NoSuchKey' } }
+        : noSuchKey(key);
     const headers = this.#objectHeaders(meta);
     // Conditional requests.
     const ifMatch = req.headers['if-match'];
     const ifNoneMatch = req.headers['if-none-match'];
-    if (ifMatch !== undefined && ifMatch !== '*' && !ifMatch.split(',').map((s) => s.trim()).includes(meta.etag)) {
-      return s3Error(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: 'If-Match' });
+    if (
+      ifMatch !== undefined &&
+      ifMatch !== '*' &&
+      !ifMatch
+        .split(',')
+        .map((s) => s.trim())
+        .includes(meta.etag)
+    ) {
+      return s3Error(
+        412,
+        'PreconditionFailed',
+        'At least one of the pre-conditions you specified did not hold',
+        { Condition: 'If-Match' },
+      );
     }
-    if (ifNoneMatch !== undefined && (ifNoneMatch === '*' || ifNoneMatch.split(',').map((s) => s.trim()).includes(meta.etag))) {
+    if (
+      ifNoneMatch !== undefined &&
+      (ifNoneMatch === '*' ||
+        ifNoneMatch
+          .split(',')
+          .map((s) => s.trim())
+          .includes(meta.etag))
+    ) {
       return { status: 304, headers: { etag: meta.etag, 'last-modified': headers['last-modified'] ?? '' } };
     }
     if (req.method === 'HEAD') {
       return { status: 200, headers: { ...headers, 'content-length': String(meta.size) } };
     }
     if (this.#readableState(meta) === 'archived') {
-      return s3Error(403, 'InvalidObjectState', 'The operation is not valid for the object\'s storage class', { StorageClass: meta.storageClass });
+      return s3Error(403, 'InvalidObjectState', "The operation is not valid for the object's storage class", {
+        StorageClass: meta.storageClass,
+      });
     }
     // Response header overrides (presigned download links use these).
-    for (const name of ['content-type', 'content-language', 'expires', 'cache-control', 'content-disposition', 'content-encoding']) {
+    for (const name of [
+      'content-type',
+      'content-language',
+      'expires',
+      'cache-control',
+      'content-disposition',
+      'content-encoding',
+    ]) {
       const v = query.get(`response-${name}`);
       if (v !== undefined) headers[name] = v;
     }
@@ -566,12 +740,19 @@ export class S3Service implements EmulatedService {
     if (range !== undefined) {
       const parsed = parseRange(range, meta.size);
       if (parsed === 'invalid') {
-        return s3Error(416, 'InvalidRange', 'The requested range is not satisfiable', { RangeRequested: range, ActualObjectSize: String(meta.size) });
+        return s3Error(416, 'InvalidRange', 'The requested range is not satisfiable', {
+          RangeRequested: range,
+          ActualObjectSize: String(meta.size),
+        });
       }
       if (parsed !== null) {
         return {
           status: 206,
-          headers: { ...headers, 'content-length': String(parsed.end - parsed.start + 1), 'content-range': `bytes ${parsed.start}-${parsed.end}/${meta.size}` },
+          headers: {
+            ...headers,
+            'content-length': String(parsed.end - parsed.start + 1),
+            'content-range': `bytes ${parsed.start}-${parsed.end}/${meta.size}`,
+          },
           body: meta.size === 0 ? Buffer.alloc(0) : this.store.streamObject(bucket.name, key, parsed),
         };
       }
@@ -581,7 +762,11 @@ export class S3Service implements EmulatedService {
       if (Object.keys(meta.checksums).length > 0) headers['x-amz-checksum-type'] = 'FULL_OBJECT';
     }
     headers['content-length'] = String(meta.size);
-    return { status: 200, headers, body: meta.size === 0 ? Buffer.alloc(0) : this.store.streamObject(bucket.name, key) };
+    return {
+      status: 200,
+      headers,
+      body: meta.size === 0 ? Buffer.alloc(0) : this.store.streamObject(bucket.name, key),
+    };
   }
 
   #copySource(req: EdgeRequest): { bucket: string; key: string } | EdgeResponse {
@@ -590,7 +775,12 @@ export class S3Service implements EmulatedService {
     const decoded = decodeKey(noVersion).replace(/^\//, '');
     const slash = decoded.indexOf('/');
     if (slash <= 0 || slash === decoded.length - 1) {
-      return s3Error(400, 'InvalidArgument', 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey', { ArgumentName: 'x-amz-copy-source', ArgumentValue: raw });
+      return s3Error(
+        400,
+        'InvalidArgument',
+        'Copy Source must mention the source bucket and key: sourcebucket/sourcekey',
+        { ArgumentName: 'x-amz-copy-source', ArgumentValue: raw },
+      );
     }
     return { bucket: decoded.slice(0, slash), key: decoded.slice(slash + 1) };
   }
@@ -598,11 +788,17 @@ export class S3Service implements EmulatedService {
   async #copyObject(req: EdgeRequest, bucket: BucketMeta, key: string): Promise<EdgeResponse> {
     const src = this.#copySource(req);
     if (!('bucket' in src)) return src;
-    if (!this.store.getBucket(src.bucket)) return s3Error(404, 'NoSuchBucket', 'The specified bucket does not exist', { BucketName: src.bucket });
+    if (!this.store.getBucket(src.bucket))
+      return s3Error(404, 'NoSuchBucket', 'The specified bucket does not exist', { BucketName: src.bucket });
     const source = this.store.getObject(src.bucket, src.key);
     if (!source) return noSuchKey(src.key);
     if (this.#readableState(source) === 'archived') {
-      return s3Error(403, 'InvalidObjectState', 'Operation is not valid for the source object\'s storage class', { StorageClass: source.storageClass });
+      return s3Error(
+        403,
+        'InvalidObjectState',
+        "Operation is not valid for the source object's storage class",
+        { StorageClass: source.storageClass },
+      );
     }
     const storageClass = this.#storageClassFrom(req);
     if (typeof storageClass !== 'string') return storageClass;
@@ -618,10 +814,17 @@ export class S3Service implements EmulatedService {
     }
     const ifMatch = req.headers['x-amz-copy-source-if-match'];
     if (ifMatch !== undefined && ifMatch !== source.etag) {
-      return s3Error(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: 'x-amz-copy-source-If-Match' });
+      return s3Error(
+        412,
+        'PreconditionFailed',
+        'At least one of the pre-conditions you specified did not hold',
+        { Condition: 'x-amz-copy-source-If-Match' },
+      );
     }
     const data = await this.store.readObject(src.bucket, src.key);
-    const picked = replace ? pickHeaders(req.headers) : { stored: { ...source.headers }, user: { ...source.userMetadata } };
+    const picked = replace
+      ? pickHeaders(req.headers)
+      : { stored: { ...source.headers }, user: { ...source.userMetadata } };
     const meta: ObjectMeta = {
       key,
       size: data.length,
@@ -636,7 +839,10 @@ export class S3Service implements EmulatedService {
     };
     await this.store.putObject(bucket.name, meta, data);
     await this.#emit(bucket.name, 'ObjectCreated:Copy', meta, req);
-    return xmlResponse(200, xmlDoc('CopyObjectResult', `${el('ETag', meta.etag)}${el('LastModified', isoDate(meta.lastModified))}`));
+    return xmlResponse(
+      200,
+      xmlDoc('CopyObjectResult', `${el('ETag', meta.etag)}${el('LastModified', isoDate(meta.lastModified))}`),
+    );
   }
 
   // ---- restore (cold storage) -----------------------------------------------------------
@@ -645,16 +851,25 @@ export class S3Service implements EmulatedService {
     const meta = this.store.getObject(bucket.name, key);
     if (!meta) return noSuchKey(key);
     if (!ARCHIVED_CLASSES.includes(meta.storageClass)) {
-      return s3Error(403, 'InvalidObjectState', 'Restore is not allowed for the object\'s current storage class', { StorageClass: meta.storageClass });
+      return s3Error(
+        403,
+        'InvalidObjectState',
+        "Restore is not allowed for the object's current storage class",
+        { StorageClass: meta.storageClass },
+      );
     }
     const doc = parseXml(req.body);
     const request = (doc.RestoreRequest ?? {}) as Record<string, unknown>;
     const daysText = text(request.Days);
     const days = daysText === undefined ? 1 : Number(daysText);
     if (!Number.isInteger(days) || days < 1) {
-      return s3Error(400, 'InvalidArgument', 'Days must be a positive whole number of days.', { ArgumentName: 'Days', ArgumentValue: daysText ?? '' });
+      return s3Error(400, 'InvalidArgument', 'Days must be a positive whole number of days.', {
+        ArgumentName: 'Days',
+        ArgumentValue: daysText ?? '',
+      });
     }
-    const tier = text((request.GlacierJobParameters as Record<string, unknown> | undefined)?.Tier) ?? 'Standard';
+    const tier =
+      text((request.GlacierJobParameters as Record<string, unknown> | undefined)?.Tier) ?? 'Standard';
     if (!['Standard', 'Bulk', 'Expedited'].includes(tier)) {
       return s3Error(400, 'MalformedXML', `Tier must be Standard, Bulk or Expedited, not ${tier}.`);
     }
@@ -668,7 +883,12 @@ export class S3Service implements EmulatedService {
       await this.store.saveObjectMeta(bucket.name, meta);
       return { status: 200 };
     }
-    meta.restore = { ongoing: true, completesAt: Date.now() + this.#opts.restoreDelayMs, expiresAt: null, days };
+    meta.restore = {
+      ongoing: true,
+      completesAt: Date.now() + this.#opts.restoreDelayMs,
+      expiresAt: null,
+      days,
+    };
     await this.store.saveObjectMeta(bucket.name, meta);
     await this.#emit(bucket.name, 'ObjectRestore:Post', meta, req);
     this.#scheduleRestore(bucket.name, key, this.#opts.restoreDelayMs);
@@ -679,7 +899,9 @@ export class S3Service implements EmulatedService {
     const timer = setTimeout(
       () => {
         this.#restoreTimers.delete(timer);
-        this.#completeRestore(bucket, key).catch((err: unknown) => this.#ctx.log.error({ err, bucket, key }, 's3: restore completion failed'));
+        this.#completeRestore(bucket, key).catch((err: unknown) =>
+          this.#ctx.log.error({ err, bucket, key }, 's3: restore completion failed'),
+        );
       },
       Math.max(0, delayMs),
     );
@@ -689,7 +911,11 @@ export class S3Service implements EmulatedService {
   async #completeRestore(bucket: string, key: string): Promise<void> {
     const meta = this.store.getObject(bucket, key);
     if (!meta?.restore?.ongoing) return;
-    meta.restore = { ...meta.restore, ongoing: false, expiresAt: Date.now() + meta.restore.days * 86_400_000 };
+    meta.restore = {
+      ...meta.restore,
+      ongoing: false,
+      expiresAt: Date.now() + meta.restore.days * 86_400_000,
+    };
     await this.store.saveObjectMeta(bucket, meta);
     this.#ctx.log.info({ bucket, key }, 's3: restore completed');
     await this.#emit(bucket, 'ObjectRestore:Completed', meta, { accessKeyId: 'AmazonCustomer:devcloud' });
@@ -712,13 +938,28 @@ export class S3Service implements EmulatedService {
       parts: {},
     };
     await this.store.createUpload(upload);
-    return xmlResponse(200, xmlDoc('InitiateMultipartUploadResult', `${el('Bucket', bucket.name)}${el('Key', key)}${el('UploadId', upload.uploadId)}`));
+    return xmlResponse(
+      200,
+      xmlDoc(
+        'InitiateMultipartUploadResult',
+        `${el('Bucket', bucket.name)}${el('Key', key)}${el('UploadId', upload.uploadId)}`,
+      ),
+    );
   }
 
-  async #uploadPart(req: EdgeRequest, upload: MultipartUpload, partNumberRaw: string | undefined): Promise<EdgeResponse> {
+  async #uploadPart(
+    req: EdgeRequest,
+    upload: MultipartUpload,
+    partNumberRaw: string | undefined,
+  ): Promise<EdgeResponse> {
     const partNumber = Number(partNumberRaw);
     if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > MAX_PARTS) {
-      return s3Error(400, 'InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive', { ArgumentName: 'partNumber', ArgumentValue: partNumberRaw ?? '' });
+      return s3Error(
+        400,
+        'InvalidArgument',
+        'Part number must be an integer between 1 and 10000, inclusive',
+        { ArgumentName: 'partNumber', ArgumentValue: partNumberRaw ?? '' },
+      );
     }
     let data = req.body;
     if (req.headers['x-amz-copy-source'] !== undefined) {
@@ -730,7 +971,13 @@ export class S3Service implements EmulatedService {
       const range = req.headers['x-amz-copy-source-range'];
       if (range) {
         const r = parseRange(range, data.length);
-        if (r === 'invalid' || r === null) return s3Error(400, 'InvalidArgument', 'The x-amz-copy-source-range value must be of the form bytes=first-last', { ArgumentName: 'x-amz-copy-source-range' });
+        if (r === 'invalid' || r === null)
+          return s3Error(
+            400,
+            'InvalidArgument',
+            'The x-amz-copy-source-range value must be of the form bytes=first-last',
+            { ArgumentName: 'x-amz-copy-source-range' },
+          );
         data = data.subarray(r.start, r.end + 1);
       }
     } else {
@@ -740,7 +987,10 @@ export class S3Service implements EmulatedService {
     const etag = `"${md5(data).toString('hex')}"`;
     await this.store.putPart(upload, { partNumber, etag, size: data.length, lastModified: Date.now() }, data);
     if (req.headers['x-amz-copy-source'] !== undefined) {
-      return xmlResponse(200, xmlDoc('CopyPartResult', `${el('ETag', etag)}${el('LastModified', isoDate(Date.now()))}`));
+      return xmlResponse(
+        200,
+        xmlDoc('CopyPartResult', `${el('ETag', etag)}${el('LastModified', isoDate(Date.now()))}`),
+      );
     }
     const headers: Record<string, string> = { etag };
     for (const a of CHECKSUM_ALGORITHMS) {
@@ -753,12 +1003,25 @@ export class S3Service implements EmulatedService {
   #listParts(upload: MultipartUpload): EdgeResponse {
     const parts = Object.values(upload.parts)
       .sort((a, b) => a.partNumber - b.partNumber)
-      .map((p) => `<Part>${el('PartNumber', p.partNumber)}${el('LastModified', isoDate(p.lastModified))}${el('ETag', p.etag)}${el('Size', p.size)}</Part>`)
+      .map(
+        (p) =>
+          `<Part>${el('PartNumber', p.partNumber)}${el('LastModified', isoDate(p.lastModified))}${el('ETag', p.etag)}${el('Size', p.size)}</Part>`,
+      )
       .join('');
-    return xmlResponse(200, xmlDoc('ListPartsResult', `${el('Bucket', upload.bucket)}${el('Key', upload.key)}${el('UploadId', upload.uploadId)}${el('StorageClass', upload.storageClass)}${el('IsTruncated', false)}${parts}`));
+    return xmlResponse(
+      200,
+      xmlDoc(
+        'ListPartsResult',
+        `${el('Bucket', upload.bucket)}${el('Key', upload.key)}${el('UploadId', upload.uploadId)}${el('StorageClass', upload.storageClass)}${el('IsTruncated', false)}${parts}`,
+      ),
+    );
   }
 
-  async #completeUpload(req: EdgeRequest, bucket: BucketMeta, upload: MultipartUpload): Promise<EdgeResponse> {
+  async #completeUpload(
+    req: EdgeRequest,
+    bucket: BucketMeta,
+    upload: MultipartUpload,
+  ): Promise<EdgeResponse> {
     const doc = parseXml(req.body);
     const complete = doc.CompleteMultipartUpload as Record<string, unknown> | undefined;
     const requested = asArray((complete?.Part ?? []) as Record<string, unknown>[]).map((p) => ({
@@ -766,28 +1029,47 @@ export class S3Service implements EmulatedService {
       etag: text(p.ETag) ?? '',
     }));
     if (requested.length === 0) {
-      return s3Error(400, 'MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema: CompleteMultipartUpload needs at least one Part.');
+      return s3Error(
+        400,
+        'MalformedXML',
+        'The XML you provided was not well-formed or did not validate against our published schema: CompleteMultipartUpload needs at least one Part.',
+      );
     }
     const buffers: Buffer[] = [];
     const md5s: Buffer[] = [];
     let previous = 0;
     for (const [i, p] of requested.entries()) {
-      if (p.partNumber <= previous) return s3Error(400, 'InvalidPartOrder', 'The list of parts was not in ascending order. Parts must be ordered by part number.');
+      if (p.partNumber <= previous)
+        return s3Error(
+          400,
+          'InvalidPartOrder',
+          'The list of parts was not in ascending order. Parts must be ordered by part number.',
+        );
       previous = p.partNumber;
       const stored = upload.parts[String(p.partNumber)];
       const normalise = (e: string): string => e.replace(/^"|"$/g, '');
       if (!stored || normalise(stored.etag) !== normalise(p.etag)) {
-        return s3Error(400, 'InvalidPart', 'One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not have matched the part\'s entity tag.', {
-          PartNumber: String(p.partNumber),
-          ETag: p.etag,
-        });
+        return s3Error(
+          400,
+          'InvalidPart',
+          "One or more of the specified parts could not be found. The part may not have been uploaded, or the specified entity tag may not have matched the part's entity tag.",
+          {
+            PartNumber: String(p.partNumber),
+            ETag: p.etag,
+          },
+        );
       }
       if (i < requested.length - 1 && stored.size < MIN_PART_SIZE) {
-        return s3Error(400, 'EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed object size (5 MiB for every part but the last).', {
-          ProposedSize: String(stored.size),
-          MinSizeAllowed: String(MIN_PART_SIZE),
-          PartNumber: String(p.partNumber),
-        });
+        return s3Error(
+          400,
+          'EntityTooSmall',
+          'Your proposed upload is smaller than the minimum allowed object size (5 MiB for every part but the last).',
+          {
+            ProposedSize: String(stored.size),
+            MinSizeAllowed: String(MIN_PART_SIZE),
+            PartNumber: String(p.partNumber),
+          },
+        );
       }
       const data = await this.store.readPart(upload, p.partNumber);
       buffers.push(data);
@@ -810,29 +1092,55 @@ export class S3Service implements EmulatedService {
     await this.store.removeUpload(upload);
     await this.#emit(bucket.name, 'ObjectCreated:CompleteMultipartUpload', meta, req);
     const location = `${this.#ctx.edgeUrl}/${bucket.name}/${encodeURIComponent(upload.key).replace(/%2F/g, '/')}`;
-    return xmlResponse(200, xmlDoc('CompleteMultipartUploadResult', `${el('Location', location)}${el('Bucket', bucket.name)}${el('Key', upload.key)}${el('ETag', meta.etag)}`));
+    return xmlResponse(
+      200,
+      xmlDoc(
+        'CompleteMultipartUploadResult',
+        `${el('Location', location)}${el('Bucket', bucket.name)}${el('Key', upload.key)}${el('ETag', meta.etag)}`,
+      ),
+    );
   }
 
   // ---- browser POST upload --------------------------------------------------------------
 
   async #postUpload(req: EdgeRequest, bucketName: string): Promise<EdgeResponse> {
     const bucket = this.store.getBucket(bucketName);
-    if (!bucket) return s3Error(404, 'NoSuchBucket', 'The specified bucket does not exist', { BucketName: bucketName });
+    if (!bucket)
+      return s3Error(404, 'NoSuchBucket', 'The specified bucket does not exist', { BucketName: bucketName });
     let form: ReturnType<typeof parseMultipartForm>;
     try {
       form = parseMultipartForm(req.headers['content-type'] ?? '', req.body);
     } catch (err) {
-      if (err instanceof FormError) return s3Error(400, 'MalformedPOSTRequest', `The body of your POST request is not well-formed multipart/form-data: ${err.message}`);
+      if (err instanceof FormError)
+        return s3Error(
+          400,
+          'MalformedPOSTRequest',
+          `The body of your POST request is not well-formed multipart/form-data: ${err.message}`,
+        );
       throw err;
     }
     const f = form.fields;
-    if (!form.file) return s3Error(400, 'InvalidArgument', 'POST requires exactly one file upload per request.', { ArgumentName: 'file', ArgumentValue: '0' });
+    if (!form.file)
+      return s3Error(400, 'InvalidArgument', 'POST requires exactly one file upload per request.', {
+        ArgumentName: 'file',
+        ArgumentValue: '0',
+      });
     const keyTemplate = f.get('key');
     if (keyTemplate === undefined || keyTemplate === '') {
-      return s3Error(400, 'InvalidArgument', 'Bucket POST must contain a field named \'key\'.  If it is specified, please check the order of the fields.', { ArgumentName: 'key', ArgumentValue: '' });
+      return s3Error(
+        400,
+        'InvalidArgument',
+        "Bucket POST must contain a field named 'key'.  If it is specified, please check the order of the fields.",
+        { ArgumentName: 'key', ArgumentValue: '' },
+      );
     }
     const policyB64 = f.get('policy');
-    if (policyB64 === undefined) return s3Error(403, 'AccessDenied', 'Access Denied (an anonymous POST needs a signed policy; buckets here are never public-write).');
+    if (policyB64 === undefined)
+      return s3Error(
+        403,
+        'AccessDenied',
+        'Access Denied (an anonymous POST needs a signed policy; buckets here are never public-write).',
+      );
     const signature = verifyPostPolicySignature(
       {
         policy: policyB64,
@@ -846,6 +1154,7 @@ export class S3Service implements EmulatedService {
     if (!signature.ok) return s3Error(403, signature.code, signature.message);
     const policy = decodePolicy(policyB64);
     if ('status' in policy) return policy;
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: S3's literal ${filename} key placeholder
     const key = keyTemplate.replace('${filename}', form.file.filename);
     const values = new Map(f);
     values.set('bucket', bucketName);
@@ -854,7 +1163,12 @@ export class S3Service implements EmulatedService {
     if (violation) return violation;
 
     const storageClass = (f.get('x-amz-storage-class') ?? 'STANDARD') as StorageClass;
-    if (!STORAGE_CLASSES.includes(storageClass)) return s3Error(400, 'InvalidStorageClass', `The storage class you specified is not valid: ${storageClass}`);
+    if (!STORAGE_CLASSES.includes(storageClass))
+      return s3Error(
+        400,
+        'InvalidStorageClass',
+        `The storage class you specified is not valid: ${storageClass}`,
+      );
     const headers: Record<string, string> = {};
     const userMetadata: Record<string, string> = {};
     for (const [name, value] of f) {
@@ -895,7 +1209,14 @@ export class S3Service implements EmulatedService {
     }
     const status = f.get('success_action_status');
     if (status === '201') {
-      return xmlResponse(201, xmlDoc('PostResponse', `${el('Location', location)}${el('Bucket', bucketName)}${el('Key', key)}${el('ETag', meta.etag)}`), { etag: meta.etag, location });
+      return xmlResponse(
+        201,
+        xmlDoc(
+          'PostResponse',
+          `${el('Location', location)}${el('Bucket', bucketName)}${el('Key', key)}${el('ETag', meta.etag)}`,
+        ),
+        { etag: meta.etag, location },
+      );
     }
     return { status: status === '200' ? 200 : 204, headers: { etag: meta.etag, location } };
   }

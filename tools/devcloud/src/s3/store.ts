@@ -16,8 +16,25 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 
-export type StorageClass = 'STANDARD' | 'GLACIER' | 'DEEP_ARCHIVE' | 'STANDARD_IA' | 'ONEZONE_IA' | 'INTELLIGENT_TIERING' | 'GLACIER_IR' | 'REDUCED_REDUNDANCY';
-export const STORAGE_CLASSES: readonly StorageClass[] = ['STANDARD', 'GLACIER', 'DEEP_ARCHIVE', 'STANDARD_IA', 'ONEZONE_IA', 'INTELLIGENT_TIERING', 'GLACIER_IR', 'REDUCED_REDUNDANCY'];
+export type StorageClass =
+  | 'STANDARD'
+  | 'GLACIER'
+  | 'DEEP_ARCHIVE'
+  | 'STANDARD_IA'
+  | 'ONEZONE_IA'
+  | 'INTELLIGENT_TIERING'
+  | 'GLACIER_IR'
+  | 'REDUCED_REDUNDANCY';
+export const STORAGE_CLASSES: readonly StorageClass[] = [
+  'STANDARD',
+  'GLACIER',
+  'DEEP_ARCHIVE',
+  'STANDARD_IA',
+  'ONEZONE_IA',
+  'INTELLIGENT_TIERING',
+  'GLACIER_IR',
+  'REDUCED_REDUNDANCY',
+];
 /** Classes whose objects must be restored before GetObject. */
 export const ARCHIVED_CLASSES: readonly StorageClass[] = ['GLACIER', 'DEEP_ARCHIVE'];
 
@@ -177,7 +194,8 @@ export class S3Store {
 
   allObjects(): Array<{ bucket: string; meta: ObjectMeta }> {
     const out: Array<{ bucket: string; meta: ObjectMeta }> = [];
-    for (const [bucket, state] of this.#buckets) for (const meta of state.objects.values()) out.push({ bucket, meta });
+    for (const [bucket, state] of this.#buckets)
+      for (const meta of state.objects.values()) out.push({ bucket, meta });
     return out;
   }
 
@@ -202,7 +220,10 @@ export class S3Store {
 
   /** Byte range, both ends inclusive (HTTP Range semantics). */
   streamObject(bucket: string, key: string, range?: { start: number; end: number }): Readable {
-    return createReadStream(this.#objectPaths(bucket, key).data, range ? { start: range.start, end: range.end } : {});
+    return createReadStream(
+      this.#objectPaths(bucket, key).data,
+      range ? { start: range.start, end: range.end } : {},
+    );
   }
 
   async deleteObject(bucket: string, key: string): Promise<boolean> {

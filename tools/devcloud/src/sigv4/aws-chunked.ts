@@ -37,12 +37,16 @@ export function isAwsChunked(headers: Record<string, string | undefined>): boole
 
 function readLine(body: Buffer, from: number): { line: string; next: number } {
   const end = body.indexOf('\r\n', from);
-  if (end === -1) throw new ChunkedBodyError('IncompleteBody', 'The aws-chunked body ends in the middle of a chunk header.');
+  if (end === -1)
+    throw new ChunkedBodyError(
+      'IncompleteBody',
+      'The aws-chunked body ends in the middle of a chunk header.',
+    );
   return { line: body.subarray(from, end).toString('latin1'), next: end + 2 };
 }
 
 export function decodeAwsChunked(body: Buffer, auth: SigV4Success | null): DecodedChunkedBody {
-  const signed = auth !== null && auth.payloadHash.startsWith('STREAMING-AWS4-HMAC-SHA256-PAYLOAD');
+  const signed = auth?.payloadHash.startsWith('STREAMING-AWS4-HMAC-SHA256-PAYLOAD') === true;
   let previous = auth?.signature ?? '';
   const parts: Buffer[] = [];
   let pos = 0;
@@ -51,15 +55,25 @@ export function decodeAwsChunked(body: Buffer, auth: SigV4Success | null): Decod
     const [sizeHex, ...ext] = line.split(';');
     const size = Number.parseInt(sizeHex ?? '', 16);
     if (!Number.isFinite(size) || size < 0) {
-      throw new ChunkedBodyError('InvalidRequest', `Malformed aws-chunked chunk header: ${JSON.stringify(line.slice(0, 80))}`);
+      throw new ChunkedBodyError(
+        'InvalidRequest',
+        `Malformed aws-chunked chunk header: ${JSON.stringify(line.slice(0, 80))}`,
+      );
     }
     const data = body.subarray(next, next + size);
-    if (data.length !== size) throw new ChunkedBodyError('IncompleteBody', 'The aws-chunked body is shorter than its chunk sizes say.');
+    if (data.length !== size)
+      throw new ChunkedBodyError(
+        'IncompleteBody',
+        'The aws-chunked body is shorter than its chunk sizes say.',
+      );
     if (signed && auth) {
       const sent = ext.find((e) => e.startsWith('chunk-signature='))?.slice('chunk-signature='.length) ?? '';
       const expected = chunkSignature(auth, previous, data);
       if (!signaturesEqual(expected, sent)) {
-        throw new ChunkedBodyError('SignatureDoesNotMatch', 'A chunk signature of the aws-chunked upload does not match.');
+        throw new ChunkedBodyError(
+          'SignatureDoesNotMatch',
+          'A chunk signature of the aws-chunked upload does not match.',
+        );
       }
       previous = expected;
     }

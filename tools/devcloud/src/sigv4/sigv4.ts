@@ -90,7 +90,10 @@ export function deriveSigningKey(secret: string, date: string, region: string, s
 
 /** RFC 3986 percent-encoding as SigV4 wants it (encodeURIComponent plus `!'()*`). */
 export function uriEscape(value: string): string {
-  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return encodeURIComponent(value).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
 }
 
 function safeDecode(value: string): string {
@@ -109,7 +112,9 @@ export function parseQuery(rawQuery: string): Array<[string, string]> {
     .filter((p) => p !== '')
     .map((pair) => {
       const eq = pair.indexOf('=');
-      return eq === -1 ? [safeDecode(pair), ''] : [safeDecode(pair.slice(0, eq)), safeDecode(pair.slice(eq + 1))];
+      return eq === -1
+        ? [safeDecode(pair), '']
+        : [safeDecode(pair.slice(0, eq)), safeDecode(pair.slice(eq + 1))];
     });
 }
 
@@ -155,7 +160,9 @@ export function buildCanonicalRequest(args: {
   payloadHash: string;
   service: string;
 }): string {
-  const headerLines = args.signedHeaders.map((h) => `${h}:${canonicalHeaderValue(args.headers[h])}\n`).join('');
+  const headerLines = args.signedHeaders
+    .map((h) => `${h}:${canonicalHeaderValue(args.headers[h])}\n`)
+    .join('');
   return [
     args.method,
     canonicalUri(args.path, args.service),
@@ -234,15 +241,29 @@ function findSecret(credentials: Credentials[], accessKeyId: string): string | n
   return credentials.find((c) => c.accessKeyId === accessKeyId)?.secretAccessKey ?? null;
 }
 
-const fail = (code: SigV4FailureCode, message: string, service: string | null): SigV4Failure => ({ ok: false, code, message, service });
+const fail = (code: SigV4FailureCode, message: string, service: string | null): SigV4Failure => ({
+  ok: false,
+  code,
+  message,
+  service,
+});
 
 const SIGNATURE_MISMATCH =
   'The request signature we calculated does not match the signature you provided. Check your key and signing method.';
 const UNKNOWN_KEY = 'The AWS Access Key Id you provided does not exist in our records.';
 
-function verifyHeaderAuth(req: SignedRequest, auth: string, credentials: Credentials[], now: number): SigV4Result {
+function verifyHeaderAuth(
+  req: SignedRequest,
+  auth: string,
+  credentials: Credentials[],
+  now: number,
+): SigV4Result {
   if (!auth.startsWith('AWS4-HMAC-SHA256 ')) {
-    return fail('AuthorizationHeaderMalformed', 'Only the AWS4-HMAC-SHA256 authorization scheme is supported.', null);
+    return fail(
+      'AuthorizationHeaderMalformed',
+      'Only the AWS4-HMAC-SHA256 authorization scheme is supported.',
+      null,
+    );
   }
   const fields = new Map<string, string>();
   for (const part of auth.slice('AWS4-HMAC-SHA256 '.length).split(',')) {
@@ -262,13 +283,25 @@ function verifyHeaderAuth(req: SignedRequest, auth: string, credentials: Credent
   const amzDate = req.headers['x-amz-date'] ?? '';
   const time = parseAmzDate(amzDate);
   if (Number.isNaN(time)) {
-    return fail('AccessDenied', 'AWS authentication requires a valid X-Amz-Date header (yyyymmddThhmmssZ).', scope.service);
+    return fail(
+      'AccessDenied',
+      'AWS authentication requires a valid X-Amz-Date header (yyyymmddThhmmssZ).',
+      scope.service,
+    );
   }
   if (!amzDate.startsWith(scope.date)) {
-    return fail('AuthorizationHeaderMalformed', `The credential date ${scope.date} does not match X-Amz-Date ${amzDate}.`, scope.service);
+    return fail(
+      'AuthorizationHeaderMalformed',
+      `The credential date ${scope.date} does not match X-Amz-Date ${amzDate}.`,
+      scope.service,
+    );
   }
   if (Math.abs(now - time) > MAX_CLOCK_SKEW_MS) {
-    return fail('RequestTimeTooSkewed', 'The difference between the request time and the current time is too large.', scope.service);
+    return fail(
+      'RequestTimeTooSkewed',
+      'The difference between the request time and the current time is too large.',
+      scope.service,
+    );
   }
   const secret = findSecret(credentials, scope.accessKeyId);
   if (secret === null) return fail('InvalidAccessKeyId', UNKNOWN_KEY, scope.service);
@@ -279,11 +312,19 @@ function verifyHeaderAuth(req: SignedRequest, auth: string, credentials: Credent
   }
   const declaredPayloadHash = req.headers['x-amz-content-sha256'];
   if (scope.service === 's3' && declaredPayloadHash === undefined) {
-    return fail('MissingSecurityHeader', 'Missing required header for this request: x-amz-content-sha256', scope.service);
+    return fail(
+      'MissingSecurityHeader',
+      'Missing required header for this request: x-amz-content-sha256',
+      scope.service,
+    );
   }
   const payloadHash = declaredPayloadHash ?? sha256Hex(req.body);
   if (/^[0-9a-f]{64}$/.test(payloadHash) && payloadHash !== sha256Hex(req.body)) {
-    return fail('XAmzContentSHA256Mismatch', "The provided 'x-amz-content-sha256' header does not match what was computed.", scope.service);
+    return fail(
+      'XAmzContentSHA256Mismatch',
+      "The provided 'x-amz-content-sha256' header does not match what was computed.",
+      scope.service,
+    );
   }
 
   const { path, rawQuery } = splitUrl(req.url);
@@ -297,7 +338,9 @@ function verifyHeaderAuth(req: SignedRequest, auth: string, credentials: Credent
     service: scope.service,
   });
   const signingKey = deriveSigningKey(secret, scope.date, scope.region, scope.service);
-  const expected = createHmac('sha256', signingKey).update(stringToSign(amzDate, scope.scope, canonical)).digest('hex');
+  const expected = createHmac('sha256', signingKey)
+    .update(stringToSign(amzDate, scope.scope, canonical))
+    .digest('hex');
   if (!sameHex(expected, signature)) return fail('SignatureDoesNotMatch', SIGNATURE_MISMATCH, scope.service);
   return {
     ok: true,
@@ -324,7 +367,13 @@ function verifyPresigned(req: SignedRequest, credentials: Credentials[], now: nu
   const expiresRaw = q.get('X-Amz-Expires');
   const signedHeadersField = q.get('X-Amz-SignedHeaders');
   const signature = q.get('X-Amz-Signature');
-  if (algorithm !== 'AWS4-HMAC-SHA256' || !scope || !signedHeadersField || !signature || expiresRaw === undefined) {
+  if (
+    algorithm !== 'AWS4-HMAC-SHA256' ||
+    !scope ||
+    !signedHeadersField ||
+    !signature ||
+    expiresRaw === undefined
+  ) {
     return fail(
       'AuthorizationQueryParametersError',
       'Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.',
@@ -334,7 +383,11 @@ function verifyPresigned(req: SignedRequest, credentials: Credentials[], now: nu
   const time = parseAmzDate(amzDate);
   const expires = Number(expiresRaw);
   if (Number.isNaN(time) || !amzDate.startsWith(scope.date)) {
-    return fail('AuthorizationQueryParametersError', 'X-Amz-Date must be yyyymmddThhmmssZ on the credential date.', service);
+    return fail(
+      'AuthorizationQueryParametersError',
+      'X-Amz-Date must be yyyymmddThhmmssZ on the credential date.',
+      service,
+    );
   }
   if (!Number.isInteger(expires) || expires < 1 || expires > MAX_PRESIGN_EXPIRES_S) {
     return fail(
@@ -347,7 +400,8 @@ function verifyPresigned(req: SignedRequest, credentials: Credentials[], now: nu
   if (secret === null) return fail('InvalidAccessKeyId', UNKNOWN_KEY, service);
 
   const signedHeaders = signedHeadersField.split(';');
-  const payloadHash = q.get('X-Amz-Content-Sha256') ?? (scope.service === 's3' ? 'UNSIGNED-PAYLOAD' : sha256Hex(req.body));
+  const payloadHash =
+    q.get('X-Amz-Content-Sha256') ?? (scope.service === 's3' ? 'UNSIGNED-PAYLOAD' : sha256Hex(req.body));
   const canonical = buildCanonicalRequest({
     method: req.method,
     path,
@@ -358,7 +412,9 @@ function verifyPresigned(req: SignedRequest, credentials: Credentials[], now: nu
     service: scope.service,
   });
   const signingKey = deriveSigningKey(secret, scope.date, scope.region, scope.service);
-  const expected = createHmac('sha256', signingKey).update(stringToSign(amzDate, scope.scope, canonical)).digest('hex');
+  const expected = createHmac('sha256', signingKey)
+    .update(stringToSign(amzDate, scope.scope, canonical))
+    .digest('hex');
   if (!sameHex(expected, signature)) return fail('SignatureDoesNotMatch', SIGNATURE_MISMATCH, service);
   // Expiry is checked after the signature, as S3 does: a tampered URL says so even when old.
   if (now > time + expires * 1000) return fail('AccessDenied', 'Request has expired', service);
@@ -386,12 +442,20 @@ export function verifyPostPolicySignature(
   credentials: Credentials[],
 ): { ok: true; accessKeyId: string } | SigV4Failure {
   if (fields.algorithm !== 'AWS4-HMAC-SHA256') {
-    return fail('AccessDenied', 'Invalid according to Policy: x-amz-algorithm must be AWS4-HMAC-SHA256', 's3');
+    return fail(
+      'AccessDenied',
+      'Invalid according to Policy: x-amz-algorithm must be AWS4-HMAC-SHA256',
+      's3',
+    );
   }
   const scope = parseCredential(fields.credential);
   if (!scope) return fail('AccessDenied', 'Invalid according to Policy: malformed x-amz-credential', 's3');
   if (!fields.date.startsWith(scope.date)) {
-    return fail('AccessDenied', 'Invalid according to Policy: x-amz-date does not match the credential date', 's3');
+    return fail(
+      'AccessDenied',
+      'Invalid according to Policy: x-amz-date does not match the credential date',
+      's3',
+    );
   }
   const secret = findSecret(credentials, scope.accessKeyId);
   if (secret === null) return fail('InvalidAccessKeyId', UNKNOWN_KEY, 's3');

@@ -21,7 +21,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
-import { SNS_XMLNS, queryError, xmlEscape } from '../edge/errors.ts';
+import { queryError, SNS_XMLNS, xmlEscape } from '../edge/errors.ts';
 import { JsonSnapshot } from '../edge/snapshot.ts';
 import type { DevcloudContext, EdgeRequest, EdgeResponse, EmulatedService } from '../edge/types.ts';
 import { splitUrl } from '../sigv4/sigv4.ts';
@@ -50,7 +50,12 @@ export interface SnsOptions {
 }
 
 export const SIGNING_CERT_PATH = '/_devcloud/sns/SimpleNotificationService-devcloud.pem';
-export const DEFAULT_DELIVERY_RETRY: DeliveryRetryPolicy = { attempts: 6, baseDelayMs: 1000, maxDelayMs: 20_000, timeoutMs: 15_000 };
+export const DEFAULT_DELIVERY_RETRY: DeliveryRetryPolicy = {
+  attempts: 6,
+  baseDelayMs: 1000,
+  maxDelayMs: 20_000,
+  timeoutMs: 15_000,
+};
 
 interface Topic {
   arn: string;
@@ -89,11 +94,33 @@ class SnsError extends Error {
   }
 }
 
-const TOPIC_SETTABLE = new Set(['DisplayName', 'Policy', 'DeliveryPolicy', 'KmsMasterKeyId', 'SignatureVersion', 'TracingConfig', 'FifoTopic', 'ArchivePolicy', 'DataProtectionPolicy']);
-const SUBSCRIPTION_SETTABLE = new Set(['RawMessageDelivery', 'FilterPolicy', 'FilterPolicyScope', 'RedrivePolicy', 'DeliveryPolicy', 'SubscriptionRoleArn']);
+const TOPIC_SETTABLE = new Set([
+  'DisplayName',
+  'Policy',
+  'DeliveryPolicy',
+  'KmsMasterKeyId',
+  'SignatureVersion',
+  'TracingConfig',
+  'FifoTopic',
+  'ArchivePolicy',
+  'DataProtectionPolicy',
+]);
+const SUBSCRIPTION_SETTABLE = new Set([
+  'RawMessageDelivery',
+  'FilterPolicy',
+  'FilterPolicyScope',
+  'RedrivePolicy',
+  'DeliveryPolicy',
+  'SubscriptionRoleArn',
+]);
 
 /** `Attributes.entry.1.key=...&Attributes.entry.1.value=...` -> record. */
-function entryMap(params: URLSearchParams, prefix: string, keyName = 'key', valueName = 'value'): Record<string, string> {
+function entryMap(
+  params: URLSearchParams,
+  prefix: string,
+  keyName = 'key',
+  valueName = 'value',
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (let i = 1; ; i++) {
     const key = params.get(`${prefix}.entry.${i}.${keyName}`);
@@ -173,14 +200,23 @@ export class SnsService implements EmulatedService {
     if (req.accessKeyId === null) {
       // Public, unsigned: the signing certificate and the links SNS puts in its messages.
       if (req.method === 'GET' && path === SIGNING_CERT_PATH) {
-        return { status: 200, headers: { 'content-type': 'application/x-x509-ca-cert' }, body: this.#opts.signingCertPem };
+        return {
+          status: 200,
+          headers: { 'content-type': 'application/x-x509-ca-cert' },
+          body: this.#opts.signingCertPem,
+        };
       }
       const params = new URLSearchParams(rawQuery);
       const action = params.get('Action');
       if (req.method === 'GET' && (action === 'ConfirmSubscription' || action === 'Unsubscribe')) {
         return this.#run(action, params);
       }
-      return queryError(403, 'AuthorizationError', 'devcloud SNS requires SigV4-signed requests (only the SubscribeURL / UnsubscribeURL links are public).', SNS_XMLNS);
+      return queryError(
+        403,
+        'AuthorizationError',
+        'devcloud SNS requires SigV4-signed requests (only the SubscribeURL / UnsubscribeURL links are public).',
+        SNS_XMLNS,
+      );
     }
     const params = new URLSearchParams(req.method === 'GET' ? rawQuery : req.body.toString('utf8'));
     const action = params.get('Action') ?? '';
@@ -222,17 +258,29 @@ export class SnsService implements EmulatedService {
       case 'CreateTopic': {
         const name = p.get('Name') ?? '';
         if (!/^[A-Za-z0-9_-]{1,256}$/.test(name)) {
-          throw new SnsError('InvalidParameter', 'Invalid parameter: Topic Name (1-256 letters, digits, hyphens, underscores; FIFO topics are not emulated)');
+          throw new SnsError(
+            'InvalidParameter',
+            'Invalid parameter: Topic Name (1-256 letters, digits, hyphens, underscores; FIFO topics are not emulated)',
+          );
         }
         const attributes = this.#validTopicAttributes(entryMap(p, 'Attributes'));
         const arn = this.topicArn(name);
         const existing = this.#topics.get(arn);
         if (existing) {
           for (const [k, v] of Object.entries(attributes)) {
-            if (existing.attributes[k] !== v) throw new SnsError('InvalidParameter', `Invalid parameter: Attributes Reason: Topic already exists with different attributes (${k})`);
+            if (existing.attributes[k] !== v)
+              throw new SnsError(
+                'InvalidParameter',
+                `Invalid parameter: Attributes Reason: Topic already exists with different attributes (${k})`,
+              );
           }
         } else {
-          this.#topics.set(arn, { arn, name, attributes: { DisplayName: '', SignatureVersion: '2', ...attributes }, tags: entryMap(p, 'Tags', 'Key', 'Value') });
+          this.#topics.set(arn, {
+            arn,
+            name,
+            attributes: { DisplayName: '', SignatureVersion: '2', ...attributes },
+            tags: entryMap(p, 'Tags', 'Key', 'Value'),
+          });
           this.#snapshot.schedule();
         }
         return `<TopicArn>${xmlEscape(arn)}</TopicArn>`;
@@ -240,7 +288,8 @@ export class SnsService implements EmulatedService {
       case 'DeleteTopic': {
         const arn = p.get('TopicArn') ?? '';
         this.#topics.delete(arn);
-        for (const s of [...this.#subscriptions.values()]) if (s.topicArn === arn) this.#subscriptions.delete(s.arn);
+        for (const s of [...this.#subscriptions.values()])
+          if (s.topicArn === arn) this.#subscriptions.delete(s.arn);
         this.#snapshot.schedule();
         return null;
       }
@@ -259,7 +308,16 @@ export class SnsService implements EmulatedService {
           SubscriptionsConfirmed: String(subs.filter((s) => !s.pending).length),
           SubscriptionsPending: String(subs.filter((s) => s.pending).length),
           SubscriptionsDeleted: '0',
-          EffectiveDeliveryPolicy: JSON.stringify({ http: { defaultHealthyRetryPolicy: { numRetries: this.#opts.retry.attempts - 1, minDelayTarget: Math.ceil(this.#opts.retry.baseDelayMs / 1000), maxDelayTarget: Math.ceil(this.#opts.retry.maxDelayMs / 1000), backoffFunction: 'exponential' } } }),
+          EffectiveDeliveryPolicy: JSON.stringify({
+            http: {
+              defaultHealthyRetryPolicy: {
+                numRetries: this.#opts.retry.attempts - 1,
+                minDelayTarget: Math.ceil(this.#opts.retry.baseDelayMs / 1000),
+                maxDelayTarget: Math.ceil(this.#opts.retry.maxDelayMs / 1000),
+                backoffFunction: 'exponential',
+              },
+            },
+          }),
         });
       }
       case 'SetTopicAttributes': {
@@ -271,7 +329,8 @@ export class SnsService implements EmulatedService {
       }
       case 'TagResource': {
         const t = this.#topic(p.get('ResourceArn'));
-        for (let i = 1; p.get(`Tags.member.${i}.Key`) !== null; i++) t.tags[p.get(`Tags.member.${i}.Key`) ?? ''] = p.get(`Tags.member.${i}.Value`) ?? '';
+        for (let i = 1; p.get(`Tags.member.${i}.Key`) !== null; i++)
+          t.tags[p.get(`Tags.member.${i}.Key`) ?? ''] = p.get(`Tags.member.${i}.Value`) ?? '';
         this.#snapshot.schedule();
         return null;
       }
@@ -280,10 +339,13 @@ export class SnsService implements EmulatedService {
       case 'ConfirmSubscription': {
         const t = this.#topic(p.get('TopicArn'));
         const token = p.get('Token');
-        const sub = [...this.#subscriptions.values()].find((s) => s.topicArn === t.arn && s.token !== null && s.token === token);
+        const sub = [...this.#subscriptions.values()].find(
+          (s) => s.topicArn === t.arn && s.token !== null && s.token === token,
+        );
         if (!sub) throw new SnsError('InvalidParameter', 'Invalid token');
         sub.pending = false;
-        sub.attributes.ConfirmationWasAuthenticated = p.get('AuthenticateOnUnsubscribe') === 'true' ? 'true' : 'false';
+        sub.attributes.ConfirmationWasAuthenticated =
+          p.get('AuthenticateOnUnsubscribe') === 'true' ? 'true' : 'false';
         this.#snapshot.schedule();
         this.#ctx.log.info({ subscription: sub.arn }, 'sns: subscription confirmed');
         return `<SubscriptionArn>${xmlEscape(sub.arn)}</SubscriptionArn>`;
@@ -323,56 +385,96 @@ export class SnsService implements EmulatedService {
       case 'SetSubscriptionAttributes': {
         const s = this.#subscription(p.get('SubscriptionArn'));
         const name = p.get('AttributeName') ?? '';
-        Object.assign(s.attributes, this.#validSubscriptionAttributes({ [name]: p.get('AttributeValue') ?? '' }));
+        Object.assign(
+          s.attributes,
+          this.#validSubscriptionAttributes({ [name]: p.get('AttributeValue') ?? '' }),
+        );
         this.#snapshot.schedule();
         return null;
       }
       case 'Publish': {
         const topicArn = p.get('TopicArn') ?? p.get('TargetArn');
-        if (p.get('PhoneNumber') !== null) throw new SnsError('InvalidParameter', 'Invalid parameter: devcloud SNS does not send SMS (PhoneNumber).');
+        if (p.get('PhoneNumber') !== null)
+          throw new SnsError(
+            'InvalidParameter',
+            'Invalid parameter: devcloud SNS does not send SMS (PhoneNumber).',
+          );
         const message = p.get('Message');
-        if (message === null || message === '') throw new SnsError('InvalidParameter', 'Invalid parameter: Empty message');
+        if (message === null || message === '')
+          throw new SnsError('InvalidParameter', 'Invalid parameter: Empty message');
         const subject = p.get('Subject') ?? undefined;
         const attributes: Record<string, SnsMessageAttribute> = {};
         for (let i = 1; p.get(`MessageAttributes.entry.${i}.Name`) !== null; i++) {
           const name = p.get(`MessageAttributes.entry.${i}.Name`) ?? '';
           const type = p.get(`MessageAttributes.entry.${i}.Value.DataType`) ?? '';
-          const value = p.get(`MessageAttributes.entry.${i}.Value.StringValue`) ?? p.get(`MessageAttributes.entry.${i}.Value.BinaryValue`);
+          const value =
+            p.get(`MessageAttributes.entry.${i}.Value.StringValue`) ??
+            p.get(`MessageAttributes.entry.${i}.Value.BinaryValue`);
           if (!/^(String|Number|Binary)(\..+)?$/.test(type) && type !== 'String.Array') {
-            throw new SnsError('ParameterValueInvalid', `The message attribute '${name}' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String.`);
+            throw new SnsError(
+              'ParameterValueInvalid',
+              `The message attribute '${name}' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String.`,
+            );
           }
-          if (value === null) throw new SnsError('ParameterValueInvalid', `The message attribute '${name}' must contain non-empty message attribute value for message attribute type '${type}'.`);
+          if (value === null)
+            throw new SnsError(
+              'ParameterValueInvalid',
+              `The message attribute '${name}' must contain non-empty message attribute value for message attribute type '${type}'.`,
+            );
           attributes[name] = { Type: type, Value: value };
         }
         const structure = p.get('MessageStructure');
-        const messageId = await this.publish(this.#topic(topicArn).arn, message, subject, attributes, structure === 'json');
+        const messageId = await this.publish(
+          this.#topic(topicArn).arn,
+          message,
+          subject,
+          attributes,
+          structure === 'json',
+        );
         return `<MessageId>${messageId}</MessageId>`;
       }
       default:
-        throw new SnsError('InvalidAction', `devcloud SNS does not implement the action ${action || '(none)'}.`);
+        throw new SnsError(
+          'InvalidAction',
+          `devcloud SNS does not implement the action ${action || '(none)'}.`,
+        );
     }
   }
 
   #validTopicAttributes(attrs: Record<string, string>): Record<string, string> {
     for (const [k, v] of Object.entries(attrs)) {
-      if (!TOPIC_SETTABLE.has(k)) throw new SnsError('InvalidParameter', `Invalid parameter: AttributeName (${k})`);
-      if (k === 'FifoTopic' && v === 'true') throw new SnsError('InvalidParameter', 'Invalid parameter: devcloud SNS does not emulate FIFO topics.');
-      if (k === 'SignatureVersion' && v !== '1' && v !== '2') throw new SnsError('InvalidParameter', 'Invalid parameter: SignatureVersion must be 1 or 2.');
+      if (!TOPIC_SETTABLE.has(k))
+        throw new SnsError('InvalidParameter', `Invalid parameter: AttributeName (${k})`);
+      if (k === 'FifoTopic' && v === 'true')
+        throw new SnsError(
+          'InvalidParameter',
+          'Invalid parameter: devcloud SNS does not emulate FIFO topics.',
+        );
+      if (k === 'SignatureVersion' && v !== '1' && v !== '2')
+        throw new SnsError('InvalidParameter', 'Invalid parameter: SignatureVersion must be 1 or 2.');
     }
     return attrs;
   }
 
   #validSubscriptionAttributes(attrs: Record<string, string>): Record<string, string> {
     for (const [k, v] of Object.entries(attrs)) {
-      if (!SUBSCRIPTION_SETTABLE.has(k)) throw new SnsError('InvalidParameter', `Invalid parameter: AttributeName (${k})`);
-      if (k === 'RawMessageDelivery' && v !== 'true' && v !== 'false') throw new SnsError('InvalidParameter', 'Invalid parameter: RawMessageDelivery must be true or false.');
+      if (!SUBSCRIPTION_SETTABLE.has(k))
+        throw new SnsError('InvalidParameter', `Invalid parameter: AttributeName (${k})`);
+      if (k === 'RawMessageDelivery' && v !== 'true' && v !== 'false')
+        throw new SnsError(
+          'InvalidParameter',
+          'Invalid parameter: RawMessageDelivery must be true or false.',
+        );
       if (k === 'FilterPolicy' && v !== '') {
         try {
           JSON.parse(v);
         } catch {
           throw new SnsError('InvalidParameter', 'Invalid parameter: FilterPolicy: failed to parse JSON.');
         }
-        throw new SnsError('InvalidParameter', 'Invalid parameter: devcloud SNS does not apply FilterPolicy; deliveries would be unfiltered.');
+        throw new SnsError(
+          'InvalidParameter',
+          'Invalid parameter: devcloud SNS does not apply FilterPolicy; deliveries would be unfiltered.',
+        );
       }
     }
     return attrs;
@@ -383,7 +485,10 @@ export class SnsService implements EmulatedService {
     const protocol = p.get('Protocol') ?? '';
     const endpoint = p.get('Endpoint') ?? '';
     if (protocol !== 'http' && protocol !== 'https' && protocol !== 'sqs') {
-      throw new SnsError('InvalidParameter', `Invalid parameter: Protocol (devcloud SNS delivers to http, https and sqs, not '${protocol}')`);
+      throw new SnsError(
+        'InvalidParameter',
+        `Invalid parameter: Protocol (devcloud SNS delivers to http, https and sqs, not '${protocol}')`,
+      );
     }
     if (protocol !== 'sqs') {
       let url: URL;
@@ -392,13 +497,22 @@ export class SnsService implements EmulatedService {
       } catch {
         throw new SnsError('InvalidParameter', 'Invalid parameter: Endpoint must be an absolute URL');
       }
-      if (url.protocol !== `${protocol}:`) throw new SnsError('InvalidParameter', `Invalid parameter: Endpoint must match the specified protocol (${protocol})`);
+      if (url.protocol !== `${protocol}:`)
+        throw new SnsError(
+          'InvalidParameter',
+          `Invalid parameter: Endpoint must match the specified protocol (${protocol})`,
+        );
     } else if (this.#opts.sqs.queueByArn(endpoint) === null) {
-      throw new SnsError('InvalidParameter', `Invalid parameter: SQS endpoint ARN ${endpoint} is not a queue of this devcloud (region ${this.#ctx.region}, account ${this.#ctx.accountId})`);
+      throw new SnsError(
+        'InvalidParameter',
+        `Invalid parameter: SQS endpoint ARN ${endpoint} is not a queue of this devcloud (region ${this.#ctx.region}, account ${this.#ctx.accountId})`,
+      );
     }
     const attributes = this.#validSubscriptionAttributes(entryMap(p, 'Attributes'));
     const returnArn = p.get('ReturnSubscriptionArn') === 'true';
-    const existing = [...this.#subscriptions.values()].find((s) => s.topicArn === topic.arn && s.protocol === protocol && s.endpoint === endpoint);
+    const existing = [...this.#subscriptions.values()].find(
+      (s) => s.topicArn === topic.arn && s.protocol === protocol && s.endpoint === endpoint,
+    );
     if (existing) {
       Object.assign(existing.attributes, attributes);
       this.#snapshot.schedule();
@@ -420,11 +534,19 @@ export class SnsService implements EmulatedService {
     return `<SubscriptionArn>${xmlEscape(sub.pending && !returnArn ? 'pending confirmation' : sub.arn)}</SubscriptionArn>`;
   }
 
-  #sign(topic: Topic | undefined, msg: Record<string, string | undefined>): Record<string, string | undefined> {
+  #sign(
+    topic: Topic | undefined,
+    msg: Record<string, string | undefined>,
+  ): Record<string, string | undefined> {
     const version = topic?.attributes.SignatureVersion === '1' ? '1' : '2';
     const signer = createSign(version === '1' ? 'RSA-SHA1' : 'RSA-SHA256');
     signer.update(snsStringToSign(msg), 'utf8');
-    return { ...msg, SignatureVersion: version, Signature: signer.sign(this.#opts.signingKeyPem, 'base64'), SigningCertURL: this.signingCertUrl };
+    return {
+      ...msg,
+      SignatureVersion: version,
+      Signature: signer.sign(this.#opts.signingKeyPem, 'base64'),
+      SigningCertURL: this.signingCertUrl,
+    };
   }
 
   #sendConfirmation(sub: Subscription, topic: Topic): void {
@@ -446,22 +568,43 @@ export class SnsService implements EmulatedService {
    * Publishes to every confirmed subscription of the topic (deliveries run in the background).
    * With `jsonStructure`, `message` is a JSON object with a `default` key and optional per-protocol keys.
    */
-  async publish(topicArn: string, message: string, subject?: string, attributes: Record<string, SnsMessageAttribute> = {}, jsonStructure = false): Promise<string> {
+  async publish(
+    topicArn: string,
+    message: string,
+    subject?: string,
+    attributes: Record<string, SnsMessageAttribute> = {},
+    jsonStructure = false,
+  ): Promise<string> {
     const topic = this.#topics.get(topicArn);
     if (!topic) throw new SnsError('NotFound', `Topic does not exist: ${topicArn}`, 404);
     if (subject !== undefined && (subject.length > 100 || /[\r\n]/.test(subject))) {
-      throw new SnsError('InvalidParameter', 'Invalid parameter: Subject must be at most 100 printable characters without line breaks.');
+      throw new SnsError(
+        'InvalidParameter',
+        'Invalid parameter: Subject must be at most 100 printable characters without line breaks.',
+      );
     }
-    if (Buffer.byteLength(message, 'utf8') > 262_144) throw new SnsError('InvalidParameter', 'Invalid parameter: Message too long');
-    if (Object.keys(attributes).length > 10) throw new SnsError('InvalidParameter', 'Invalid parameter: Number of message attributes exceeds the allowed maximum [10].');
+    if (Buffer.byteLength(message, 'utf8') > 262_144)
+      throw new SnsError('InvalidParameter', 'Invalid parameter: Message too long');
+    if (Object.keys(attributes).length > 10)
+      throw new SnsError(
+        'InvalidParameter',
+        'Invalid parameter: Number of message attributes exceeds the allowed maximum [10].',
+      );
     let perProtocol: Record<string, string> | null = null;
     if (jsonStructure) {
       try {
         perProtocol = JSON.parse(message) as Record<string, string>;
       } catch {
-        throw new SnsError('InvalidParameter', 'Invalid parameter: Message Structure - JSON message body failed to parse');
+        throw new SnsError(
+          'InvalidParameter',
+          'Invalid parameter: Message Structure - JSON message body failed to parse',
+        );
       }
-      if (typeof perProtocol.default !== 'string') throw new SnsError('InvalidParameter', "Invalid parameter: Message Structure - No default entry in JSON message body");
+      if (typeof perProtocol.default !== 'string')
+        throw new SnsError(
+          'InvalidParameter',
+          'Invalid parameter: Message Structure - No default entry in JSON message body',
+        );
     }
     const messageId = randomUUID();
     const timestamp = new Date().toISOString();
@@ -477,9 +620,13 @@ export class SnsService implements EmulatedService {
         Message: text,
         Timestamp: timestamp,
       });
-      const full: Record<string, unknown> = { ...envelope, UnsubscribeURL: `${this.#opts.publicHttpsUrl}/?Action=Unsubscribe&SubscriptionArn=${encodeURIComponent(sub.arn)}` };
+      const full: Record<string, unknown> = {
+        ...envelope,
+        UnsubscribeURL: `${this.#opts.publicHttpsUrl}/?Action=Unsubscribe&SubscriptionArn=${encodeURIComponent(sub.arn)}`,
+      };
       if (Object.keys(attributes).length > 0) full.MessageAttributes = attributes;
-      if (sub.protocol === 'sqs') this.#deliverSqs(sub, raw ? text : JSON.stringify(orderEnvelope(full)), raw ? attributes : {});
+      if (sub.protocol === 'sqs')
+        this.#deliverSqs(sub, raw ? text : JSON.stringify(orderEnvelope(full)), raw ? attributes : {});
       else this.#deliverHttp(sub, raw ? text : orderEnvelope(full), true, messageId, raw);
     }
     return messageId;
@@ -488,24 +635,36 @@ export class SnsService implements EmulatedService {
   #deliverSqs(sub: Subscription, body: string, attributes: Record<string, SnsMessageAttribute>): void {
     const queue = this.#opts.sqs.queueByArn(sub.endpoint);
     if (queue === null) {
-      this.#ctx.log.warn({ subscription: sub.arn, endpoint: sub.endpoint }, 'sns: subscribed queue no longer exists; message dropped');
+      this.#ctx.log.warn(
+        { subscription: sub.arn, endpoint: sub.endpoint },
+        'sns: subscribed queue no longer exists; message dropped',
+      );
       return;
     }
     const sqsAttributes: Record<string, MessageAttributeValue> = {};
     for (const [name, a] of Object.entries(attributes)) {
-      sqsAttributes[name] = a.Type.startsWith('Binary') ? { DataType: a.Type, BinaryValue: a.Value } : { DataType: a.Type === 'String.Array' ? 'String' : a.Type, StringValue: a.Value };
+      sqsAttributes[name] = a.Type.startsWith('Binary')
+        ? { DataType: a.Type, BinaryValue: a.Value }
+        : { DataType: a.Type === 'String.Array' ? 'String' : a.Type, StringValue: a.Value };
     }
     this.#opts.sqs.enqueue(queue, body, sqsAttributes, 0);
   }
 
-  #deliverHttp(sub: Subscription, message: Record<string, unknown> | string, isNotification: boolean, messageId?: string, raw = false): void {
+  #deliverHttp(
+    sub: Subscription,
+    message: Record<string, unknown> | string,
+    isNotification: boolean,
+    messageId?: string,
+    raw = false,
+  ): void {
     const body = typeof message === 'string' ? message : JSON.stringify(message);
     const type = typeof message === 'string' ? 'Notification' : String(message.Type);
     const headers: Record<string, string> = {
       'content-type': 'text/plain; charset=UTF-8',
       'user-agent': 'Amazon Simple Notification Service Agent',
       'x-amz-sns-message-type': type,
-      'x-amz-sns-message-id': messageId ?? (typeof message === 'string' ? randomUUID() : String(message.MessageId)),
+      'x-amz-sns-message-id':
+        messageId ?? (typeof message === 'string' ? randomUUID() : String(message.MessageId)),
       'x-amz-sns-topic-arn': sub.topicArn,
     };
     if (isNotification) headers['x-amz-sns-subscription-arn'] = sub.arn;
@@ -526,11 +685,17 @@ export class SnsService implements EmulatedService {
   #retry(sub: Subscription, n: number, reason: string, attempt: (n: number) => void): void {
     const { attempts, baseDelayMs, maxDelayMs } = this.#opts.retry;
     if (n >= attempts || this.#closed) {
-      this.#ctx.log.warn({ subscription: sub.arn, endpoint: sub.endpoint, attempts: n, reason }, 'sns: delivery failed; giving up');
+      this.#ctx.log.warn(
+        { subscription: sub.arn, endpoint: sub.endpoint, attempts: n, reason },
+        'sns: delivery failed; giving up',
+      );
       return;
     }
     const delay = Math.min(maxDelayMs, baseDelayMs * 2 ** (n - 1));
-    this.#ctx.log.info({ subscription: sub.arn, attempt: n, reason, retryInMs: delay }, 'sns: delivery failed; will retry');
+    this.#ctx.log.info(
+      { subscription: sub.arn, attempt: n, reason, retryInMs: delay },
+      'sns: delivery failed; will retry',
+    );
     const timer = setTimeout(() => {
       this.#timers.delete(timer);
       attempt(n + 1);
@@ -571,7 +736,21 @@ export class SnsService implements EmulatedService {
 
 /** Field order of SNS's JSON (cosmetic, but lets a diff against AWS's samples line up). */
 function orderEnvelope(m: Record<string, unknown>): Record<string, unknown> {
-  const order = ['Type', 'MessageId', 'Token', 'TopicArn', 'Subject', 'Message', 'SubscribeURL', 'Timestamp', 'SignatureVersion', 'Signature', 'SigningCertURL', 'UnsubscribeURL', 'MessageAttributes'];
+  const order = [
+    'Type',
+    'MessageId',
+    'Token',
+    'TopicArn',
+    'Subject',
+    'Message',
+    'SubscribeURL',
+    'Timestamp',
+    'SignatureVersion',
+    'Signature',
+    'SigningCertURL',
+    'UnsubscribeURL',
+    'MessageAttributes',
+  ];
   const out: Record<string, unknown> = {};
   for (const k of order) if (m[k] !== undefined) out[k] = m[k];
   return out;

@@ -130,23 +130,41 @@ export function md5OfMessageAttributes(attrs: Record<string, MessageAttributeVal
 
 function validateMessageAttributes(attrs: unknown): Record<string, MessageAttributeValue> {
   if (attrs === undefined || attrs === null) return {};
-  if (typeof attrs !== 'object') throw new SqsError('InvalidParameterValue', 'MessageAttributes must be a map.');
+  if (typeof attrs !== 'object')
+    throw new SqsError('InvalidParameterValue', 'MessageAttributes must be a map.');
   const out: Record<string, MessageAttributeValue> = {};
   const entries = Object.entries(attrs as Record<string, MessageAttributeValue>);
-  if (entries.length > 10) throw new SqsError('InvalidParameterValue', 'Number of message attributes [' + entries.length + '] exceeds the allowed maximum [10].');
+  if (entries.length > 10)
+    throw new SqsError(
+      'InvalidParameterValue',
+      'Number of message attributes [' + entries.length + '] exceeds the allowed maximum [10].',
+    );
   for (const [name, v] of entries) {
-    if (!/^[A-Za-z0-9_.-]{1,256}$/.test(name) || name.toLowerCase().startsWith('aws.') || name.toLowerCase().startsWith('amazon.')) {
+    if (
+      !/^[A-Za-z0-9_.-]{1,256}$/.test(name) ||
+      name.toLowerCase().startsWith('aws.') ||
+      name.toLowerCase().startsWith('amazon.')
+    ) {
       throw new SqsError('InvalidParameterValue', `Message attribute name '${name}' is invalid.`);
     }
     const type = v?.DataType ?? '';
     const base = type.split('.')[0];
     if (base !== 'String' && base !== 'Number' && base !== 'Binary') {
-      throw new SqsError('InvalidParameterValue', `The type of message attribute '${name}' is invalid. You must use only the following supported type prefixes: Binary, Number, String.`);
+      throw new SqsError(
+        'InvalidParameterValue',
+        `The type of message attribute '${name}' is invalid. You must use only the following supported type prefixes: Binary, Number, String.`,
+      );
     }
     if (base === 'Binary' ? v.BinaryValue === undefined : v.StringValue === undefined) {
-      throw new SqsError('InvalidParameterValue', `Message attribute '${name}' must contain a non-empty message attribute value for message attribute type '${type}'.`);
+      throw new SqsError(
+        'InvalidParameterValue',
+        `Message attribute '${name}' must contain a non-empty message attribute value for message attribute type '${type}'.`,
+      );
     }
-    out[name] = base === 'Binary' ? { DataType: type, BinaryValue: v.BinaryValue } : { DataType: type, StringValue: v.StringValue };
+    out[name] =
+      base === 'Binary'
+        ? { DataType: type, BinaryValue: v.BinaryValue }
+        : { DataType: type, StringValue: v.StringValue };
   }
   return out;
 }
@@ -162,14 +180,18 @@ function encodeHandle(h: ReceiptHandle): string {
 }
 
 function decodeHandle(raw: unknown): ReceiptHandle {
-  if (typeof raw !== 'string' || raw === '') throw new SqsError('ReceiptHandleIsInvalid', 'The input receipt handle is invalid.');
+  if (typeof raw !== 'string' || raw === '')
+    throw new SqsError('ReceiptHandleIsInvalid', 'The input receipt handle is invalid.');
   try {
     const h = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as ReceiptHandle;
     if (typeof h.q === 'string' && typeof h.m === 'string' && typeof h.n === 'string') return h;
   } catch {
     // falls through
   }
-  throw new SqsError('ReceiptHandleIsInvalid', `The input receipt handle "${raw.slice(0, 40)}" is not a valid receipt handle.`);
+  throw new SqsError(
+    'ReceiptHandleIsInvalid',
+    `The input receipt handle "${raw.slice(0, 40)}" is not a valid receipt handle.`,
+  );
 }
 
 export class SqsService implements EmulatedService {
@@ -182,7 +204,9 @@ export class SqsService implements EmulatedService {
 
   constructor(ctx: DevcloudContext) {
     this.#ctx = ctx;
-    this.#snapshot = new JsonSnapshot(join(ctx.dataDir, 'sqs', 'state.json'), () => ({ queues: [...this.#queues.values()] }));
+    this.#snapshot = new JsonSnapshot(join(ctx.dataDir, 'sqs', 'state.json'), () => ({
+      queues: [...this.#queues.values()],
+    }));
     for (const q of this.#snapshot.load()?.queues ?? []) this.#queues.set(q.name, q);
   }
 
@@ -201,10 +225,16 @@ export class SqsService implements EmulatedService {
   }
 
   #queueFromUrl(url: unknown): Queue {
-    if (typeof url !== 'string' || url === '') throw new SqsError('MissingParameter', 'The request must contain the parameter QueueUrl.');
+    if (typeof url !== 'string' || url === '')
+      throw new SqsError('MissingParameter', 'The request must contain the parameter QueueUrl.');
     const name = url.replace(/\/+$/, '').split('/').pop() ?? '';
     const q = this.#queues.get(name);
-    if (!q) throw new SqsError('QueueDoesNotExist', 'The specified queue does not exist.', 'AWS.SimpleQueueService.NonExistentQueue');
+    if (!q)
+      throw new SqsError(
+        'QueueDoesNotExist',
+        'The specified queue does not exist.',
+        'AWS.SimpleQueueService.NonExistentQueue',
+      );
     return q;
   }
 
@@ -217,23 +247,39 @@ export class SqsService implements EmulatedService {
   async handle(req: EdgeRequest): Promise<EdgeResponse> {
     const target = req.headers['x-amz-target'] ?? '';
     if (!target.startsWith('AmazonSQS.')) {
-      return jsonError(400, 'com.amazonaws.sqs#InvalidAction', 'devcloud SQS speaks the JSON protocol only (x-amz-target: AmazonSQS.<Operation>); use @aws-sdk/client-sqs v3.', {
-        'x-amzn-query-error': 'InvalidAction;Sender',
-      });
+      return jsonError(
+        400,
+        'com.amazonaws.sqs#InvalidAction',
+        'devcloud SQS speaks the JSON protocol only (x-amz-target: AmazonSQS.<Operation>); use @aws-sdk/client-sqs v3.',
+        {
+          'x-amzn-query-error': 'InvalidAction;Sender',
+        },
+      );
     }
     const op = target.slice('AmazonSQS.'.length);
     let input: Record<string, unknown>;
     try {
       input = req.body.length === 0 ? {} : (JSON.parse(req.body.toString('utf8')) as Record<string, unknown>);
     } catch {
-      return jsonError(400, 'com.amazonaws.sqs#InvalidParameterValue', 'The request body is not valid JSON.', { 'x-amzn-query-error': 'InvalidParameterValue;Sender' });
+      return jsonError(
+        400,
+        'com.amazonaws.sqs#InvalidParameterValue',
+        'The request body is not valid JSON.',
+        { 'x-amzn-query-error': 'InvalidParameterValue;Sender' },
+      );
     }
     try {
       const out = await this.#dispatch(op, input);
-      return { status: 200, headers: { 'content-type': 'application/x-amz-json-1.0' }, body: JSON.stringify(out) };
+      return {
+        status: 200,
+        headers: { 'content-type': 'application/x-amz-json-1.0' },
+        body: JSON.stringify(out),
+      };
     } catch (err) {
       if (err instanceof SqsError) {
-        return jsonError(err.status, `com.amazonaws.sqs#${err.type}`, err.message, { 'x-amzn-query-error': `${err.queryCode};Sender` });
+        return jsonError(err.status, `com.amazonaws.sqs#${err.type}`, err.message, {
+          'x-amzn-query-error': `${err.queryCode};Sender`,
+        });
       }
       throw err;
     }
@@ -242,10 +288,19 @@ export class SqsService implements EmulatedService {
   async #dispatch(op: string, input: Record<string, unknown>): Promise<unknown> {
     switch (op) {
       case 'CreateQueue':
-        return this.createQueue(String(input.QueueName ?? ''), (input.Attributes ?? {}) as Record<string, string>, (input.tags ?? {}) as Record<string, string>);
+        return this.createQueue(
+          String(input.QueueName ?? ''),
+          (input.Attributes ?? {}) as Record<string, string>,
+          (input.tags ?? {}) as Record<string, string>,
+        );
       case 'GetQueueUrl': {
         const name = String(input.QueueName ?? '');
-        if (!this.#queues.has(name)) throw new SqsError('QueueDoesNotExist', 'The specified queue does not exist.', 'AWS.SimpleQueueService.NonExistentQueue');
+        if (!this.#queues.has(name))
+          throw new SqsError(
+            'QueueDoesNotExist',
+            'The specified queue does not exist.',
+            'AWS.SimpleQueueService.NonExistentQueue',
+          );
         return { QueueUrl: this.queueUrl(name) };
       }
       case 'DeleteQueue': {
@@ -261,7 +316,10 @@ export class SqsService implements EmulatedService {
         return names.length === 0 ? {} : { QueueUrls: names.map((n) => this.queueUrl(n)) };
       }
       case 'GetQueueAttributes':
-        return this.#getAttributes(this.#queueFromUrl(input.QueueUrl), (input.AttributeNames ?? []) as string[]);
+        return this.#getAttributes(
+          this.#queueFromUrl(input.QueueUrl),
+          (input.AttributeNames ?? []) as string[],
+        );
       case 'SetQueueAttributes': {
         const q = this.#queueFromUrl(input.QueueUrl);
         const attrs = this.#validateAttributes((input.Attributes ?? {}) as Record<string, string>);
@@ -295,7 +353,11 @@ export class SqsService implements EmulatedService {
           return {};
         });
       case 'ChangeMessageVisibility':
-        this.#changeVisibility(this.#queueFromUrl(input.QueueUrl), input.ReceiptHandle, input.VisibilityTimeout);
+        this.#changeVisibility(
+          this.#queueFromUrl(input.QueueUrl),
+          input.ReceiptHandle,
+          input.VisibilityTimeout,
+        );
         return {};
       case 'ChangeMessageVisibilityBatch':
         return this.#batch(input, (q, entry) => {
@@ -309,28 +371,52 @@ export class SqsService implements EmulatedService {
         return {};
       }
       default:
-        throw new SqsError('UnsupportedOperation', `devcloud SQS does not implement ${op}.`, 'AWS.SimpleQueueService.UnsupportedOperation');
+        throw new SqsError(
+          'UnsupportedOperation',
+          `devcloud SQS does not implement ${op}.`,
+          'AWS.SimpleQueueService.UnsupportedOperation',
+        );
     }
   }
 
-  createQueue(name: string, attributes: Record<string, string>, tags: Record<string, string> = {}): { QueueUrl: string } {
+  createQueue(
+    name: string,
+    attributes: Record<string, string>,
+    tags: Record<string, string> = {},
+  ): { QueueUrl: string } {
     if (!/^[A-Za-z0-9_-]{1,80}$/.test(name)) {
-      if (name.endsWith('.fifo')) throw new SqsError('InvalidParameterValue', 'devcloud SQS does not emulate FIFO queues.');
-      throw new SqsError('InvalidParameterValue', 'Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length');
+      if (name.endsWith('.fifo'))
+        throw new SqsError('InvalidParameterValue', 'devcloud SQS does not emulate FIFO queues.');
+      throw new SqsError(
+        'InvalidParameterValue',
+        'Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length',
+      );
     }
-    if (attributes.FifoQueue === 'true') throw new SqsError('InvalidParameterValue', 'devcloud SQS does not emulate FIFO queues.');
+    if (attributes.FifoQueue === 'true')
+      throw new SqsError('InvalidParameterValue', 'devcloud SQS does not emulate FIFO queues.');
     const attrs = this.#validateAttributes(attributes);
     const existing = this.#queues.get(name);
     if (existing) {
       for (const [k, v] of Object.entries(attrs)) {
         if ((existing.attributes[k] ?? DEFAULT_ATTRIBUTES[k]) !== v) {
-          throw new SqsError('QueueNameExists', `A queue already exists with the same name and a different value for attribute ${k}`, 'QueueAlreadyExists');
+          throw new SqsError(
+            'QueueNameExists',
+            `A queue already exists with the same name and a different value for attribute ${k}`,
+            'QueueAlreadyExists',
+          );
         }
       }
       return { QueueUrl: this.queueUrl(name) };
     }
     const now = Date.now();
-    this.#queues.set(name, { name, createdAt: now, modifiedAt: now, attributes: { ...DEFAULT_ATTRIBUTES, ...attrs }, tags: { ...tags }, messages: [] });
+    this.#queues.set(name, {
+      name,
+      createdAt: now,
+      modifiedAt: now,
+      attributes: { ...DEFAULT_ATTRIBUTES, ...attrs },
+      tags: { ...tags },
+      messages: [],
+    });
     this.#snapshot.schedule();
     return { QueueUrl: this.queueUrl(name) };
   }
@@ -340,7 +426,8 @@ export class SqsService implements EmulatedService {
     for (const [k, raw] of Object.entries(attrs)) {
       const v = String(raw);
       if (k === 'FifoQueue' || k === 'ContentBasedDeduplication') {
-        if (v === 'true') throw new SqsError('InvalidParameterValue', 'devcloud SQS does not emulate FIFO queues.');
+        if (v === 'true')
+          throw new SqsError('InvalidParameterValue', 'devcloud SQS does not emulate FIFO queues.');
         continue;
       }
       if (!SETTABLE.has(k)) throw new SqsError('InvalidAttributeName', `Unknown Attribute ${k}.`);
@@ -348,7 +435,10 @@ export class SqsService implements EmulatedService {
       if (range) {
         const n = Number(v);
         if (!Number.isInteger(n) || n < range[0] || n > range[1]) {
-          throw new SqsError('InvalidAttributeValue', `Invalid value for the parameter ${k}: must be a whole number from ${range[0]} to ${range[1]}.`);
+          throw new SqsError(
+            'InvalidAttributeValue',
+            `Invalid value for the parameter ${k}: must be a whole number from ${range[0]} to ${range[1]}.`,
+          );
         }
       }
       if (k === 'RedrivePolicy' && v !== '') {
@@ -356,14 +446,28 @@ export class SqsService implements EmulatedService {
         try {
           policy = JSON.parse(v) as typeof policy;
         } catch {
-          throw new SqsError('InvalidAttributeValue', 'Value for parameter RedrivePolicy is invalid. Reason: Redrive policy is not a valid JSON map.');
+          throw new SqsError(
+            'InvalidAttributeValue',
+            'Value for parameter RedrivePolicy is invalid. Reason: Redrive policy is not a valid JSON map.',
+          );
         }
         const max = Number(policy.maxReceiveCount);
-        if (typeof policy.deadLetterTargetArn !== 'string' || !Number.isInteger(max) || max < 1 || max > 1000) {
-          throw new SqsError('InvalidAttributeValue', 'Value for parameter RedrivePolicy is invalid. Reason: it needs deadLetterTargetArn and maxReceiveCount (1-1000).');
+        if (
+          typeof policy.deadLetterTargetArn !== 'string' ||
+          !Number.isInteger(max) ||
+          max < 1 ||
+          max > 1000
+        ) {
+          throw new SqsError(
+            'InvalidAttributeValue',
+            'Value for parameter RedrivePolicy is invalid. Reason: it needs deadLetterTargetArn and maxReceiveCount (1-1000).',
+          );
         }
         if (this.queueByArn(policy.deadLetterTargetArn) === null) {
-          throw new SqsError('InvalidAttributeValue', `Value for parameter RedrivePolicy is invalid. Reason: Dead letter target does not exist: ${policy.deadLetterTargetArn}`);
+          throw new SqsError(
+            'InvalidAttributeValue',
+            `Value for parameter RedrivePolicy is invalid. Reason: Dead letter target does not exist: ${policy.deadLetterTargetArn}`,
+          );
         }
       }
       out[k] = v;
@@ -378,8 +482,12 @@ export class SqsService implements EmulatedService {
       ...q.attributes,
       QueueArn: this.queueArn(q.name),
       ApproximateNumberOfMessages: String(q.messages.filter((m) => m.visibleAt <= now).length),
-      ApproximateNumberOfMessagesNotVisible: String(q.messages.filter((m) => m.visibleAt > now && !m.delayed).length),
-      ApproximateNumberOfMessagesDelayed: String(q.messages.filter((m) => m.visibleAt > now && m.delayed).length),
+      ApproximateNumberOfMessagesNotVisible: String(
+        q.messages.filter((m) => m.visibleAt > now && !m.delayed).length,
+      ),
+      ApproximateNumberOfMessagesDelayed: String(
+        q.messages.filter((m) => m.visibleAt > now && m.delayed).length,
+      ),
       CreatedTimestamp: String(Math.floor(q.createdAt / 1000)),
       LastModifiedTimestamp: String(Math.floor(q.modifiedAt / 1000)),
     };
@@ -387,7 +495,8 @@ export class SqsService implements EmulatedService {
     if (names.includes('All')) return { Attributes: all };
     const out: Record<string, string> = {};
     for (const n of names) {
-      if (!(n in all) && !SETTABLE.has(n) && !READ_ONLY.has(n)) throw new SqsError('InvalidAttributeName', `Unknown Attribute ${n}.`);
+      if (!(n in all) && !SETTABLE.has(n) && !READ_ONLY.has(n))
+        throw new SqsError('InvalidAttributeName', `Unknown Attribute ${n}.`);
       const v = all[n];
       if (v !== undefined) out[n] = v;
     }
@@ -396,27 +505,48 @@ export class SqsService implements EmulatedService {
 
   #send(q: Queue, input: Record<string, unknown>): Record<string, string> {
     const body = input.MessageBody;
-    if (typeof body !== 'string' || body === '') throw new SqsError('MissingParameter', 'The request must contain the parameter MessageBody.');
+    if (typeof body !== 'string' || body === '')
+      throw new SqsError('MissingParameter', 'The request must contain the parameter MessageBody.');
     if (/[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u.test(body)) {
-      throw new SqsError('InvalidMessageContents', 'Invalid characters found in the message body (allowed: #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF).');
+      throw new SqsError(
+        'InvalidMessageContents',
+        'Invalid characters found in the message body (allowed: #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF).',
+      );
     }
     const attributes = validateMessageAttributes(input.MessageAttributes);
     const size = Buffer.byteLength(body, 'utf8');
     if (size > Number(q.attributes.MaximumMessageSize)) {
-      throw new SqsError('InvalidParameterValue', `One or more parameters are invalid. Reason: Message must be shorter than ${q.attributes.MaximumMessageSize} bytes.`);
+      throw new SqsError(
+        'InvalidParameterValue',
+        `One or more parameters are invalid. Reason: Message must be shorter than ${q.attributes.MaximumMessageSize} bytes.`,
+      );
     }
     const delayRaw = input.DelaySeconds;
     const delay = delayRaw === undefined ? Number(q.attributes.DelaySeconds) : Number(delayRaw);
     if (!Number.isInteger(delay) || delay < 0 || delay > 900) {
-      throw new SqsError('InvalidParameterValue', `Value ${String(delayRaw)} for parameter DelaySeconds is invalid. Reason: must be between 0 and 900.`);
+      throw new SqsError(
+        'InvalidParameterValue',
+        `Value ${String(delayRaw)} for parameter DelaySeconds is invalid. Reason: must be between 0 and 900.`,
+      );
     }
     return this.enqueue(q.name, body, attributes, delay);
   }
 
   /** Adds a message (also used by SNS deliveries). */
-  enqueue(queueName: string, body: string, attributes: Record<string, MessageAttributeValue>, delaySeconds?: number, systemAttributes: Record<string, string> = {}): Record<string, string> {
+  enqueue(
+    queueName: string,
+    body: string,
+    attributes: Record<string, MessageAttributeValue>,
+    delaySeconds?: number,
+    systemAttributes: Record<string, string> = {},
+  ): Record<string, string> {
     const q = this.#queues.get(queueName);
-    if (!q) throw new SqsError('QueueDoesNotExist', 'The specified queue does not exist.', 'AWS.SimpleQueueService.NonExistentQueue');
+    if (!q)
+      throw new SqsError(
+        'QueueDoesNotExist',
+        'The specified queue does not exist.',
+        'AWS.SimpleQueueService.NonExistentQueue',
+      );
     const now = Date.now();
     const delay = delaySeconds ?? Number(q.attributes.DelaySeconds);
     const msg: StoredMessage = {
@@ -457,24 +587,44 @@ export class SqsService implements EmulatedService {
   async #receive(q: Queue, input: Record<string, unknown>): Promise<unknown> {
     const max = input.MaxNumberOfMessages === undefined ? 1 : Number(input.MaxNumberOfMessages);
     if (!Number.isInteger(max) || max < 1 || max > 10) {
-      throw new SqsError('InvalidParameterValue', `Value ${String(input.MaxNumberOfMessages)} for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided.`);
+      throw new SqsError(
+        'InvalidParameterValue',
+        `Value ${String(input.MaxNumberOfMessages)} for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided.`,
+      );
     }
-    const wait = input.WaitTimeSeconds === undefined ? Number(q.attributes.ReceiveMessageWaitTimeSeconds) : Number(input.WaitTimeSeconds);
+    const wait =
+      input.WaitTimeSeconds === undefined
+        ? Number(q.attributes.ReceiveMessageWaitTimeSeconds)
+        : Number(input.WaitTimeSeconds);
     if (!Number.isInteger(wait) || wait < 0 || wait > 20) {
-      throw new SqsError('InvalidParameterValue', `Value ${String(input.WaitTimeSeconds)} for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 and <= 20, if provided.`);
+      throw new SqsError(
+        'InvalidParameterValue',
+        `Value ${String(input.WaitTimeSeconds)} for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 and <= 20, if provided.`,
+      );
     }
-    const visibility = input.VisibilityTimeout === undefined ? Number(q.attributes.VisibilityTimeout) : Number(input.VisibilityTimeout);
+    const visibility =
+      input.VisibilityTimeout === undefined
+        ? Number(q.attributes.VisibilityTimeout)
+        : Number(input.VisibilityTimeout);
     if (!Number.isInteger(visibility) || visibility < 0 || visibility > 43_200) {
-      throw new SqsError('InvalidParameterValue', `Value ${String(input.VisibilityTimeout)} for parameter VisibilityTimeout is invalid. Reason: Must be between 0 and 43200.`);
+      throw new SqsError(
+        'InvalidParameterValue',
+        `Value ${String(input.VisibilityTimeout)} for parameter VisibilityTimeout is invalid. Reason: Must be between 0 and 43200.`,
+      );
     }
-    const wanted = new Set([...((input.AttributeNames ?? []) as string[]), ...((input.MessageSystemAttributeNames ?? []) as string[])]);
+    const wanted = new Set([
+      ...((input.AttributeNames ?? []) as string[]),
+      ...((input.MessageSystemAttributeNames ?? []) as string[]),
+    ]);
     const wantedMessageAttrs = (input.MessageAttributeNames ?? []) as string[];
     const deadline = Date.now() + wait * 1000;
     for (;;) {
       const picked = this.#take(q.name, max, visibility);
       if (picked.length > 0 || this.#closed || Date.now() >= deadline || !this.#queues.has(q.name)) {
         if (picked.length === 0) return {};
-        return { Messages: picked.map(({ msg, handle }) => this.#render(msg, handle, wanted, wantedMessageAttrs)) };
+        return {
+          Messages: picked.map(({ msg, handle }) => this.#render(msg, handle, wanted, wantedMessageAttrs)),
+        };
       }
       await this.#waitForChange(q.name, deadline);
     }
@@ -483,7 +633,9 @@ export class SqsService implements EmulatedService {
   #waitForChange(queueName: string, deadline: number): Promise<void> {
     const q = this.#queues.get(queueName);
     const now = Date.now();
-    const nextVisible = Math.min(...(q?.messages.map((m) => (m.visibleAt > now ? m.visibleAt : Number.POSITIVE_INFINITY)) ?? []));
+    const nextVisible = Math.min(
+      ...(q?.messages.map((m) => (m.visibleAt > now ? m.visibleAt : Number.POSITIVE_INFINITY)) ?? []),
+    );
     const until = Math.min(deadline, nextVisible);
     return new Promise((resolve) => {
       let set = this.#waiters.get(queueName);
@@ -501,12 +653,18 @@ export class SqsService implements EmulatedService {
     });
   }
 
-  #take(queueName: string, max: number, visibilitySeconds: number): Array<{ msg: StoredMessage; handle: string }> {
+  #take(
+    queueName: string,
+    max: number,
+    visibilitySeconds: number,
+  ): Array<{ msg: StoredMessage; handle: string }> {
     const q = this.#queues.get(queueName);
     if (!q) return [];
     const now = Date.now();
     this.#expire(q, now);
-    const redrive = q.attributes.RedrivePolicy ? (JSON.parse(q.attributes.RedrivePolicy) as { deadLetterTargetArn: string; maxReceiveCount: number }) : null;
+    const redrive = q.attributes.RedrivePolicy
+      ? (JSON.parse(q.attributes.RedrivePolicy) as { deadLetterTargetArn: string; maxReceiveCount: number })
+      : null;
     const out: Array<{ msg: StoredMessage; handle: string }> = [];
     for (const msg of [...q.messages]) {
       if (out.length >= max) break;
@@ -516,9 +674,18 @@ export class SqsService implements EmulatedService {
         if (dlq) {
           q.messages = q.messages.filter((m) => m !== msg);
           const target = this.#queues.get(dlq);
-          target?.messages.push({ ...msg, visibleAt: now, receiptNonce: null, delayed: false, systemAttributes: { ...msg.systemAttributes, DeadLetterQueueSourceArn: this.queueArn(q.name) } });
+          target?.messages.push({
+            ...msg,
+            visibleAt: now,
+            receiptNonce: null,
+            delayed: false,
+            systemAttributes: { ...msg.systemAttributes, DeadLetterQueueSourceArn: this.queueArn(q.name) },
+          });
           this.#signal(dlq);
-          this.#ctx.log.info({ queue: q.name, dlq, messageId: msg.messageId }, 'sqs: message moved to the dead-letter queue');
+          this.#ctx.log.info(
+            { queue: q.name, dlq, messageId: msg.messageId },
+            'sqs: message moved to the dead-letter queue',
+          );
           continue;
         }
       }
@@ -533,7 +700,12 @@ export class SqsService implements EmulatedService {
     return out;
   }
 
-  #render(msg: StoredMessage, handle: string, wanted: Set<string>, wantedAttrs: string[]): Record<string, unknown> {
+  #render(
+    msg: StoredMessage,
+    handle: string,
+    wanted: Set<string>,
+    wantedAttrs: string[],
+  ): Record<string, unknown> {
     const system: Record<string, string> = {
       SenderId: this.#ctx.accountId,
       SentTimestamp: String(msg.sentAt),
@@ -541,7 +713,12 @@ export class SqsService implements EmulatedService {
       ApproximateFirstReceiveTimestamp: String(msg.firstReceivedAt ?? Date.now()),
       ...msg.systemAttributes,
     };
-    const out: Record<string, unknown> = { MessageId: msg.messageId, ReceiptHandle: handle, MD5OfBody: msg.md5OfBody, Body: msg.body };
+    const out: Record<string, unknown> = {
+      MessageId: msg.messageId,
+      ReceiptHandle: handle,
+      MD5OfBody: msg.md5OfBody,
+      Body: msg.body,
+    };
     if (wanted.size > 0) {
       const attrs: Record<string, string> = {};
       for (const [k, v] of Object.entries(system)) if (wanted.has('All') || wanted.has(k)) attrs[k] = v;
@@ -550,7 +727,10 @@ export class SqsService implements EmulatedService {
     if (wantedAttrs.length > 0) {
       const selected: Record<string, MessageAttributeValue> = {};
       for (const [name, v] of Object.entries(msg.messageAttributes)) {
-        const match = wantedAttrs.some((w) => w === 'All' || w === '.*' || w === name || (w.endsWith('.*') && name.startsWith(w.slice(0, -1))));
+        const match = wantedAttrs.some(
+          (w) =>
+            w === 'All' || w === '.*' || w === name || (w.endsWith('.*') && name.startsWith(w.slice(0, -1))),
+        );
         if (match) selected[name] = v;
       }
       if (Object.keys(selected).length > 0) {
@@ -563,7 +743,8 @@ export class SqsService implements EmulatedService {
 
   #delete(q: Queue, raw: unknown): void {
     const h = decodeHandle(raw);
-    if (h.q !== q.name) throw new SqsError('ReceiptHandleIsInvalid', 'The receipt handle belongs to another queue.');
+    if (h.q !== q.name)
+      throw new SqsError('ReceiptHandleIsInvalid', 'The receipt handle belongs to another queue.');
     // Like SQS, deleting with an older receipt handle of the same message still deletes it;
     // deleting a message that is already gone succeeds.
     const before = q.messages.length;
@@ -575,27 +756,60 @@ export class SqsService implements EmulatedService {
     const h = decodeHandle(raw);
     const timeout = Number(timeoutRaw);
     if (!Number.isInteger(timeout) || timeout < 0 || timeout > 43_200) {
-      throw new SqsError('InvalidParameterValue', `Value ${String(timeoutRaw)} for parameter VisibilityTimeout is invalid. Reason: Must be between 0 and 43200.`);
+      throw new SqsError(
+        'InvalidParameterValue',
+        `Value ${String(timeoutRaw)} for parameter VisibilityTimeout is invalid. Reason: Must be between 0 and 43200.`,
+      );
     }
     const msg = q.messages.find((m) => m.messageId === h.m);
     const now = Date.now();
     if (!msg || h.q !== q.name || msg.receiptNonce !== h.n || msg.visibleAt <= now) {
-      throw new SqsError('MessageNotInflight', 'The message referred to is not in flight.', 'AWS.SimpleQueueService.MessageNotInflight');
+      throw new SqsError(
+        'MessageNotInflight',
+        'The message referred to is not in flight.',
+        'AWS.SimpleQueueService.MessageNotInflight',
+      );
     }
     msg.visibleAt = now + timeout * 1000;
     this.#snapshot.schedule();
     if (timeout === 0) this.#signal(q.name);
   }
 
-  async #batch(input: Record<string, unknown>, run: (q: Queue, entry: Record<string, unknown>) => Record<string, string> | Promise<Record<string, string>>): Promise<unknown> {
+  async #batch(
+    input: Record<string, unknown>,
+    run: (
+      q: Queue,
+      entry: Record<string, unknown>,
+    ) => Record<string, string> | Promise<Record<string, string>>,
+  ): Promise<unknown> {
     const q = this.#queueFromUrl(input.QueueUrl);
     const entries = (input.Entries ?? []) as Array<Record<string, unknown>>;
-    if (entries.length === 0) throw new SqsError('EmptyBatchRequest', 'There should be at least one SendMessageBatchRequestEntry in the request.', 'AWS.SimpleQueueService.EmptyBatchRequest');
-    if (entries.length > 10) throw new SqsError('TooManyEntriesInBatchRequest', `Maximum number of entries per request are 10. You have sent ${entries.length}.`, 'AWS.SimpleQueueService.TooManyEntriesInBatchRequest');
+    if (entries.length === 0)
+      throw new SqsError(
+        'EmptyBatchRequest',
+        'There should be at least one SendMessageBatchRequestEntry in the request.',
+        'AWS.SimpleQueueService.EmptyBatchRequest',
+      );
+    if (entries.length > 10)
+      throw new SqsError(
+        'TooManyEntriesInBatchRequest',
+        `Maximum number of entries per request are 10. You have sent ${entries.length}.`,
+        'AWS.SimpleQueueService.TooManyEntriesInBatchRequest',
+      );
     const ids = entries.map((e) => String(e.Id ?? ''));
-    if (new Set(ids).size !== ids.length) throw new SqsError('BatchEntryIdsNotDistinct', 'Two or more batch entries in the request have the same Id.', 'AWS.SimpleQueueService.BatchEntryIdsNotDistinct');
+    if (new Set(ids).size !== ids.length)
+      throw new SqsError(
+        'BatchEntryIdsNotDistinct',
+        'Two or more batch entries in the request have the same Id.',
+        'AWS.SimpleQueueService.BatchEntryIdsNotDistinct',
+      );
     for (const id of ids) {
-      if (!/^[A-Za-z0-9_-]{1,80}$/.test(id)) throw new SqsError('InvalidBatchEntryId', `A batch entry id can only contain alphanumeric characters, hyphens and underscores: '${id}'.`, 'AWS.SimpleQueueService.InvalidBatchEntryId');
+      if (!/^[A-Za-z0-9_-]{1,80}$/.test(id))
+        throw new SqsError(
+          'InvalidBatchEntryId',
+          `A batch entry id can only contain alphanumeric characters, hyphens and underscores: '${id}'.`,
+          'AWS.SimpleQueueService.InvalidBatchEntryId',
+        );
     }
     const Successful: unknown[] = [];
     const Failed: unknown[] = [];

@@ -73,7 +73,12 @@ export async function ensureLocalCa(dataDir: string): Promise<LocalCa> {
   const certPath = join(dir, 'ca.pem');
   const keyPath = join(dir, 'ca-key.pem');
   if (existsSync(certPath) && existsSync(keyPath)) {
-    return { certPem: await readFile(certPath, 'utf8'), keyPem: await readFile(keyPath, 'utf8'), certPath, dir };
+    return {
+      certPem: await readFile(certPath, 'utf8'),
+      keyPem: await readFile(keyPath, 'utf8'),
+      certPath,
+      dir,
+    };
   }
   const keys = await generateKeys();
   const now = Date.now();
@@ -120,7 +125,8 @@ export async function issueCertificate(
   const keyPath = join(ca.dir, `${name}-key.pem`);
   if (existsSync(certPath) && existsSync(keyPath)) {
     const certPem = await readFile(certPath, 'utf8');
-    if (coversHosts(certPem, opts.hosts)) return { certPem, keyPem: await readFile(keyPath, 'utf8'), certPath, keyPath };
+    if (coversHosts(certPem, opts.hosts))
+      return { certPem, keyPem: await readFile(keyPath, 'utf8'), certPath, keyPath };
   }
   const caCert = new x509.X509Certificate(ca.certPem);
   const caKey = await webcrypto.subtle.importKey('pkcs8', fromPem(ca.keyPem), RSA, false, ['sign']);
@@ -139,7 +145,8 @@ export async function issueCertificate(
     await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
   ];
   if (sans.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(sans));
-  if (opts.purpose === 'server') extensions.push(new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]));
+  if (opts.purpose === 'server')
+    extensions.push(new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]));
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: `02${Date.now().toString(16)}${Math.floor(Math.random() * 0xffff).toString(16)}`,
     subject: `CN=${opts.commonName ?? opts.hosts[0] ?? name}, O=GAS devcloud`,

@@ -1,0 +1,152 @@
+/**
+ * The edge: one endpoint for every API, routed by the SigV4 service name; HTTPS with the
+ * local CA; refusals in each protocol's shape; health and unsigned public routes.
+ */
+import { createHmac } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import https from 'node:https';
+import { join } from 'node:path';
+import { CreateBucketCommand, ListBucketsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { ListQueuesCommand } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildCanonicalRequest, deriveSigningKey, sha256Hex, stringToSign } from '../src/sigv4/sigv4.ts';
+import { s3Client, sqsClient, startTestCloud, type TestCloud } from './helpers.ts';
+
+let t: TestCloud;
+
+beforeAll(async () => {
+  t = await startTestCloud({ maxBodyBytes: 64 * 1024 });
+});
+afterAll(async () => {
+  await t.dispose();
+});
+
+/** Signs a request the SigV4 way for any service name (what an SDK for that service would send). */
+function signedFetch(service: string, body: string, headers: Record<string, string>) {
+  const url = new URL(`${t.cloud.url}/`);
+  const amzDate = new Date()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
+  const date = amzDate.slice(0, 8);
+  const all: Record<string, string> = { ...headers, host: url.host, 'x-amz-date': amzDate };
+  const signedHeaders = Object.keys(all).sort();
+  const canonical = buildCanonicalRequest({
+    method: 'POST',
+    path: '/',
+    queryPairs: [],
+    headers: all,
+    signedHeaders,
+    payloadHash: sha256Hex(body),
+    service,
+  });
+  const scope = `${date}/${t.cloud.region}/${service}/aws4_request`;
+  const signature = createHmac('sha256', deriveSigningKey(t.secret, date, t.cloud.region, service))
+    .update(stringToSign(amzDate, scope, canonical))
+    .digest('hex');
+  const { host: _host, ...sent } = all;
+  return fetch(url, {
+    method: 'POST',
+    body,
+    headers: {
+      ...sent,
+      authorization: `AWS4-HMAC-SHA256 Credential=${t.credentials.accessKeyId}/${scope}, SignedHeaders=${signedHeaders.join(';')}, Signature=${signature}`,
+    },
+  });
+}
+
+describe('edge routing', () => {
+  it('routes by the signed service name: a correctly signed call for an API devcloud does not emulate is refused by name', async () => {
+    const res = await signedFetch('kinesis', '{}', {
+      'content-type': 'application/x-amz-json-1.1',
+      'x-amz-target': 'Kinesis_20131202.ListStreams',
+    });
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain("devcloud does not emulate the 'kinesis' API");
+  });
+
+  it('hands a JSON-protocol API the request when signed for it, and refuses the same body signed for a different service scope with a bad signature', async () => {
+    const ok = await signedFetch('sqs', '{}', {
+      'content-type': 'application/x-amz-json-1.0',
+      'x-amz-target': 'AmazonSQS.ListQueues',
+    });
+    expect(ok.status).toBe(200);
+    const forged = await fetch(`${t.cloud.url}/`, {
+      method: 'POST',
+      body: '{}',
+      headers: {
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amz-target': 'AmazonSQS.ListQueues',
+        'x-amz-date': new Date()
+          .toISOString()
+          .replace(/[-:]/g, '')
+          .replace(/\.\d{3}/, ''),
+        authorization: `AWS4-HMAC-SHA256 Credential=${t.credentials.accessKeyId}/${new Date().toISOString().slice(0, 10).replace(/-/g, '')}/${t.cloud.region}/sqs/aws4_request, SignedHeaders=host;x-amz-date, Signature=${'0'.repeat(64)}`,
+      },
+    });
+    expect(forged.status).toBe(403);
+    expect(JSON.parse(await forged.text())).toMatchObject({
+      __type: 'com.amazon.coral.service#InvalidSignatureException',
+    });
+  });
+
+  it('refuses unsigned API calls', async () => {
+    const res = await fetch(`${t.cloud.url}/`, {
+      method: 'POST',
+      body: 'Action=ListTopics',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(res.status).toBe(403);
+  });
+
+  it('answers the health check and routes the unsigned mailbox pages to SES', async () => {
+    const health = await fetch(`${t.cloud.url}/_devcloud/health`);
+    expect(await health.json()).toEqual({ status: 'ok' });
+    const mailbox = await fetch(t.cloud.mailboxUrl);
+    expect(mailbox.status).toBe(200);
+  });
+
+  it('refuses a body larger than the configured limit with a sentence that says so', async () => {
+    const s3 = s3Client(t.cloud, t.credentials);
+    await s3.send(new CreateBucketCommand({ Bucket: 'limits' }));
+    await expect(
+      s3.send(new PutObjectCommand({ Bucket: 'limits', Key: 'big', Body: Buffer.alloc(100 * 1024) })),
+    ).rejects.toMatchObject({ name: 'EntityTooLarge' });
+    s3.destroy();
+  });
+});
+
+describe('edge over HTTPS with the local CA', () => {
+  it('serves the same APIs on the HTTPS port to a client that trusts <dataDir>/tls/ca.pem', async () => {
+    const caPem = await readFile(t.cloud.ca.certPath, 'utf8');
+    expect(t.cloud.ca.certPath).toBe(join(t.dataDir, 'tls', 'ca.pem'));
+    const trusting = new S3Client({
+      endpoint: t.cloud.httpsUrl,
+      region: t.cloud.region,
+      credentials: t.credentials,
+      forcePathStyle: true,
+      requestHandler: { httpsAgent: new https.Agent({ ca: caPem }) },
+    });
+    const list = await trusting.send(new ListBucketsCommand({}));
+    expect(list.Buckets?.map((b) => b.Name)).toContain('limits');
+    trusting.destroy();
+    const untrusting = new S3Client({
+      endpoint: t.cloud.httpsUrl,
+      region: t.cloud.region,
+      credentials: t.credentials,
+      forcePathStyle: true,
+      maxAttempts: 1,
+    });
+    await expect(untrusting.send(new ListBucketsCommand({}))).rejects.toThrow(/certificate/i);
+    untrusting.destroy();
+  });
+
+  it('keeps the CA across restarts (certificates are made once per data dir)', async () => {
+    const before = t.cloud.ca.certPem;
+    const cloud = await t.restart();
+    expect(cloud.ca.certPem).toBe(before);
+    const sqs = sqsClient(cloud, t.credentials);
+    await sqs.send(new ListQueuesCommand({}));
+    sqs.destroy();
+  });
+});
