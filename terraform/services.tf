@@ -141,23 +141,28 @@ module "web" {
       resources = ["${local.inputs_bucket_arn}/*"]
     },
     {
-      sid       = "InputExistsOr404"
-      actions   = ["s3:ListBucket"]
-      resources = [local.inputs_bucket_arn]
-    },
-    {
       sid       = "DownloadResults"
       actions   = ["s3:GetObject"]
       resources = ["${local.results_bucket_arn}/*"]
     },
     {
+      sid       = "ListBuckets"
+      actions   = ["s3:ListBucket"]
+      resources = [local.inputs_bucket_arn, local.results_bucket_arn]
+    },
+    {
       sid       = "JobRecords"
-      actions   = ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query"]
-      resources = [local.jobs_table_arn, local.jobs_indexes_arn]
+      actions   = ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DescribeTable"]
+      resources = [local.jobs_table_arn]
+    },
+    {
+      sid       = "UserJobLists"
+      actions   = ["dynamodb:Query"]
+      resources = [local.jobs_indexes_arn]
     },
     {
       sid       = "PublishJobsAndTiers"
-      actions   = ["sns:Publish"]
+      actions   = ["sns:Publish", "sns:GetTopicAttributes"]
       resources = [aws_sns_topic.topic["jobRequests"].arn, aws_sns_topic.topic["userTierChanged"].arn]
     },
   ]
@@ -206,7 +211,7 @@ module "annotator" {
   task_role_statements = [
     {
       sid       = "DrainJobRequests"
-      actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl"]
+      actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"]
       resources = [aws_sqs_queue.queue["annotatorJobRequests"].arn]
     },
     {
@@ -225,18 +230,18 @@ module "annotator" {
       resources = ["${local.reference_bucket_arn}/*"]
     },
     {
-      sid       = "ListReferenceBundle"
+      sid       = "ListBuckets"
       actions   = ["s3:ListBucket"]
-      resources = [local.reference_bucket_arn]
+      resources = [local.inputs_bucket_arn, local.results_bucket_arn, local.reference_bucket_arn]
     },
     {
       sid       = "JobRecords"
-      actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+      actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DescribeTable"]
       resources = [local.jobs_table_arn]
     },
     {
       sid       = "PublishJobCompleted"
-      actions   = ["sns:Publish"]
+      actions   = ["sns:Publish", "sns:GetTopicAttributes"]
       resources = [aws_sns_topic.topic["jobCompleted"].arn]
     },
   ]
@@ -278,12 +283,12 @@ module "notifier" {
   task_role_statements = [
     {
       sid       = "DrainNotifierQueues"
-      actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl"]
+      actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"]
       resources = [aws_sqs_queue.queue["notifierJobCompleted"].arn, aws_sqs_queue.queue["notifierArchiveRestored"].arn]
     },
     {
       sid       = "JobRecords"
-      actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+      actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DescribeTable"]
       resources = [local.jobs_table_arn]
     },
     {
@@ -331,18 +336,28 @@ module "archiver" {
   task_role_statements = [
     {
       sid       = "DrainArchiverQueues"
-      actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl"]
+      actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"]
       resources = [aws_sqs_queue.queue["archiverJobCompleted"].arn, aws_sqs_queue.queue["archiverUserTierChanged"].arn]
     },
     {
       sid       = "JobRecords"
-      actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query"]
-      resources = [local.jobs_table_arn, local.jobs_indexes_arn]
+      actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DescribeTable"]
+      resources = [local.jobs_table_arn]
+    },
+    {
+      sid       = "ArchiveDueIndex"
+      actions   = ["dynamodb:Query"]
+      resources = [local.jobs_indexes_arn]
     },
     {
       sid       = "MoveResultsToColdStorage"
       actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
       resources = ["${local.results_bucket_arn}/*"]
+    },
+    {
+      sid       = "ListResults"
+      actions   = ["s3:ListBucket"]
+      resources = [local.results_bucket_arn]
     },
     {
       sid       = "VaultArchive"
@@ -386,18 +401,28 @@ module "thawer" {
   task_role_statements = [
     {
       sid       = "DrainThawerQueues"
-      actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl"]
+      actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"]
       resources = [aws_sqs_queue.queue["thawerUserTierChanged"].arn, aws_sqs_queue.queue["thawerColdStorageEvents"].arn]
     },
     {
       sid       = "JobRecords"
-      actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query"]
-      resources = [local.jobs_table_arn, local.jobs_indexes_arn]
+      actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DescribeTable"]
+      resources = [local.jobs_table_arn]
+    },
+    {
+      sid       = "UserJobsIndex"
+      actions   = ["dynamodb:Query"]
+      resources = [local.jobs_indexes_arn]
     },
     {
       sid       = "RestoreResults"
       actions   = ["s3:RestoreObject", "s3:GetObject", "s3:PutObject"]
       resources = ["${local.results_bucket_arn}/*"]
+    },
+    {
+      sid       = "ListResults"
+      actions   = ["s3:ListBucket"]
+      resources = [local.results_bucket_arn]
     },
     {
       sid       = "VaultRetrieval"
@@ -406,7 +431,7 @@ module "thawer" {
     },
     {
       sid       = "PublishArchiveRestored"
-      actions   = ["sns:Publish"]
+      actions   = ["sns:Publish", "sns:GetTopicAttributes"]
       resources = [aws_sns_topic.topic["archiveRestored"].arn]
     },
   ]

@@ -36,6 +36,38 @@ export interface DesignedGrant {
 const objects = (bucket: BucketKey): DesignedResource => ({ kind: 'objects', bucket });
 const topic = (key: TopicKey): DesignedResource => ({ kind: 'topic', topic: key });
 
+/**
+ * /readyz probes (service-kit readiness-checks.ts): GetQueueAttributes of each queue,
+ * GetTopicAttributes of each topic it publishes to, DescribeTable of the jobs table and
+ * HeadBucket (s3:ListBucket) of each bucket the service reads or writes.
+ */
+function readiness(
+  service: ServiceName,
+  uses: { topics?: TopicKey[]; buckets?: BucketKey[]; jobsTable?: boolean },
+): DesignedGrant[] {
+  const why = '/readyz probe';
+  return [
+    ...(Object.keys(resources.queues) as QueueKey[])
+      .filter((key) => resources.queues[key].service === service)
+      .map(
+        (key): DesignedGrant => ({
+          actions: ['sqs:GetQueueAttributes'],
+          on: { kind: 'queue', queue: key },
+          why,
+        }),
+      ),
+    ...(uses.topics ?? []).map(
+      (t): DesignedGrant => ({ actions: ['sns:GetTopicAttributes'], on: topic(t), why }),
+    ),
+    ...(uses.buckets ?? []).map(
+      (b): DesignedGrant => ({ actions: ['s3:ListBucket'], on: { kind: 'bucket', bucket: b }, why }),
+    ),
+    ...(uses.jobsTable
+      ? [{ actions: ['dynamodb:DescribeTable'], on: { kind: 'jobs-table' }, why } as DesignedGrant]
+      : []),
+  ];
+}
+
 /** The queue-drain calls (receive, delete, heartbeat, look up the URL) on each queue of a service. */
 function drainsOwnQueues(service: ServiceName): DesignedGrant[] {
   return (Object.keys(resources.queues) as QueueKey[])
@@ -75,6 +107,11 @@ export const designedGrants: Record<ServiceName, DesignedGrant[]> = {
     { actions: ['dynamodb:Query'], on: { kind: 'jobs-indexes' }, why: "a user's job list (user_id index)" },
     { actions: ['sns:Publish'], on: topic('jobRequests'), why: 'submit: JobRequested' },
     { actions: ['sns:Publish'], on: topic('userTierChanged'), why: 'Stripe webhook: UserTierChanged' },
+    ...readiness('web', {
+      topics: ['jobRequests', 'userTierChanged'],
+      buckets: ['inputs', 'results'],
+      jobsTable: true,
+    }),
   ],
   annotator: [
     ...drainsOwnQueues('annotator'),
@@ -92,6 +129,11 @@ export const designedGrants: Record<ServiceName, DesignedGrant[]> = {
       why: 'PENDING -> RUNNING -> COMPLETED',
     },
     { actions: ['sns:Publish'], on: topic('jobCompleted'), why: 'JobCompleted' },
+    ...readiness('annotator', {
+      topics: ['jobCompleted'],
+      buckets: ['inputs', 'results', 'reference'],
+      jobsTable: true,
+    }),
   ],
   notifier: [
     ...drainsOwnQueues('notifier'),
@@ -101,6 +143,7 @@ export const designedGrants: Record<ServiceName, DesignedGrant[]> = {
       why: 'one e-mail per job',
     },
     { actions: ['ses:SendEmail'], on: { kind: 'sender-identity' }, why: 'the e-mail (SES v2 SendEmail)' },
+    ...readiness('notifier', { jobsTable: true }),
   ],
   archiver: [
     ...drainsOwnQueues('archiver'),
@@ -121,6 +164,7 @@ export const designedGrants: Record<ServiceName, DesignedGrant[]> = {
       why: 'vault backend: remove the object once archived',
     },
     { actions: ['glacier:UploadArchive'], on: { kind: 'results-vault' }, why: 'vault backend' },
+    ...readiness('archiver', { buckets: ['results'], jobsTable: true }),
   ],
   thawer: [
     ...drainsOwnQueues('thawer'),
@@ -151,6 +195,7 @@ export const designedGrants: Record<ServiceName, DesignedGrant[]> = {
       why: 'vault backend: archive retrieval',
     },
     { actions: ['sns:Publish'], on: topic('archiveRestored'), why: 'ArchiveRestored' },
+    ...readiness('thawer', { topics: ['archiveRestored'], buckets: ['results'], jobsTable: true }),
   ],
 };
 
