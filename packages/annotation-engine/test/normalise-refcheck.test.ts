@@ -59,7 +59,7 @@ describe('assemblyHint', () => {
     addMetaLine(h, '##contig=<ID=21,length=48129895>');
     const r = new ContigResolver(['21']);
     expect(assemblyHint(h, new Map([['21', 46709983]]), (n) => r.resolve(n), 'GRCh38')).toBe(
-      ' (its header names "GRCh37" (GRCh37) while the reference is GRCh38; 21 is 48129895 bp in the VCF header, as in GRCh37, but 46709983 bp in the FASTA)',
+      ' (its header names "GRCh37" while the reference is GRCh38; 21 is 48129895 bp in the VCF header, as in GRCh37, but 46709983 bp in the FASTA)',
     );
   });
 

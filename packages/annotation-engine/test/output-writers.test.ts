@@ -5,7 +5,7 @@
  * BC field, the EOF block) that bcftools and tabix accept.
  */
 import { execFileSync } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -14,7 +14,7 @@ import { allelesOf } from '../src/normalise/alleles.ts';
 import { createWriter, formatFromName } from '../src/output/factory.ts';
 import { CSQ_FIELDS, csqHeaderLine, escapeCsqValue } from '../src/output/fields.ts';
 import { BGZF_EOF, TextSink } from '../src/output/sink.ts';
-import type { AnnotatedRecord, Provenance } from '../src/output/types.ts';
+import type { Provenance } from '../src/output/types.ts';
 import { addMetaLine, emptyHeader, setColumnsLine, type VcfHeader } from '../src/vcf/header.ts';
 import { parseDataLine, type VcfLine } from '../src/vcf/parse.ts';
 import { tempDir } from './fixtures/io/shared.ts';
@@ -307,7 +307,6 @@ describe('BGZF output', () => {
     sink.line('##fileformat=VCFv4.2');
     await sink.abort();
     await expect(readFile(out)).rejects.toThrow(/ENOENT/);
-    const { readdir } = await import('node:fs/promises');
     expect((await readdir(temp.dir)).filter((f) => f.startsWith('aborted'))).toEqual([]);
   });
 });

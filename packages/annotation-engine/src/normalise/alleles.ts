@@ -8,7 +8,8 @@
  *   end = p (GENOMIC, 1-BASED, CLOSED; see model.ts). This is what the predictor needs.
  * - `allele`, printed in CSQ `Allele`, follows VEP's VCF parser: when any ALT changes the
  *   length (an indel record), the first base is removed from REF and every ALT only if all of
- *   them share it (`*` alleles are ignored for the test and kept as they are); an allele that
+ *   them share it (`*` alleles are ignored for the test and kept as they are, and so are the
+ *   symbolic ones, which VEP would not annotate at all); an allele that
  *   becomes empty is printed `-`. SNV and MNV records are printed as they are. So `C>CT,T`
  *   prints `CT` and `T`, and `CA>C,CAA` prints `-` and `A`.
  * Alleles are upper-cased. `*`, `.`, `<...>` and breakends are passed through with a note in
@@ -46,7 +47,7 @@ export function vepPrintedAlleles(refIn: string, altsIn: readonly string[]): str
   if (!indel) return alts;
   const first = ref[0];
   for (const a of alts) {
-    if (a === '*') continue;
+    if (!isSequence(a)) continue; // VEP skips '*'; we also skip the other passed-through alleles
     if (a[0] !== first) return alts;
   }
   return alts.map((a) => (a === '*' || !isSequence(a) ? a : a.slice(1) || '-'));

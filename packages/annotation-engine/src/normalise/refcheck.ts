@@ -110,7 +110,7 @@ const GRCH37_LENGTHS: Readonly<Record<string, number>> = {
 
 /**
  * What the input's header says about its assembly, as a clause for error messages
- * (", and its header names GRCh37"), or "" when it says nothing useful.
+ * (` (its header names "GRCh37" while the reference is GRCh38)`), or a generic example.
  */
 export function assemblyHint(
   header: VcfHeader,
@@ -122,12 +122,14 @@ export function assemblyHint(
   const named = header.assemblyHints.find((h) => GRCH37.test(h));
   const named38 = header.assemblyHints.find((h) => GRCH38.test(h));
   if (named && !GRCH37.test(referenceAssembly)) {
+    const which = /GRCh37/i.test(named) ? '' : ' (GRCh37)';
     parts.push(
-      `its header names ${JSON.stringify(named)} (GRCh37) while the reference is ${referenceAssembly}`,
+      `its header names ${JSON.stringify(named)}${which} while the reference is ${referenceAssembly}`,
     );
   } else if (named38 && !GRCH38.test(referenceAssembly)) {
+    const which = /GRCh38/i.test(named38) ? '' : ' (GRCh38)';
     parts.push(
-      `its header names ${JSON.stringify(named38)} (GRCh38) while the reference is ${referenceAssembly}`,
+      `its header names ${JSON.stringify(named38)}${which} while the reference is ${referenceAssembly}`,
     );
   }
   const diffs: string[] = [];
