@@ -60,7 +60,14 @@ import type {
   Transcript,
   TranscriptConsequence,
 } from '../model.ts';
-import { cdsLength, exonicCdna, layoutOf, type TranscriptLayout, transcriptSequence } from './layout.ts';
+import {
+  cdsLength,
+  exonIndexAt,
+  exonicCdna,
+  layoutOf,
+  type TranscriptLayout,
+  transcriptSequence,
+} from './layout.ts';
 import { reverseComplement, translate } from './sequence.ts';
 import { impactOf, sortTerms } from './terms.ts';
 
@@ -72,13 +79,18 @@ export const UPSTREAM_DOWNSTREAM_DISTANCE = 5000;
 /** Introns this short are genebuild artefacts: no intron/splice terms (VEP). */
 const FRAMESHIFT_INTRON_MAX = 12;
 
-/** Predicts consequences of one allele on the given transcripts (those within 5 kb). */
+/**
+ * Predicts consequences of one allele on the given transcripts (those within 5 kb): one entry per
+ * transcript, or one intergenic_variant entry; none for an allele that changes nothing.
+ */
 export function predictForTranscripts(
   allele: AlleleToAnnotate,
   transcripts: readonly Transcript[],
   ref: ReferenceSequence,
 ): TranscriptConsequence[] {
   const out: TranscriptConsequence[] = [];
+  // REF = ALT (nothing left after trimming) changes nothing: no prediction, as VEP skips it.
+  if (allele.ref === allele.alt) return out;
   for (const t of transcripts) {
     const c = predictOne(allele, t, ref);
     if (c !== null) out.push(c);
@@ -150,6 +162,7 @@ export function predictOne(
   let ppt = false;
   let region = false;
   let intronic = false;
+  let inFrameshiftIntron = false;
   let firstIntron = 0;
   let lastIntron = 0;
   for (let i = 0; i + 1 < nEx; i++) {
@@ -164,7 +177,10 @@ export function predictOne(
       if (firstIntron === 0 || number < firstIntron) firstIntron = number;
       if (number > lastIntron) lastIntron = number;
     }
-    if (ie - is <= FRAMESHIFT_INTRON_MAX && ov(is, ie)) continue;
+    if (ie - is <= FRAMESHIFT_INTRON_MAX && ov(is, ie)) {
+      inFrameshiftIntron = true;
+      continue;
+    }
     const hitStart = ov(is, is + 1);
     const hitEnd = ov(ie - 1, ie);
     if (plus ? hitStart : hitEnd) donor = true;
@@ -223,12 +239,22 @@ export function predictOne(
     const f3 = plus ? vs : ve;
     const a = exonicCdna(L, f5);
     const b = exonicCdna(L, f3);
-    if (a > 0 && b === a + 1) {
-      cStart = b;
+    if (a > 0 && (b === a + 1 || b === 0)) {
+      // inside an exon, or right after an exon's last base (the splice site still follows,
+      // so the inserted bases end up in the mRNA)
+      cStart = a + 1;
       cEnd = a;
+    } else if (a === 0 && b > 0) {
+      // right before an exon's first base, after the acceptor site
+      cStart = b;
+      cEnd = b - 1;
     } else {
       cStart = 0;
       cEnd = 0;
+    }
+    if (cStart > 0 && result.exon === null) {
+      const i = exonIndexAt(L, a > 0 ? f5 : f3);
+      result.exon = `${plus ? i + 1 : nEx - i}/${nEx}`;
     }
   } else {
     const a = exonicCdna(L, plus ? vs : ve);
@@ -246,6 +272,11 @@ export function predictOne(
     } else {
       codingTerms(allele, L, ref, cStart, cEnd, insertion, terms, result);
     }
+  }
+
+  // An allele in a frameshift intron inside the CDS is part of the coding sequence (VEP).
+  if (inFrameshiftIntron && L.coding && !exonic && t.cdsStart !== null && t.cdsEnd !== null) {
+    if (ve >= t.cdsStart && vs <= t.cdsEnd) terms.push('coding_sequence_variant');
   }
 
   // 6. transcript-wide
@@ -316,6 +347,10 @@ function codingTerms(
   // An insertion is in the CDS when both flanking bases are (VEP's overlap rule).
   const touchesCds = insertion ? cEnd >= L.cdsStartC && cStart <= L.cdsEndC : inCds(lo, hi);
   if (!touchesCds) return;
+  if (startCodonKept(allele, L, ref, cStart, cEnd, insertion)) {
+    terms.push('start_retained_variant');
+    return;
+  }
   const k0 = L.cdsStartC - 1 - L.phase; // k = c - k0
   const complete = cStart > 0 && cEnd > 0 && (insertion || (cStart >= L.cdsStartC && cEnd <= L.cdsEndC));
   if (!complete) {
@@ -388,9 +423,12 @@ function codingTerms(
   const hitsStart =
     startComplete && firstCodon === 1 && !atBoundary && (insertion ? kEnd >= 1 && kStart <= 3 : kStart <= 3);
   let startLost = false;
-  if (hitsStart) {
-    if (altPep.startsWith('M') && refPep.startsWith('M') && !frameshift) terms.push('start_retained_variant');
-    else {
+  // Only an ATG start can be lost (a non-ATG first codon is an ordinary codon, as in bcftools).
+  if (hitsStart && refPep.startsWith('M')) {
+    if (altPep.startsWith('M')) {
+      if (!frameshift && refCodons.toUpperCase() !== altCodons.toUpperCase())
+        terms.push('start_retained_variant');
+    } else {
       terms.push('start_lost');
       startLost = true;
     }
@@ -420,7 +458,7 @@ function codingTerms(
     terms.push('inframe_deletion');
   } else if (lenDiff === 0) {
     if (refPep === altPep) {
-      if (!stopRetained && !hitsStart) terms.push('synonymous_variant');
+      if (!stopRetained && !(hitsStart && refPep.startsWith('M'))) terms.push('synonymous_variant');
     } else if (!stopGained && !stopLost && !startLost && !stopRetained) {
       if (refPep.length === altPep.length) terms.push('missense_variant');
       else terms.push('protein_altering_variant');
@@ -437,4 +475,66 @@ function codingTerms(
     startLost,
     stopLost,
   });
+}
+
+/**
+ * An insertion or deletion written across the ATG that can equally be placed outside it (it sits
+ * in a run of repeated bases that reaches the start codon): the start codon is kept, VEP's and
+ * bcftools' start_retained_variant. cStart/cEnd are the allele's cDNA span (insertion:
+ * cStart = cEnd + 1).
+ */
+function startCodonKept(
+  allele: AlleleToAnnotate,
+  L: TranscriptLayout,
+  ref: ReferenceSequence,
+  cStart: number,
+  cEnd: number,
+  insertion: boolean,
+): boolean {
+  if (allele.ref !== '' && allele.alt !== '') return false;
+  if (cStart === 0 || cEnd === 0 || L.phase !== 0 || L.t.flags.includes('cds_start_NF')) return false;
+  const a = L.cdsStartC;
+  // does this placement touch the inside of the start codon?
+  const hits = (s: number, e: number) => e >= a && s <= a + 2;
+  if (!hits(cStart, cEnd)) return false;
+  const seq = transcriptSequence(L, ref);
+  if (seq.slice(a - 1, a + 2) !== 'ATG') return false;
+  if (insertion) {
+    // insertion after cDNA x of bases `ins` (transcript orientation)
+    const ins0 = L.t.strand === 1 ? allele.alt : reverseComplement(allele.alt);
+    for (const dir of [1, -1]) {
+      let ins = ins0;
+      let x = cEnd;
+      for (let guard = 0; guard < 1000; guard++) {
+        if (dir === 1) {
+          if (seq[x] !== ins[0]) break; // seq[x] is cDNA x + 1
+          ins = ins.slice(1) + ins[0];
+          x++;
+        } else {
+          if (seq[x - 1] !== ins[ins.length - 1]) break; // cDNA x
+          ins = ins[ins.length - 1] + ins.slice(0, -1);
+          x--;
+        }
+        if (!hits(x + 1, x)) return true;
+      }
+    }
+    return false;
+  }
+  for (const dir of [1, -1]) {
+    let s = cStart;
+    let e = cEnd;
+    for (let guard = 0; guard < 1000; guard++) {
+      if (dir === 1) {
+        if (e >= seq.length || seq[s - 1] !== seq[e]) break; // first deleted vs base after
+        s++;
+        e++;
+      } else {
+        if (s <= 1 || seq[s - 2] !== seq[e - 1]) break; // base before vs last deleted
+        s--;
+        e--;
+      }
+      if (!hits(s, e)) return true;
+    }
+  }
+  return false;
 }

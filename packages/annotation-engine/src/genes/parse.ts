@@ -107,6 +107,8 @@ export class GeneModelParser {
     if (text.charCodeAt(0) === 35 /* # */) return !text.startsWith('##FASTA');
     const cols = text.endsWith('\r') ? text.slice(0, -1).split('\t') : text.split('\t');
     if (cols.length === 1 && cols[0]?.trim() === '') return true;
+    // Unescaped tabs inside column 9 (free-text descriptions in some files): keep them as spaces.
+    if (cols.length > 9) cols.splice(8, cols.length - 8, cols.slice(8).join(' '));
     if (cols.length !== 9) {
       this.fail(
         `expected 9 tab-separated columns, found ${cols.length} (is this a ${this.format.toUpperCase()} file?)`,
@@ -124,11 +126,17 @@ export class GeneModelParser {
       string,
     ];
     if (IGNORED_TYPES.has(type)) return true;
-    const start = Number(startText);
+    let start = Number(startText);
     const end = Number(endText);
-    if (!Number.isInteger(start) || start < 1) this.fail(`start '${startText}' is not a positive integer`);
+    if (!Number.isInteger(start)) this.fail(`start '${startText}' is not an integer`);
     if (!Number.isInteger(end) || end < start)
       this.fail(`end '${endText}' is not an integer >= start ${start}`);
+    if (start < 1) {
+      // Exons and CDS must lie on the contig; a gene row reaching past the contig start (seen in
+      // trimmed test files) only labels transcripts, so it is clipped.
+      if (PART_TYPES.has(type)) this.fail(`${type} start '${startText}' is not a positive integer`);
+      start = 1;
+    }
     const strand: Strand = strandText === '-' ? -1 : 1;
     const attrs = this.format === 'gff3' ? this.gff3Attributes(attrText) : this.gtfAttributes(attrText);
     const chrom = this.contigName(seqid);
@@ -242,6 +250,7 @@ export class GeneModelParser {
 
   /** Links everything read so far into transcripts. */
   finish(): Transcript[] {
+    if (this.format === 'gff3') this.addPartlessTranscripts();
     const out: Transcript[] = [];
     for (const key of this.order) {
       const tp = this.partsByParent.get(key) as TranscriptParts;
@@ -254,6 +263,25 @@ export class GeneModelParser {
       );
     }
     return out;
+  }
+
+  /**
+   * A transcript row under a gene but without any exon/CDS row (seen for small ncRNAs in trimmed
+   * files) is a single-exon transcript spanning the row.
+   */
+  private addPartlessTranscripts(): void {
+    for (const [id, f] of this.features) {
+      if (this.partsByParent.has(id) || isGeneType(f.type) || f.parents.length === 0) continue;
+      const parent = this.features.get(f.parents[0] as string);
+      if (parent === undefined || !isGeneType(parent.type)) continue;
+      this.addPart(
+        id,
+        f.chrom,
+        f.strand,
+        { type: 'exon', start: f.start, end: f.end, phase: 0, attrs: {} },
+        null,
+      );
+    }
   }
 
   private gff3Transcript(key: string, tp: TranscriptParts): Transcript | null {
