@@ -15,12 +15,16 @@ import {
   ListVaultsCommand,
   UploadArchiveCommand,
 } from '@aws-sdk/client-glacier';
+import { CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EmulatedService } from '../src/edge/types.ts';
 import { createGlacierService } from '../src/glacier/index.ts';
 import { sha256TreeHash } from '../src/glacier/tree-hash.ts';
 import { type PublishedToSns, serveEmulatedService, testContext } from './helpers/serve-emulated-service.ts';
+import { clientConfig, snsClient, sqsClient, startTestCloud, type TestCloud } from './helpers.ts';
 
+// A topic ARN for the unit tests whose SNS is a fake `ctx.publishToSns`.
 const TOPIC = 'arn:aws:sns:us-east-1:000000000000:gas-cold-storage-events';
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 
@@ -37,26 +41,33 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>): Pr
   throw new Error(`gave up waiting for ${what}`);
 }
 
-let dataDir: string;
-let published: PublishedToSns[];
-let server: { url: string; close(): Promise<void> };
+// The main flows run behind the real devcloud edge, with completion notices going through
+// devcloud SNS to an SQS queue, as the thawer receives them.
+let testCloud: TestCloud;
 let glacier: GlacierClient;
+let topicArn: string;
+let queueUrl: string;
 // 2.5 MiB: three tree-hash chunks, so the tree (not just one SHA-256) is exercised.
 const archiveBytes = randomBytes(2.5 * 1024 * 1024);
 let archiveId: string;
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'devcloud-glacier-'));
-  published = [];
-  server = await serveEmulatedService(
-    createGlacierService(testContext(dataDir, published), { jobDelayMs: 200 }),
+  testCloud = await startTestCloud({ glacierJobDelayMs: 200 });
+  glacier = new GlacierClient(clientConfig(testCloud.cloud, testCloud.credentials));
+  const sns = snsClient(testCloud.cloud, testCloud.credentials);
+  const sqs = sqsClient(testCloud.cloud, testCloud.credentials);
+  topicArn = (await sns.send(new CreateTopicCommand({ Name: 'gas-cold-storage-events' }))).TopicArn!;
+  queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'thawer-cold-storage-events' }))).QueueUrl!;
+  const attributes = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
   );
-  glacier = clientFor(server.url);
+  await sns.send(
+    new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: attributes.Attributes!.QueueArn }),
+  );
 });
 
 afterAll(async () => {
-  await server.close();
-  await rm(dataDir, { recursive: true, force: true });
+  await testCloud.dispose();
 });
 
 describe('Glacier vaults and archives through @aws-sdk/client-glacier', () => {
@@ -133,7 +144,7 @@ describe('archive retrieval jobs', () => {
         jobParameters: {
           Type: 'archive-retrieval',
           ArchiveId: archiveId,
-          SNSTopic: TOPIC,
+          SNSTopic: topicArn,
           Tier: 'Bulk',
           Description: 'thaw j1',
         },
@@ -146,10 +157,14 @@ describe('archive retrieval jobs', () => {
     );
     expect(first).toMatchObject({ StatusCode: 'InProgress', Completed: false, Action: 'ArchiveRetrieval' });
 
-    const notification = await waitFor('the completion notification', async () =>
-      published.find((p) => p.topicArn === TOPIC),
-    );
-    const message = JSON.parse(notification.message);
+    const sqs = sqsClient(testCloud.cloud, testCloud.credentials);
+    const received = await waitFor('the completion notice in SQS', async () => {
+      const batch = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 1 }));
+      return batch.Messages?.[0];
+    });
+    const envelope = JSON.parse(received.Body!);
+    expect(envelope).toMatchObject({ Type: 'Notification', TopicArn: topicArn });
+    const message = JSON.parse(envelope.Message);
     expect(message).toMatchObject({
       Action: 'ArchiveRetrieval',
       ArchiveId: archiveId,
@@ -160,7 +175,7 @@ describe('archive retrieval jobs', () => {
       JobId: jobId,
       RetrievalByteRange: `0-${archiveBytes.length - 1}`,
       SHA256TreeHash: sha256TreeHash(archiveBytes),
-      SNSTopic: TOPIC,
+      SNSTopic: topicArn,
       StatusCode: 'Succeeded',
       StatusMessage: 'Succeeded',
       Tier: 'Bulk',

@@ -1,23 +1,16 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { SESClient, SendEmailCommand, VerifyEmailIdentityCommand } from '@aws-sdk/client-ses';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSesService } from '../src/ses/index.ts';
-import { serveEmulatedService, testContext } from './helpers/serve-emulated-service.ts';
+import { clientConfig, startTestCloud, type TestCloud } from './helpers.ts';
 
-let dataDir: string;
-let server: { url: string; close(): Promise<void> };
+// The mailbox pages and JSON API, unsigned, on the real devcloud edge.
+let testCloud: TestCloud;
+let server: { url: string };
 let messageId: string;
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'devcloud-mailbox-'));
-  server = await serveEmulatedService(createSesService(testContext(dataDir)));
-  const ses = new SESClient({
-    endpoint: server.url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  });
+  testCloud = await startTestCloud();
+  server = { url: testCloud.cloud.url };
+  const ses = new SESClient(clientConfig(testCloud.cloud, testCloud.credentials));
   await ses.send(new VerifyEmailIdentityCommand({ EmailAddress: 'noreply@gas.example' }));
   const sent = await ses.send(
     new SendEmailCommand({
@@ -38,8 +31,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await server.close();
-  await rm(dataDir, { recursive: true, force: true });
+  await testCloud.dispose();
 });
 
 describe('mailbox pages', () => {

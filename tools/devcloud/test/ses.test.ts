@@ -1,6 +1,3 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   GetSendQuotaCommand,
   ListIdentitiesCommand,
@@ -16,35 +13,41 @@ import {
   SendEmailCommand as SendEmailV2Command,
 } from '@aws-sdk/client-sesv2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSesService } from '../src/ses/index.ts';
 import type { MailboxMessage } from '../src/ses/mailbox.ts';
-import { serveEmulatedService, testContext } from './helpers/serve-emulated-service.ts';
+import { clientConfig, startTestCloud, type TestCloud } from './helpers.ts';
 
-const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
-let dataDir: string;
-let server: { url: string; close(): Promise<void> };
+// SES behind the real devcloud edge (SigV4 verified), through the real SDK clients.
+let testCloud: TestCloud;
 let ses: SESClient;
 let sesv2: SESv2Client;
 
 async function inbox(to: string): Promise<MailboxMessage[]> {
-  const response = await fetch(`${server.url}/_devcloud/mailbox/api/messages?to=${encodeURIComponent(to)}`);
+  const response = await fetch(`${testCloud.cloud.mailboxUrl}/api/messages?to=${encodeURIComponent(to)}`);
   expect(response.status).toBe(200);
   return ((await response.json()) as { messages: MailboxMessage[] }).messages;
 }
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'devcloud-ses-'));
-  server = await serveEmulatedService(createSesService(testContext(dataDir)));
-  ses = new SESClient({ endpoint: server.url, region: 'us-east-1', credentials });
-  sesv2 = new SESv2Client({ endpoint: server.url, region: 'us-east-1', credentials });
+  testCloud = await startTestCloud();
+  ses = new SESClient(clientConfig(testCloud.cloud, testCloud.credentials));
+  sesv2 = new SESv2Client(clientConfig(testCloud.cloud, testCloud.credentials));
 });
 
 afterAll(async () => {
-  await server.close();
-  await rm(dataDir, { recursive: true, force: true });
+  await testCloud.dispose();
 });
 
 describe('SES v1 (query protocol) through @aws-sdk/client-ses', () => {
+  it('refuses a client whose secret key is wrong (signature checked by the edge)', async () => {
+    const intruder = new SESClient({
+      ...clientConfig(testCloud.cloud, testCloud.credentials),
+      credentials: { accessKeyId: testCloud.credentials.accessKeyId, secretAccessKey: 'wrong-secret' },
+    });
+    await expect(intruder.send(new ListIdentitiesCommand({}))).rejects.toMatchObject({
+      $metadata: { httpStatusCode: 403 },
+    });
+  });
+
   it('refuses a sender that is not a verified identity, like the SES sandbox', async () => {
     const send = ses.send(
       new SendEmailCommand({
@@ -125,7 +128,7 @@ describe('SES v1 (query protocol) through @aws-sdk/client-ses', () => {
       '',
     ].join('\r\n');
     const sent = await ses.send(new SendRawEmailCommand({ RawMessage: { Data: Buffer.from(raw) } }));
-    const response = await fetch(`${server.url}/_devcloud/mailbox/api/messages/${sent.MessageId}`);
+    const response = await fetch(`${testCloud.cloud.mailboxUrl}/api/messages/${sent.MessageId}`);
     const message = (await response.json()) as MailboxMessage;
     expect(message).toMatchObject({
       to: ['bob@example.org'],
@@ -135,7 +138,7 @@ describe('SES v1 (query protocol) through @aws-sdk/client-ses', () => {
       attachments: [{ filename: 'log.txt', contentType: 'text/plain', size: 9 }],
       hasRaw: true,
     });
-    const rawBack = await fetch(`${server.url}/_devcloud/mailbox/api/messages/${sent.MessageId}/raw`);
+    const rawBack = await fetch(`${testCloud.cloud.mailboxUrl}/api/messages/${sent.MessageId}/raw`);
     expect(await rawBack.text()).toBe(raw);
   });
 
@@ -202,14 +205,10 @@ describe('SES v2 (REST JSON) through @aws-sdk/client-sesv2', () => {
 });
 
 describe('the mailbox keeps messages across a restart', () => {
-  it('a new service on the same data folder lists what the old one received', async () => {
-    const again = await serveEmulatedService(createSesService(testContext(dataDir)));
-    try {
-      const response = await fetch(`${again.url}/_devcloud/mailbox/api/messages?to=alice@example.org`);
-      const { messages } = (await response.json()) as { messages: MailboxMessage[] };
-      expect(messages.map((m) => m.subject)).toEqual(['Your annotation job is done']);
-    } finally {
-      await again.close();
-    }
+  it('a restarted devcloud on the same data folder lists what the old one received', async () => {
+    const cloud = await testCloud.restart();
+    const response = await fetch(`${cloud.mailboxUrl}/api/messages?to=alice@example.org`);
+    const { messages } = (await response.json()) as { messages: MailboxMessage[] };
+    expect(messages.map((m) => m.subject)).toEqual(['Your annotation job is done']);
   });
 });

@@ -16,6 +16,7 @@
  * sentence that says so.
  */
 import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { DevcloudContext, EdgeRequest, EdgeResponse, EmulatedService } from '../edge/types.ts';
 import {
   type ArchiveRecord,
@@ -56,7 +57,7 @@ const notFound = (message: string) => new GlacierError(404, 'ResourceNotFoundExc
 export function createGlacierService(ctx: DevcloudContext, options: GlacierOptions = {}): EmulatedService {
   const jobDelayMs = options.jobDelayMs ?? 3000;
   const notifyRetryDelayMs = options.notifyRetryDelayMs ?? 1000;
-  const store = new GlacierStore(ctx.dataDir);
+  const store = new GlacierStore(join(ctx.dataDir, 'glacier'));
   const timers = new Set<NodeJS.Timeout>();
   let closed = false;
 

@@ -1,5 +1,5 @@
 /**
- * Glacier state on disk, under the API's data folder:
+ * Glacier state on disk, under `<dataDir>/glacier/`:
  *
  *   state.json             vaults, their archives' metadata, and jobs (rewritten atomically)
  *   archives/<archiveId>   archive bytes

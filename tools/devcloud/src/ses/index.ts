@@ -23,8 +23,9 @@ export { MAILBOX_PATH_PREFIX } from './mailbox-http.ts';
 const SES_XMLNS = 'http://ses.amazonaws.com/doc/2010-12-01/';
 
 export function createSesService(ctx: DevcloudContext): EmulatedService {
-  const mailbox = new Mailbox(join(ctx.dataDir, 'mailbox'));
-  const identities = new IdentityStore(ctx.dataDir);
+  // State in `<dataDir>/ses/`: `mailbox/` (one JSON + optional .eml per message), `identities.json`.
+  const mailbox = new Mailbox(join(ctx.dataDir, 'ses', 'mailbox'));
+  const identities = new IdentityStore(join(ctx.dataDir, 'ses'));
   const deps = { ctx, mailbox, identities };
 
   return {
