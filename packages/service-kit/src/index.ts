@@ -5,6 +5,7 @@ export * from './health.ts';
 export * from './logger.ts';
 export * from './queue-drainer.ts';
 export * from './queue-drainer-plugin.ts';
+export * from './readiness-checks.ts';
 export * from './shutdown.ts';
 export * from './sns-webhook/certificates.ts';
 export * from './sns-webhook/dedupe.ts';

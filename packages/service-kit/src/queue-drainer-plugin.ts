@@ -4,10 +4,10 @@
  * stopped in `onClose` (graceful: finish or release in-flight messages), each with a
  * readiness check (GetQueueAttributes on its queue).
  */
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { createQueueDrainer, type QueueDrainer, type QueueDrainerOptions } from './queue-drainer.ts';
+import { queueReady } from './readiness-checks.ts';
 
 export type QueueDrainersOptions = {
   queues: Record<string, Omit<QueueDrainerOptions, 'logger'>>;
@@ -27,11 +27,7 @@ async function queueDrainers(app: FastifyInstance, options: QueueDrainersOptions
   for (const [name, queue] of Object.entries(options.queues)) {
     drainers[name] = createQueueDrainer({ ...queue, logger: app.log.child({ drainer: name }) });
     if (app.hasDecorator('readiness')) {
-      app.readiness.add(`sqs:${name}`, () =>
-        queue.sqs.send(
-          new GetQueueAttributesCommand({ QueueUrl: queue.queueUrl, AttributeNames: ['QueueArn'] }),
-        ),
-      );
+      app.readiness.add(`sqs:${name}`, queueReady(queue.sqs, queue.queueUrl));
     }
   }
   app.decorate('queueDrainers', drainers);

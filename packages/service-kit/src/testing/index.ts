@@ -1,0 +1,3 @@
+// Test support for services (not used in production code): `@gas/service-kit/testing`.
+export * from './env-file.ts';
+export * from './server-process.ts';
