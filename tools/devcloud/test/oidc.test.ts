@@ -197,6 +197,58 @@ describe('end-session', () => {
 });
 
 describe('persistence', () => {
+  it('keeps a signed-in session across a restart: the next login needs no password', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'devcloud-oidc-restart-'));
+    try {
+      const first = await startIdentityProvider({ dataDir: dir, clients: [CLIENT] });
+      const firstConfig = await client.discovery(
+        new URL(first.issuer),
+        CLIENT.client_id,
+        CLIENT.client_secret,
+        undefined,
+        {
+          execute: [client.allowInsecureRequests],
+        },
+      );
+      const authorizationUrl = async (configuration: client.Configuration) =>
+        client
+          .buildAuthorizationUrl(configuration, {
+            redirect_uri: REDIRECT_URI,
+            scope: 'openid email',
+            code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+            code_challenge_method: 'S256',
+          })
+          .toString();
+      const browser = new TestBrowser();
+      const loginPage = await browser.navigate(await authorizationUrl(firstConfig), REDIRECT_URI);
+      const signedIn = await browser.navigate(formAction(loginPage, /\/login$/), REDIRECT_URI, {
+        form: { email: 'free@example.org', password: DEMO_PASSWORD },
+      });
+      expect(signedIn.location).toContain('code=');
+      await first.close();
+
+      // Cookies are per host, not per port: the same browser session reaches the new process.
+      const second = await startIdentityProvider({ dataDir: dir, clients: [CLIENT] });
+      try {
+        const secondConfig = await client.discovery(
+          new URL(second.issuer),
+          CLIENT.client_id,
+          CLIENT.client_secret,
+          undefined,
+          {
+            execute: [client.allowInsecureRequests],
+          },
+        );
+        const again = await browser.navigate(await authorizationUrl(secondConfig), REDIRECT_URI);
+        expect(again.location).toContain('code=');
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('keeps signing keys and subjects across a restart, and stores no clear-text password', async () => {
     const keysBefore = await (await fetch(config.serverMetadata().jwks_uri!)).json();
     const stored = await readFile(join(dataDir, 'users.json'), 'utf8');

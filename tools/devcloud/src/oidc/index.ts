@@ -10,14 +10,16 @@
  *   POST /interaction/:uid/abort   the user cancelled: the client gets `access_denied`
  *
  * oidc-provider's development interactions (which accept any password) are switched off.
- * Sessions, codes and grants live in oidc-provider's memory adapter: a restart signs everyone
- * out; keys and accounts persist in the data folder. The login form is protected against
+ * Keys, accounts, sessions, grants and codes persist in the data folder (adapter.ts), so a
+ * restart of the local stack keeps people signed in. The login form is protected against
  * cross-site posts by the interaction cookie (SameSite=Lax, path-scoped to the interaction).
  * Ten failed sign-ins for one e-mail within 15 minutes lock that e-mail for the rest of the window.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import { FileAdapter, ProviderStateFile } from './adapter.ts';
 import { loadOrCreateSecrets } from './keys.ts';
 import { escapeHtml, layout, loginPage, messagePage, PAGE_CSP } from './pages.ts';
 import { DEMO_USERS, type IdentityProviderUser, UserStore } from './users.ts';
@@ -76,7 +78,9 @@ export async function startIdentityProvider(opts: IdentityProviderOptions): Prom
   const url = `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${port}`;
   const issuer = opts.issuer ?? url;
 
+  const providerState = new ProviderStateFile(join(opts.dataDir, 'provider-state.json'));
   const configuration: Configuration = {
+    adapter: (model: string) => new FileAdapter(model, providerState),
     clients: opts.clients.map((client) => ({
       client_id: client.client_id,
       client_secret: client.client_secret,
@@ -306,6 +310,7 @@ export async function startIdentityProvider(opts: IdentityProviderOptions): Prom
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await providerState.flushed();
     },
   };
 }
