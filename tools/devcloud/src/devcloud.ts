@@ -15,16 +15,22 @@ import { mkdir } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { DynamoDbService } from './dynamodb/dynamodb.ts';
 import { createEdgeHandler, MAILBOX_PREFIX } from './edge/edge.ts';
 import type { DevcloudContext, EmulatedService } from './edge/types.ts';
 import { createGlacierService } from './glacier/index.ts';
+import {
+  type IdentityProviderOptions,
+  type RunningIdentityProvider,
+  startIdentityProvider,
+} from './oidc/index.ts';
 import { createS3Service } from './s3/s3.ts';
 import { createSesService } from './ses/index.ts';
 import type { Credentials } from './sigv4/sigv4.ts';
 import { createSnsService, DEFAULT_DELIVERY_RETRY, type DeliveryRetryPolicy } from './sns/sns.ts';
 import { createSqsService } from './sqs/sqs.ts';
+import { type RunningStripeStandIn, type StripeStandInOptions, startStripeStandIn } from './stripe/index.ts';
 import {
   DEFAULT_TLS_HOSTS,
   ensureLocalCa,
@@ -63,6 +69,10 @@ export interface DevcloudOptions {
   /** Largest request body accepted (default 1 GiB; bodies are buffered). */
   maxBodyBytes?: number;
   log?: DevcloudLogger;
+  /** Start the Stripe stand-in (its own HTTP server, state in `<dataDir>/stripe`); off when absent. */
+  stripe?: Omit<StripeStandInOptions, 'dataDir' | 'host'>;
+  /** Start the OIDC identity provider (its own HTTP server, state in `<dataDir>/oidc`); off when absent. */
+  oidc?: Omit<IdentityProviderOptions, 'dataDir' | 'host'>;
 }
 
 export interface Devcloud {
@@ -80,6 +90,10 @@ export interface Devcloud {
   snsCertHost: string;
   signingCertUrl: string;
   mailboxUrl: string;
+  /** The Stripe stand-in, when `stripe` options were given. */
+  stripe: RunningStripeStandIn | null;
+  /** The OIDC identity provider, when `oidc` options were given. */
+  oidc: RunningIdentityProvider | null;
   /** Issues (or reuses) a server certificate from the local CA, e.g. for the web service's TLS. */
   issueServerCertificate(name: string, hosts: string[]): Promise<IssuedCertificate>;
   close(): Promise<void>;
@@ -206,7 +220,31 @@ export async function startDevcloud(opts: DevcloudOptions): Promise<Devcloud> {
   const ses = createSesService(ctx);
   const glacier = createGlacierService(ctx, { jobDelayMs: opts.glacierJobDelayMs ?? 3000 });
   services = [s3, sqs, sns, dynamodb, ses, glacier];
-  log.info({ url, httpsUrl, dataDir }, 'devcloud: started');
+  const stopApis = async (): Promise<void> => {
+    const closingServers = Promise.all([closeServer(httpServer), closeServer(httpsServer)]);
+    for (const s of services) await s.close?.();
+    await closingServers;
+  };
+
+  // The stand-ins that are not AWS APIs run their own servers beside the edge.
+  let stripe: RunningStripeStandIn | null = null;
+  let oidc: RunningIdentityProvider | null = null;
+  try {
+    if (opts.stripe) {
+      stripe = await startStripeStandIn({
+        ...opts.stripe,
+        host,
+        dataDir: join(dataDir, 'stripe'),
+        log: opts.stripe.log ?? ((message, detail) => log.info(detail ?? {}, `stripe: ${message}`)),
+      });
+    }
+    if (opts.oidc) oidc = await startIdentityProvider({ ...opts.oidc, host, dataDir: join(dataDir, 'oidc') });
+  } catch (err) {
+    await stripe?.close();
+    await stopApis();
+    throw err;
+  }
+  log.info({ url, httpsUrl, dataDir, stripe: stripe?.url, oidc: oidc?.issuer }, 'devcloud: started');
 
   let closing: Promise<void> | null = null;
   return {
@@ -220,12 +258,13 @@ export async function startDevcloud(opts: DevcloudOptions): Promise<Devcloud> {
     snsCertHost: publicHost,
     signingCertUrl: sns.signingCertUrl,
     mailboxUrl: `${url}${MAILBOX_PREFIX}`,
+    stripe,
+    oidc,
     issueServerCertificate: (name, hosts) => issueCertificate(ca, name, { hosts, purpose: 'server' }),
     close() {
       closing ??= (async () => {
-        const closingServers = Promise.all([closeServer(httpServer), closeServer(httpsServer)]);
-        for (const s of services) await s.close?.();
-        await closingServers;
+        await Promise.all([stripe?.close(), oidc?.close()]);
+        await stopApis();
       })();
       return closing;
     },

@@ -4,9 +4,15 @@
  * Options may also come from the environment (DEVCLOUD_DATA_DIR, DEVCLOUD_PORT, DEVCLOUD_TLS_PORT,
  * DEVCLOUD_HOST, DEVCLOUD_ACCESS_KEY_ID, DEVCLOUD_SECRET_ACCESS_KEY, DEVCLOUD_REGION,
  * DEVCLOUD_RESTORE_DELAY_MS, DEVCLOUD_VERBOSE=1). Stops cleanly on SIGINT/SIGTERM.
+ *
+ * Also starts the Stripe stand-in with the GAS demo catalogue on --stripe-port (default 4568;
+ * DEVCLOUD_STRIPE_WEBHOOKS = JSON [{"url","secret"}] adds webhook endpoints), and the OIDC
+ * identity provider on --oidc-port (default 4569) when DEVCLOUD_OIDC_CLIENTS holds a JSON array
+ * of clients ({client_id, client_secret, redirect_uris}).
  */
 import { parseArgs } from 'node:util';
-import { jsonLineLogger, startDevcloud } from './devcloud.ts';
+import { type DevcloudOptions, jsonLineLogger, startDevcloud } from './devcloud.ts';
+import { gasDemoSeed } from './stripe/index.ts';
 
 function fail(message: string): never {
   process.stderr.write(`devcloud: ${message}\n`);
@@ -27,6 +33,8 @@ const { values } = parseArgs({
     port: { type: 'string' },
     'tls-port': { type: 'string' },
     host: { type: 'string' },
+    'stripe-port': { type: 'string' },
+    'oidc-port': { type: 'string' },
     verbose: { type: 'boolean' },
   },
   strict: true,
@@ -42,7 +50,40 @@ const restoreDelay = restoreRaw === undefined ? undefined : Number(restoreRaw);
 if (restoreDelay !== undefined && (!Number.isInteger(restoreDelay) || restoreDelay < 0))
   fail('DEVCLOUD_RESTORE_DELAY_MS must be a whole number of milliseconds.');
 
+function jsonArray<T>(name: string, raw: string | undefined): T[] | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  try {
+    const parsed = JSON.parse(raw) as unknown;
+    if (Array.isArray(parsed)) return parsed as T[];
+  } catch {
+    // reported below
+  }
+  fail(`${name} must be a JSON array.`);
+}
+
+const stripe: DevcloudOptions['stripe'] = {
+  port: port('--stripe-port', values['stripe-port'] ?? env.DEVCLOUD_STRIPE_PORT, 4568),
+  seed: gasDemoSeed(),
+  ...(env.DEVCLOUD_STRIPE_WEBHOOKS
+    ? {
+        webhooks: jsonArray<{ url: string; secret: string }>(
+          'DEVCLOUD_STRIPE_WEBHOOKS',
+          env.DEVCLOUD_STRIPE_WEBHOOKS,
+        ),
+      }
+    : {}),
+};
+const oidcClients = jsonArray<NonNullable<DevcloudOptions['oidc']>['clients'][number]>(
+  'DEVCLOUD_OIDC_CLIENTS',
+  env.DEVCLOUD_OIDC_CLIENTS,
+);
+const oidc: DevcloudOptions['oidc'] = oidcClients
+  ? { port: port('--oidc-port', values['oidc-port'] ?? env.DEVCLOUD_OIDC_PORT, 4569), clients: oidcClients }
+  : undefined;
+
 const devcloud = await startDevcloud({
+  stripe,
+  ...(oidc ? { oidc } : {}),
   dataDir,
   host: values.host ?? env.DEVCLOUD_HOST ?? '127.0.0.1',
   port: port('--port', values.port ?? env.DEVCLOUD_PORT, 4566),
@@ -62,6 +103,8 @@ process.stdout.write(
     `  local CA      ${devcloud.ca.certPath}`,
     `  SNS cert host ${devcloud.snsCertHost}`,
     `  mailbox       ${devcloud.mailboxUrl}`,
+    `  stripe        ${devcloud.stripe?.url ?? '(off)'}   secret key ${devcloud.stripe?.secretKey ?? '-'}`,
+    `  oidc          ${devcloud.oidc?.issuer ?? '(off: set DEVCLOUD_OIDC_CLIENTS)'}`,
     `  data          ${devcloud.dataDir}`,
     '',
   ].join('\n'),

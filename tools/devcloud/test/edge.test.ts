@@ -150,3 +150,37 @@ describe('edge over HTTPS with the local CA', () => {
     sqs.destroy();
   });
 });
+
+describe('the stand-ins beside the edge', () => {
+  it('starts the Stripe stand-in and the OIDC provider when asked, with state under the data dir, and stops them on close', async () => {
+    const { gasDemoSeed } = await import('../src/stripe/index.ts');
+    const withAll = await startTestCloud({
+      stripe: { seed: gasDemoSeed() },
+      oidc: {
+        clients: [
+          {
+            client_id: 'web',
+            client_secret: 'web-secret',
+            redirect_uris: ['https://localhost:4433/auth/callback'],
+          },
+        ],
+      },
+    });
+    const { stripe, oidc } = withAll.cloud;
+    expect(stripe).not.toBeNull();
+    expect(oidc).not.toBeNull();
+    const prices = await fetch(`${stripe!.url}/v1/prices`, {
+      headers: { authorization: `Bearer ${stripe!.secretKey}` },
+    });
+    expect(prices.status).toBe(200);
+    const discovery = await fetch(`${oidc!.issuer}/.well-known/openid-configuration`);
+    expect(((await discovery.json()) as { issuer: string }).issuer).toBe(oidc!.issuer);
+    const { existsSync } = await import('node:fs');
+    expect(existsSync(join(withAll.dataDir, 'stripe'))).toBe(true);
+    expect(existsSync(join(withAll.dataDir, 'oidc'))).toBe(true);
+    await withAll.cloud.close();
+    await expect(fetch(`${stripe!.url}/v1/prices`)).rejects.toThrow();
+    await expect(fetch(`${oidc!.issuer}/.well-known/openid-configuration`)).rejects.toThrow();
+    await withAll.dispose();
+  });
+});
