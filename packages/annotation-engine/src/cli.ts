@@ -18,6 +18,7 @@ import { ContigResolver, readSynonymsFile } from './normalise/contigs.ts';
 import { formatFromName, OUTPUT_FORMATS } from './output/factory.ts';
 import { RunLog } from './output/log.ts';
 import { ENGINE_NAME, ENGINE_VERSION, sha256File } from './output/provenance.ts';
+import { OutputError } from './output/sink.ts';
 import type { OutputFormat } from './output/types.ts';
 import { annotateVcf } from './pipeline.ts';
 import { FastaError, openReference } from './reference/index.ts';
@@ -172,7 +173,12 @@ function parse(argv: string[]) {
 /** One line for stderr, and the exit code, for any failure. */
 export function describeFailure(err: unknown): { line: string; code: number } {
   if (err instanceof UsageError) return { line: err.message, code: 2 };
-  if (err instanceof InputError || err instanceof GeneModelError || err instanceof FastaError) {
+  if (
+    err instanceof InputError ||
+    err instanceof GeneModelError ||
+    err instanceof FastaError ||
+    err instanceof OutputError
+  ) {
     return { line: err.message.replace(/\s*\n\s*/g, ' '), code: 1 };
   }
   const e = err as { code?: string; message?: string; path?: string };

@@ -15,6 +15,7 @@ export { createWriter, formatFromName, OUTPUT_FORMATS } from './output/factory.t
 export { type AnnotationField, CSQ_FIELDS, csqHeaderLine, escapeCsqValue } from './output/fields.ts';
 export { RunLog } from './output/log.ts';
 export { ENGINE_NAME, ENGINE_VERSION, sha256File } from './output/provenance.ts';
+export { OutputError } from './output/sink.ts';
 export type { RunSummary } from './output/summary.ts';
 export type { AnnotatedRecord, AnnotationWriter, OutputFormat, Provenance } from './output/types.ts';
 export {

@@ -58,6 +58,25 @@ export async function bgzfBlock(data: Buffer, level = 6): Promise<Buffer> {
   return block;
 }
 
+/** The output cannot be written; the message names the file and the reason in plain words. */
+export class OutputError extends Error {
+  override name = 'OutputError';
+  constructor(target: string, cause: unknown) {
+    const code = (cause as { code?: string }).code;
+    const reason =
+      code === 'ENOENT'
+        ? 'its directory does not exist'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'permission denied'
+          : code === 'ENOSPC'
+            ? 'no space left on the device'
+            : code === 'EISDIR'
+              ? 'it is a directory'
+              : (cause as Error).message;
+    super(`cannot write the output "${target}": ${reason}`, { cause });
+  }
+}
+
 export interface TextSinkOptions {
   bgzip?: boolean;
   /** deflate level for BGZF (1 fast ... 9 small); 6 by default, as bgzip. */
@@ -94,7 +113,7 @@ export class TextSink {
       this.stream = target;
     }
     this.stream.on('error', (err) => {
-      this.failed = err;
+      this.failed = new OutputError(this.finalPath ?? 'the output stream', err);
     });
   }
 

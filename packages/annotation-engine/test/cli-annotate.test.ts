@@ -1,0 +1,242 @@
+/**
+ * The real CLI as a child process (`tsx src/cli.ts ...`), the way other tools call it: outputs
+ * that bcftools, tabix and VEP's CSQ readers (bcftools +split-vep) accept, TSV and JSON, the
+ * summary and log files, exit codes, and exactly one line on stderr on failure, never a stack.
+ */
+import { execFile, execFileSync } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readCsq } from './fixtures/io/csq.ts';
+import { chr21, inputs, packageRoot, repoRoot, tempDir } from './fixtures/io/shared.ts';
+
+const temp = await tempDir('gas-cli-');
+afterAll(() => temp.remove());
+const tsx = path.join(repoRoot, 'node_modules/.bin/tsx');
+const cli = path.join(packageRoot, 'src/cli.ts');
+
+function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(tsx, [cli, ...args], { cwd: temp.dir, timeout: 120_000 }, (err, stdout, stderr) => {
+      const code = err ? ((err as { code?: number }).code ?? 1) : 0;
+      resolve({ code: typeof code === 'number' ? code : 1, stdout, stderr });
+    });
+  });
+}
+
+const base = ['--fasta', chr21.fasta, '--gff', chr21.gff];
+const out = (name: string) => path.join(temp.dir, name);
+
+function oneErrorLine(stderr: string): string {
+  const lines = stderr.trimEnd().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(stderr).not.toMatch(/\n\s+at /);
+  expect(lines[0]).toMatch(/^gas-annotate: /);
+  return lines[0]!;
+}
+
+describe('gas-annotate', () => {
+  it('VCF output that bcftools reads, with the VEP CSQ header, provenance, summary and log', async () => {
+    const r = await run([
+      ...base,
+      '-i',
+      inputs('vep-test.chr21.vcf'),
+      '-o',
+      out('a.vcf'),
+      '--summary',
+      out('a.json'),
+      '--log',
+      out('a.log'),
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^gas-annotate: annotated 132 of 132 records into .*a\.vcf \(\d+\.\d s\)\n$/);
+    const text = await readFile(out('a.vcf'), 'utf8');
+    const { fields, records, meta } = readCsq(text);
+    expect(fields.slice(0, 24).join('|')).toBe(
+      'Allele|Consequence|IMPACT|SYMBOL|Gene|Feature_type|Feature|BIOTYPE|EXON|INTRON|HGVSc|HGVSp|cDNA_position|CDS_position|Protein_position|Amino_acids|Codons|Existing_variation|DISTANCE|STRAND|FLAGS|SYMBOL_SOURCE|HGNC_ID|ALLELE_NUM',
+    );
+    expect(meta.find((l) => l.startsWith('##INFO=<ID=CSQ,'))).toMatch(
+      /^##INFO=<ID=CSQ,Number=\.,Type=String,Description="Consequence annotations from Ensembl VEP\. Format: Allele\|Consequence\|/,
+    );
+    const gffSha = execFileSync('sha256sum', [chr21.gff], { encoding: 'utf8' }).split(' ')[0];
+    const faSha = execFileSync('sha256sum', [chr21.fasta], { encoding: 'utf8' }).split(' ')[0];
+    expect(meta).toContain(`##GAS_geneModels=ensembl84.chr21.gff3.gz format=gff3 sha256=${gffSha}`);
+    expect(meta).toContain(`##GAS_reference=chr21.fa.gz sha256=${faSha}`);
+    expect(meta.find((l) => l.startsWith('##GAS_command_line='))).toContain('-i ');
+    expect(records).toHaveLength(132);
+    // a standard CSQ reader takes the field order from our header
+    const split = execFileSync(
+      'bcftools',
+      ['+split-vep', '-d', '-f', '%ID %Feature %Consequence %Protein_position %Amino_acids\\n', out('a.vcf')],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(split).toContain('rs142513484 ENST00000352957 missense_variant 331 A/T\n');
+    expect(
+      execFileSync('bcftools', ['view', '-H', out('a.vcf')], { encoding: 'utf8' })
+        .trimEnd()
+        .split('\n'),
+    ).toHaveLength(132);
+    const summary = JSON.parse(await readFile(out('a.json'), 'utf8'));
+    expect(summary.records).toMatchObject({ read: 132, annotated: 132, malformed: 0 });
+    expect(summary.geneModels.sha256).toBe(gffSha);
+    expect(Object.keys(summary.counts.byConsequence)).toContain('missense_variant');
+    expect(summary.timings.totalMs).toBeGreaterThan(0);
+    const log = await readFile(out('a.log'), 'utf8');
+    expect(log).toMatch(/gene models .*ensembl84\.chr21\.gff3\.gz: \d+ transcripts \(gff3\)/);
+    expect(log).toMatch(/read 132 records from 139 lines; annotated 132 records/);
+    expect(log).toMatch(/done in \d+\.\d\d s/);
+  });
+
+  it('bgzip output when the name ends in .gz: bcftools view and tabix accept it', async () => {
+    const r = await run([...base, '-i', inputs('vep-test.chr21.vcf'), '-o', out('b.vcf.gz'), '--quiet']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    const view = execFileSync('bcftools', ['view', '-H', out('b.vcf.gz')], { encoding: 'utf8' });
+    expect(view.trimEnd().split('\n')).toHaveLength(132);
+    expect(view).toContain('CSQ=T|');
+    execFileSync('tabix', ['-p', 'vcf', out('b.vcf.gz')]);
+    const region = execFileSync('tabix', [out('b.vcf.gz'), '21:25585733-25585733'], { encoding: 'utf8' });
+    expect(region).toMatch(/^21\t25585733\trs142513484\tC\tT\t/);
+  });
+
+  it('TSV: a header row and one row per allele x transcript', async () => {
+    const r = await run([
+      ...base,
+      '-i',
+      inputs('vep-test.chr21.vcf'),
+      '-o',
+      out('c.txt'),
+      '--format',
+      'tsv',
+      '--summary',
+      out('c.json'),
+    ]);
+    expect(r.code).toBe(0);
+    const rows = (await readFile(out('c.txt'), 'utf8')).trimEnd().split('\n');
+    const summary = JSON.parse(await readFile(out('c.json'), 'utf8'));
+    expect(rows[0]!.split('\t').slice(0, 6)).toEqual(['CHROM', 'POS', 'ID', 'REF', 'ALT', 'Allele']);
+    expect(rows.length - 1).toBe(summary.records.alleleTranscriptPairs);
+    const head = rows[0]!.split('\t');
+    const row = rows
+      .map((l) => l.split('\t'))
+      .find((c) => c[2] === 'rs142513484' && c[head.indexOf('Feature')] === 'ENST00000352957')!;
+    expect(row[head.indexOf('HGVSc')]).toBe('ENST00000352957.8:c.991G>A');
+  });
+
+  it('JSON Lines: one object per record', async () => {
+    const r = await run([
+      ...base,
+      '-i',
+      inputs('vep-test.chr21.vcf'),
+      '-o',
+      out('d.json'),
+      '--format',
+      'json',
+    ]);
+    expect(r.code).toBe(0);
+    const objs = (await readFile(out('d.json'), 'utf8'))
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(objs).toHaveLength(132);
+    expect(objs[0]).toMatchObject({ line: 8, chrom: '21', pos: 25585733, id: 'rs142513484' });
+    expect(objs[0].alleles[0].consequences.length).toBeGreaterThan(0);
+  });
+
+  it('contig names from a synonyms file', async () => {
+    const vcf = (await readFile(inputs('vep-test.chr21.vcf'), 'utf8')).replace(/^21\t/gm, 'CM000683.2\t');
+    await writeFile(out('genbank.vcf'), vcf);
+    const r = await run([
+      ...base,
+      '-i',
+      out('genbank.vcf'),
+      '-o',
+      out('e.vcf'),
+      '--synonyms',
+      chr21.synonyms,
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('annotated 132 of 132 records');
+  });
+
+  it('--help prints the usage; bad options are one line and exit 2', async () => {
+    const help = await run(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: gas-annotate --fasta FASTA --gff GENES -i INPUT/);
+    for (const opt of ['--on-error', '--format', '--summary', '--synonyms'])
+      expect(help.stdout).toContain(opt);
+    const missing = await run(['-i', 'x.vcf', '-o', 'y.vcf']);
+    expect(missing.code).toBe(2);
+    expect(oneErrorLine(missing.stderr)).toBe('gas-annotate: missing --fasta; see --help');
+    const badFormat = await run([...base, '-i', 'x.vcf', '-o', 'y.vcf', '--format', 'xml']);
+    expect(badFormat.code).toBe(2);
+    expect(oneErrorLine(badFormat.stderr)).toBe(
+      'gas-annotate: --format must be one of vcf, tsv, json, not "xml"',
+    );
+    const unknown = await run([...base, '--frobnicate']);
+    expect(unknown.code).toBe(2);
+    expect(oneErrorLine(unknown.stderr)).toMatch(
+      /^gas-annotate: Unknown option '--frobnicate'.*; see --help$/,
+    );
+  });
+
+  it('bad input: exit 1, one clear line, no output file', async () => {
+    await writeFile(out('empty.vcf'), '');
+    const empty = await run([...base, '-i', out('empty.vcf'), '-o', out('f.vcf')]);
+    expect(empty.code).toBe(1);
+    expect(oneErrorLine(empty.stderr)).toBe('gas-annotate: the input file is empty');
+
+    const missing = await run([...base, '-i', out('nope.vcf'), '-o', out('f.vcf')]);
+    expect(missing.code).toBe(1);
+    expect(oneErrorLine(missing.stderr)).toBe(`gas-annotate: cannot read "${out('nope.vcf')}": no such file`);
+
+    await writeFile(
+      out('bad.vcf'),
+      '##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n21\t25585733\t.\tC\tT\t.\t.\t.\n21\tx\t.\tC\tT\t.\t.\t.\n',
+    );
+    const stop = await run([...base, '-i', out('bad.vcf'), '-o', out('f.vcf'), '--on-error', 'stop']);
+    expect(stop.code).toBe(1);
+    expect(oneErrorLine(stop.stderr)).toBe('gas-annotate: line 4: POS "x" is not a whole number');
+    await expect(readFile(out('f.vcf'))).rejects.toThrow(/ENOENT/);
+
+    const skip = await run([...base, '-i', out('bad.vcf'), '-o', out('g.vcf'), '--log', out('g.log')]);
+    expect(skip.code).toBe(0);
+    expect(skip.stderr).toContain('annotated 1 of 1 records');
+    expect(skip.stderr).toContain('1 problem(s) skipped and reported in');
+    expect(await readFile(out('g.log'), 'utf8')).toContain('line 4: POS "x" is not a whole number');
+
+    const grch37 = await run([
+      ...base,
+      '-i',
+      inputs('1kg-phase1.grch37.chr1-head.1092-samples.vcf.gz'),
+      '-o',
+      out('h.vcf'),
+    ]);
+    expect(grch37.code).toBe(1);
+    expect(oneErrorLine(grch37.stderr)).toContain(
+      'none of the 970 records is on a contig of the reference FASTA',
+    );
+
+    const noDir = path.join(temp.dir, 'no/such/dir/x.vcf');
+    const unwritable = await run([...base, '-i', inputs('vep-test.chr21.vcf'), '-o', noDir]);
+    expect(unwritable.code).toBe(1);
+    expect(oneErrorLine(unwritable.stderr)).toBe(
+      `gas-annotate: cannot write the output "${noDir}": its directory does not exist`,
+    );
+
+    const badFasta = await run([
+      '--fasta',
+      out('bad.vcf'),
+      '--gff',
+      chr21.gff,
+      '-i',
+      inputs('vep-test.chr21.vcf'),
+      '-o',
+      out('i.vcf'),
+    ]);
+    expect(badFasta.code).toBe(1);
+    oneErrorLine(badFasta.stderr);
+  });
+});
