@@ -23,7 +23,13 @@ import { describe, expect, it } from 'vitest';
 import { loadGeneModels } from '../src/genes/index.ts';
 import type { TranscriptConsequence } from '../src/model.ts';
 import { openReference } from '../src/reference/index.ts';
-import { BCFTOOLS_TO_SO, DATA, predictRecord, readSimpleVcf } from './fixtures/science/truth-helpers.ts';
+import {
+  bcftoolsTerms,
+  DATA,
+  predictRecord,
+  projectOurs,
+  readSimpleVcf,
+} from './fixtures/science/truth-helpers.ts';
 
 const ROOT = `${DATA}truth/bcftools-csq/`;
 const DIFF_FILE = new URL('./fixtures/science/bcftools-csq-differences.tsv', import.meta.url).pathname;
@@ -108,53 +114,6 @@ function expectations(
     for (const list of exp.values()) for (const e of list) noteCompound(e);
   }
   return { exp, compound };
-}
-
-const DROPPED = new Set([
-  'non_coding_transcript_variant',
-  'splice_polypyrimidine_tract_variant',
-  'upstream_gene_variant',
-  'downstream_gene_variant',
-  'intergenic_variant',
-  'coding_transcript_variant',
-]);
-
-/**
- * Our terms in bcftools' vocabulary and term-combination conventions:
- * - terms bcftools never emits are dropped (non-coding transcript, polypyrimidine tract,
- *   up/downstream, intergenic);
- * - VEP's finer donor-side splice terms (5th base, donor region) are bcftools' splice_region;
- * - bcftools reports `intron` only when nothing else applies, where VEP adds intron_variant
- *   beside splice terms;
- * - a deletion across an exon edge that hits a splice site is bcftools' splice term alone, where
- *   VEP adds coding_sequence_variant;
- * - an indel that destroys the ATG is bcftools' start_lost alone, where VEP adds
- *   frameshift_variant.
- */
-function projectOurs(terms: readonly string[]): string[] {
-  const out = new Set<string>();
-  for (const t of terms) {
-    if (DROPPED.has(t)) continue;
-    if (t === 'splice_donor_5th_base_variant' || t === 'splice_donor_region_variant')
-      out.add('splice_region_variant');
-    else out.add(t);
-  }
-  const spliceSite = out.has('splice_acceptor_variant') || out.has('splice_donor_variant');
-  if (out.size > 1 && (spliceSite || out.has('splice_region_variant'))) out.delete('intron_variant');
-  if (spliceSite) out.delete('coding_sequence_variant');
-  if (out.has('start_lost')) out.delete('frameshift_variant');
-  return [...out].sort();
-}
-
-function bcftoolsTerms(csq: string): string[] {
-  return [
-    ...new Set(
-      csq
-        .replace(/^\*/, '')
-        .split('&')
-        .map((s) => BCFTOOLS_TO_SO[s] ?? `bcftools:${s}`),
-    ),
-  ].sort();
 }
 
 interface Difference {

@@ -24,8 +24,9 @@
  *      orientation, acceptor = last 2; splice_donor_5th_base = +5; splice_donor_region = +3..+6
  *      (not when the 5th base is hit); polypyrimidine tract = -3..-17; splice_region = 3-8 bases
  *      into the intron or 1-3 bases into the exon (insertions at those edges count), not
- *      reported together with donor/acceptor/5th base/donor region; intron_variant = the
- *      intron minus its 2 + 2 splice-site bases.
+ *      reported together with donor/acceptor/5th base/donor region; 5th base and donor region
+ *      give way to donor/acceptor too; intron_variant = the intron minus its 2 + 2 splice-site
+ *      bases.
  *   4. Exons: non-coding transcript -> non_coding_transcript_exon_variant; coding transcript ->
  *      5'/3' UTR by cDNA position against the CDS, and when the allele lies inside the CDS the
  *      codon-level terms (step 5).
@@ -205,8 +206,10 @@ export function predictOne(
   }
   if (donor) terms.push('splice_donor_variant');
   if (acceptor) terms.push('splice_acceptor_variant');
-  if (fifth) terms.push('splice_donor_5th_base_variant');
-  if (donorRegion && !fifth) terms.push('splice_donor_region_variant');
+  // The finer donor-side terms, like splice_region, give way to the splice site itself.
+  const site = donor || acceptor;
+  if (fifth && !site) terms.push('splice_donor_5th_base_variant');
+  if (donorRegion && !fifth && !site) terms.push('splice_donor_region_variant');
   if (ppt) terms.push('splice_polypyrimidine_tract_variant');
   if (region && !donor && !acceptor && !fifth && !(donorRegion && !fifth))
     terms.push('splice_region_variant');
