@@ -41,7 +41,7 @@ export function spawnServer(serverPath: string, env: Record<string, string>, cwd
 }
 
 /** Waits for Fastify's "Server listening at" log line and returns the port it bound. */
-export async function listeningPort(server: ServerProcess, withinMs = 30_000): Promise<number> {
+export async function listeningPort(server: ServerProcess, withinMs = 45_000): Promise<number> {
   const deadline = Date.now() + withinMs;
   for (;;) {
     const match = /"msg":"Server listening at http:\/\/[^"]*:(\d+)"/.exec(server.stdout());

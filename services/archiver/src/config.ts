@@ -1,0 +1,41 @@
+/**
+ * The archiver's configuration, validated once at boot (server.ts). Names of queues,
+ * topics, the table and buckets are the deployed ones (`<prefix>-<name>`, resources.json).
+ */
+import { SnsTopicArn, servicePort } from '@gas/contracts';
+import { awsConfig, baseConfig, snsWebhookConfig } from '@gas/service-kit';
+import Type, { type Static } from 'typebox';
+
+export const ArchiverConfig = Type.Object({
+  ...baseConfig(servicePort('archiver')),
+  ...awsConfig,
+  ...snsWebhookConfig,
+  JOBS_TABLE: Type.String({ minLength: 3, description: 'DynamoDB jobs table, e.g. gas-jobs' }),
+  RESULTS_BUCKET: Type.String({ minLength: 3, description: 'S3 bucket of results, e.g. gas-results' }),
+  JOB_COMPLETED_QUEUE_URL: Type.String({ format: 'uri', description: 'SQS URL of archiver-job-completed' }),
+  USER_TIER_CHANGED_QUEUE_URL: Type.String({
+    format: 'uri',
+    description: 'SQS URL of archiver-user-tier-changed',
+  }),
+  JOB_COMPLETED_TOPIC_ARN: {
+    ...SnsTopicArn,
+    description: 'ARN of the job-completed topic (webhook doorbell)',
+  },
+  USER_TIER_CHANGED_TOPIC_ARN: {
+    ...SnsTopicArn,
+    description: 'ARN of the user-tier-changed topic (webhook doorbell)',
+  },
+  FREE_RETENTION_SECONDS: Type.Integer({
+    minimum: 0,
+    default: 300,
+    description: 'seconds a Free result stays in the results bucket',
+  }),
+  COLD_STORAGE_BACKEND: Type.Enum(['s3-glacier', 'glacier-vault'], {
+    default: 's3-glacier',
+    description: 'cold storage backend',
+  }),
+  RESULTS_VAULT: Type.Optional(
+    Type.String({ minLength: 1, description: 'Glacier vault name (glacier-vault backend only)' }),
+  ),
+});
+export type ArchiverConfig = Static<typeof ArchiverConfig>;

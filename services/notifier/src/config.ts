@@ -1,0 +1,30 @@
+/**
+ * The notifier's configuration, validated once at boot (server.ts). Names of queues,
+ * topics, the table and buckets are the deployed ones (`<prefix>-<name>`, resources.json).
+ */
+import { SnsTopicArn, servicePort } from '@gas/contracts';
+import { awsConfig, baseConfig, snsWebhookConfig } from '@gas/service-kit';
+import Type, { type Static } from 'typebox';
+
+export const NotifierConfig = Type.Object({
+  ...baseConfig(servicePort('notifier')),
+  ...awsConfig,
+  ...snsWebhookConfig,
+  JOBS_TABLE: Type.String({ minLength: 3, description: 'DynamoDB jobs table, e.g. gas-jobs' }),
+  JOB_COMPLETED_QUEUE_URL: Type.String({ format: 'uri', description: 'SQS URL of notifier-job-completed' }),
+  ARCHIVE_RESTORED_QUEUE_URL: Type.String({
+    format: 'uri',
+    description: 'SQS URL of notifier-archive-restored',
+  }),
+  JOB_COMPLETED_TOPIC_ARN: {
+    ...SnsTopicArn,
+    description: 'ARN of the job-completed topic (webhook doorbell)',
+  },
+  ARCHIVE_RESTORED_TOPIC_ARN: {
+    ...SnsTopicArn,
+    description: 'ARN of the archive-restored topic (webhook doorbell)',
+  },
+  MAIL_FROM: Type.String({ format: 'email', description: 'verified SES sender address' }),
+  WEB_BASE_URL: Type.String({ format: 'uri', description: 'public https URL of web, for job links' }),
+});
+export type NotifierConfig = Static<typeof NotifierConfig>;

@@ -1,0 +1,47 @@
+/**
+ * The thawer's configuration, validated once at boot (server.ts). Names of queues,
+ * topics, the table and buckets are the deployed ones (`<prefix>-<name>`, resources.json).
+ */
+import { SnsTopicArn, servicePort } from '@gas/contracts';
+import { awsConfig, baseConfig, snsWebhookConfig } from '@gas/service-kit';
+import Type, { type Static } from 'typebox';
+
+export const ThawerConfig = Type.Object({
+  ...baseConfig(servicePort('thawer')),
+  ...awsConfig,
+  ...snsWebhookConfig,
+  JOBS_TABLE: Type.String({ minLength: 3, description: 'DynamoDB jobs table, e.g. gas-jobs' }),
+  RESULTS_BUCKET: Type.String({ minLength: 3, description: 'S3 bucket of results, e.g. gas-results' }),
+  USER_TIER_CHANGED_QUEUE_URL: Type.String({
+    format: 'uri',
+    description: 'SQS URL of thawer-user-tier-changed',
+  }),
+  COLD_STORAGE_EVENTS_QUEUE_URL: Type.String({
+    format: 'uri',
+    description: 'SQS URL of thawer-cold-storage-events',
+  }),
+  USER_TIER_CHANGED_TOPIC_ARN: {
+    ...SnsTopicArn,
+    description: 'ARN of the user-tier-changed topic (webhook doorbell)',
+  },
+  COLD_STORAGE_EVENTS_TOPIC_ARN: {
+    ...SnsTopicArn,
+    description: 'ARN of the cold-storage-events topic (webhook doorbell)',
+  },
+  ARCHIVE_RESTORED_TOPIC_ARN: {
+    ...SnsTopicArn,
+    description: 'ARN of the archive-restored topic to publish to',
+  },
+  COLD_STORAGE_BACKEND: Type.Enum(['s3-glacier', 'glacier-vault'], {
+    default: 's3-glacier',
+    description: 'cold storage backend',
+  }),
+  RESULTS_VAULT: Type.Optional(
+    Type.String({ minLength: 1, description: 'Glacier vault name (glacier-vault backend only)' }),
+  ),
+  RESTORE_TIER: Type.Enum(['Expedited', 'Standard', 'Bulk'], {
+    default: 'Standard',
+    description: 'Glacier retrieval tier',
+  }),
+});
+export type ThawerConfig = Static<typeof ThawerConfig>;
