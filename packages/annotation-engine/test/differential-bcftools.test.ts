@@ -26,13 +26,13 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GeneModels, loadGeneModels } from '../src/genes/index.ts';
-import type { TranscriptConsequence } from '../src/model.ts';
+import type { AlleleToAnnotate, TranscriptConsequence } from '../src/model.ts';
+import { allelesOf } from '../src/normalise/alleles.ts';
 import { openReference, type Reference } from '../src/reference/index.ts';
 import {
   bcftoolsTerms,
   DATA,
   leftAlign,
-  minimalAllele,
   predictRecord,
   projectOurs,
   readSimpleVcf,
@@ -104,7 +104,19 @@ function generate(): { pos: number; ref: string; alt: string }[] {
     }
     if (r.includes('N')) continue;
     // left-align indels (bcftools csq expects normalised input), then write with an anchor base
-    const allele = leftAlign(minimalAllele('21', pos, r, a, 1), ref);
+    const record = {
+      line: 0,
+      chrom: '21',
+      pos,
+      id: '.',
+      ref: r,
+      alts: [a],
+      qual: '.',
+      filter: '.',
+      info: '.',
+      rest: '',
+    };
+    const allele = leftAlign(allelesOf(record, '21')[0] as AlleleToAnnotate, ref);
     let rec = { pos, ref: r, alt: a };
     if (allele.ref === '' || allele.alt === '') {
       const anchorPos = allele.start - 1;

@@ -82,7 +82,7 @@ const FRAMESHIFT_INTRON_MAX = 12;
 
 /**
  * Predicts consequences of one allele on the given transcripts (those within 5 kb): one entry per
- * transcript, or one intergenic_variant entry; none for an allele that changes nothing.
+ * transcript, or one intergenic_variant entry; none for a symbolic allele or one that changes nothing.
  */
 export function predictForTranscripts(
   allele: AlleleToAnnotate,
@@ -90,8 +90,9 @@ export function predictForTranscripts(
   ref: ReferenceSequence,
 ): TranscriptConsequence[] {
   const out: TranscriptConsequence[] = [];
-  // REF = ALT (nothing left after trimming) changes nothing: no prediction, as VEP skips it.
-  if (allele.ref === allele.alt) return out;
+  // Symbolic alleles are passed through by the pipeline, and REF = ALT (nothing left after
+  // trimming) changes nothing: no prediction for either, as VEP skips them.
+  if (allele.symbolic !== null || allele.ref === allele.alt) return out;
   for (const t of transcripts) {
     const c = predictOne(allele, t, ref);
     if (c !== null) out.push(c);
