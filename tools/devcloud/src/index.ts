@@ -7,6 +7,26 @@ export {
   startDevcloud,
 } from './devcloud.ts';
 export type { DevcloudContext, EdgeRequest, EdgeResponse, EmulatedService } from './edge/types.ts';
+export {
+  DEMO_PASSWORD,
+  DEMO_USERS,
+  type IdentityProviderClient,
+  type IdentityProviderOptions,
+  type RunningIdentityProvider,
+  startIdentityProvider,
+} from './oidc/index.ts';
 export type { Credentials } from './sigv4/sigv4.ts';
-export type { DeliveryRetryPolicy } from './sns/sns.ts';
-export { ensureLocalCa, type IssuedCertificate, issueCertificate, type LocalCa } from './tls/local-ca.ts';
+export { DEFAULT_DELIVERY_RETRY, type DeliveryRetryPolicy, SIGNING_CERT_PATH } from './sns/sns.ts';
+export {
+  gasDemoSeed,
+  type RunningStripeStandIn,
+  type StripeStandInOptions,
+  startStripeStandIn,
+} from './stripe/index.ts';
+export {
+  DEFAULT_TLS_HOSTS,
+  ensureLocalCa,
+  type IssuedCertificate,
+  issueCertificate,
+  type LocalCa,
+} from './tls/local-ca.ts';
