@@ -433,3 +433,43 @@ describe('persistence', () => {
     }
   });
 });
+
+describe('portal in at_period_end mode', () => {
+  it('Cancel sets cancel_at_period_end; the end of the period then deletes the subscription', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'devcloud-stripe-period-end-'));
+    const periodEnd = await startStripeStandIn({
+      dataDir: dir,
+      portalCancel: 'at_period_end',
+      seed: gasDemoSeed(),
+    });
+    try {
+      const client = new Stripe(periodEnd.secretKey, {
+        host: periodEnd.host,
+        port: periodEnd.port,
+        protocol: 'http',
+      });
+      const { customerId, subscriptionId } = periodEnd.seeded.customers['premium@example.org']!;
+      const portal = await client.billingPortal.sessions.create({
+        customer: customerId,
+        return_url: 'https://localhost:4433/account',
+      });
+      const browser = new TestBrowser();
+      const page = await browser.navigate(portal.url);
+      const cancelled = await browser.request(formAction(page, /\/cancel$/), {
+        form: { subscription: subscriptionId },
+      });
+      expect(cancelled.location).toBe('https://localhost:4433/account');
+      const pending = await client.subscriptions.retrieve(subscriptionId);
+      expect(pending).toMatchObject({ status: 'active', cancel_at_period_end: true });
+      expect((await browser.navigate(portal.url)).html).toContain('Renew subscription');
+
+      await periodEnd.advanceSubscription(subscriptionId, { paymentSucceeds: true });
+      expect((await client.subscriptions.retrieve(subscriptionId)).status).toBe('canceled');
+      const types = (await client.events.list({ limit: 10 })).data.map((e) => e.type);
+      expect(types.slice(0, 2)).toEqual(['customer.subscription.deleted', 'customer.subscription.updated']);
+    } finally {
+      await periodEnd.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
