@@ -8,6 +8,7 @@ export * from './messages/fields.ts';
 export * from './messages/job-completed.ts';
 export * from './messages/job-requested.ts';
 export * from './messages/user-tier-changed.ts';
+export * from './object-keys.ts';
 export * from './records/job-record.ts';
 export * from './records/status-machines.ts';
 export * from './resources.ts';

@@ -5,6 +5,12 @@
 import Type, { type Static } from 'typebox';
 import { GlacierJobCompleted } from './aws/glacier-job.ts';
 import { S3EventNotification, S3TestEvent } from './aws/s3-event.ts';
+import {
+  type SqsMessageLike,
+  type UnwrapOptions,
+  type UnwrappedSqsMessage,
+  unwrapSqsMessage,
+} from './envelopes/sqs.ts';
 import { ArchiveRestored } from './messages/archive-restored.ts';
 import { JobCompleted } from './messages/job-completed.ts';
 import { JobRequested } from './messages/job-requested.ts';
@@ -25,3 +31,15 @@ export const topicMessages = {
 } as const satisfies Record<TopicKey, unknown>;
 
 export type TopicMessage<T extends TopicKey> = Static<(typeof topicMessages)[T]>;
+
+/**
+ * Opens an SQS message from a queue subscribed to `topic` and validates it with that
+ * topic's schema (see `unwrapSqsMessage` for delivery modes and errors).
+ */
+export function unwrapTopicMessage<T extends TopicKey>(
+  sqsMessage: SqsMessageLike,
+  topic: T,
+  options: UnwrapOptions = {},
+): UnwrappedSqsMessage<TopicMessage<T>> {
+  return unwrapSqsMessage(sqsMessage, topicMessages[topic], options) as UnwrappedSqsMessage<TopicMessage<T>>;
+}

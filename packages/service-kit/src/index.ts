@@ -11,4 +11,5 @@ export * from './sns-webhook/certificates.ts';
 export * from './sns-webhook/dedupe.ts';
 export * from './sns-webhook/plugin.ts';
 export * from './sns-webhook/signature.ts';
+export * from './sns-webhook/trust-config.ts';
 export * from './sns-webhook/trusted-urls.ts';

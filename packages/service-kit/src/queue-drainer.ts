@@ -202,6 +202,8 @@ export function createQueueDrainer(options: QueueDrainerOptions): QueueDrainer {
             WaitTimeSeconds: waitTimeSeconds,
             VisibilityTimeout: visibility,
             MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+            // The deprecated field, for emulators that only know it ('All' is its only name that types).
+            AttributeNames: ['All'],
             MessageAttributeNames: ['All'],
           }),
           { abortSignal: pollAbort.signal },

@@ -6,7 +6,12 @@
 import Type from 'typebox';
 
 export const JobId = Type.String({ format: 'uuid', description: 'job id (UUID), the DynamoDB key' });
-export const UserId = Type.String({ minLength: 1, maxLength: 200, description: 'GAS user id' });
+export const UserId = Type.String({
+  minLength: 1,
+  maxLength: 200,
+  pattern: '^[^/~\\s]+$',
+  description: 'GAS user id (no /, ~ or spaces: it is part of S3 keys)',
+});
 export const Email = Type.String({ format: 'email', maxLength: 320 });
 export const IsoTime = Type.String({ format: 'date-time', description: 'ISO 8601 UTC time' });
 export const UserTier = Type.Enum(['free', 'premium'], { description: 'account tier' });
