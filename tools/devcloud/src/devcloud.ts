@@ -11,7 +11,8 @@
  * CA and certificates, then create the APIs. Close order: stop accepting, let every API flush
  * its state, close connections.
  */
-import { mkdir } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -118,6 +119,42 @@ export function jsonLineLogger(name: string, verbose: boolean): DevcloudLogger {
   };
 }
 
+/**
+ * One devcloud per data dir: `<dataDir>/devcloud.lock` holds the owner's pid. A lock whose
+ * process is gone (a crash) is taken over; a live one stops the start with a sentence.
+ */
+async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
+  const lockPath = join(dataDir, 'devcloud.lock');
+  const token = `${process.pid}:${randomUUID()}`;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await writeFile(lockPath, token, { flag: 'wx' });
+      return async () => {
+        if ((await readFile(lockPath, 'utf8').catch(() => '')) === token) await rm(lockPath, { force: true });
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const owner = Number((await readFile(lockPath, 'utf8').catch(() => '')).split(':')[0]);
+      let alive = false;
+      if (Number.isInteger(owner) && owner > 0) {
+        try {
+          process.kill(owner, 0);
+          alive = true;
+        } catch (probe) {
+          alive = (probe as NodeJS.ErrnoException).code === 'EPERM';
+        }
+      }
+      if (alive) {
+        throw new Error(
+          `devcloud: the data dir ${dataDir} is in use by another devcloud (pid ${owner}); stop it or choose another --data-dir.`,
+        );
+      }
+      await rm(lockPath, { force: true });
+    }
+  }
+  throw new Error(`devcloud: could not lock the data dir ${dataDir}.`);
+}
+
 function listen(server: http.Server | https.Server, port: number, host: string): Promise<number> {
   return new Promise((resolvePort, reject) => {
     server.once('error', reject);
@@ -146,6 +183,38 @@ export async function startDevcloud(opts: DevcloudOptions): Promise<Devcloud> {
   if (credentials.length === 0) throw new Error('devcloud needs at least one access key (credentials).');
   const log = opts.log ?? jsonLineLogger('devcloud', false);
   const publicHost = opts.publicHost ?? 'localhost';
+  const unlock = await lockDataDir(dataDir);
+  try {
+    return await startLocked(opts, {
+      dataDir,
+      host,
+      region,
+      accountId,
+      credentials,
+      log,
+      publicHost,
+      unlock,
+    });
+  } catch (err) {
+    await unlock();
+    throw err;
+  }
+}
+
+async function startLocked(
+  opts: DevcloudOptions,
+  resolved: {
+    dataDir: string;
+    host: string;
+    region: string;
+    accountId: string;
+    credentials: Credentials[];
+    log: DevcloudLogger;
+    publicHost: string;
+    unlock: () => Promise<void>;
+  },
+): Promise<Devcloud> {
+  const { dataDir, host, region, accountId, credentials, log, publicHost, unlock } = resolved;
 
   const ca = await ensureLocalCa(dataDir);
   const tlsHosts = [...new Set([...DEFAULT_TLS_HOSTS, publicHost, ...(opts.tlsHosts ?? [])])];
@@ -265,6 +334,7 @@ export async function startDevcloud(opts: DevcloudOptions): Promise<Devcloud> {
       closing ??= (async () => {
         await Promise.all([stripe?.close(), oidc?.close()]);
         await stopApis();
+        await unlock();
       })();
       return closing;
     },

@@ -184,3 +184,22 @@ describe('the stand-ins beside the edge', () => {
     await withAll.dispose();
   });
 });
+
+describe('data dir lock', () => {
+  it('refuses a second devcloud on a data dir in use, and takes over the lock of a crashed one', async () => {
+    const { startDevcloud } = await import('../src/index.ts');
+    const { silentLog } = await import('./helpers.ts');
+    await expect(startDevcloud({ dataDir: t.dataDir, port: 0, tlsPort: 0, log: silentLog })).rejects.toThrow(
+      /in use by another devcloud/,
+    );
+    const { spawnSync } = await import('node:child_process');
+    const { writeFile } = await import('node:fs/promises');
+    const other = await startTestCloud();
+    await other.cloud.close();
+    const dead = spawnSync(process.execPath, ['-e', '']).pid;
+    await writeFile(join(other.dataDir, 'devcloud.lock'), `${dead}:stale`);
+    const revived = await other.restart();
+    expect(revived.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    await other.dispose();
+  });
+});

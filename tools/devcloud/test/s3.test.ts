@@ -338,6 +338,34 @@ describe('S3 presigned URLs', () => {
     expect(await got.Body?.transformToString()).toBe('sent by a browser');
   });
 
+  it('accepts a presigned multipart upload (parts PUT by the browser, completed by the server)', async () => {
+    const { UploadId } = await s3.send(
+      new CreateMultipartUploadCommand({ Bucket: 'things', Key: 'browser-big.vcf' }),
+    );
+    const parts = [Buffer.alloc(5 * 1024 * 1024, 'x'), Buffer.from('end')];
+    const etags: string[] = [];
+    for (const [i, body] of parts.entries()) {
+      const url = await getSignedUrl(
+        s3,
+        new UploadPartCommand({ Bucket: 'things', Key: 'browser-big.vcf', UploadId, PartNumber: i + 1 }),
+        { expiresIn: 300 },
+      );
+      const res = await fetch(url, { method: 'PUT', body: new Uint8Array(body) });
+      expect(res.status).toBe(200);
+      etags.push(res.headers.get('etag') ?? '');
+    }
+    await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: 'things',
+        Key: 'browser-big.vcf',
+        UploadId,
+        MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) },
+      }),
+    );
+    const head = await s3.send(new HeadObjectCommand({ Bucket: 'things', Key: 'browser-big.vcf' }));
+    expect(head.ContentLength).toBe(5 * 1024 * 1024 + 3);
+  });
+
   it('refuses a tampered presigned URL with 403 SignatureDoesNotMatch', async () => {
     await s3.send(new PutObjectCommand({ Bucket: 'things', Key: 'secret-a', Body: 'a' }));
     await s3.send(new PutObjectCommand({ Bucket: 'things', Key: 'secret-b', Body: 'b' }));
