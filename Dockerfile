@@ -56,9 +56,11 @@ RUN node -e "const r=require('/repo/packages/contracts/resources.json');require(
 # -----------------------------------------------------------------------------
 FROM workspace AS devtools
 # docker-compose runs the devcloud stand-ins (OIDC provider, Stripe) and the provisioning
-# from here with `tsx tools/devcloud/src/...`; never used in AWS.
-RUN chown -R node:node /repo
+# from here with `tsx tools/devcloud/src/...`; never used in AWS. The workspace stays
+# root-owned and read-only for the node user.
 USER node
+# State of the stand-ins and the local CA (a named volume takes this folder's owner).
+RUN mkdir -p /home/node/data
 ENTRYPOINT ["pnpm", "exec", "tsx"]
 
 # -----------------------------------------------------------------------------

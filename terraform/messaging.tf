@@ -59,7 +59,7 @@ data "aws_iam_policy_document" "cold_storage_topic" {
 
   # The vault backend's archive-retrieval jobs report completion here too.
   dynamic "statement" {
-    for_each = var.cold_storage_backend == "vault" ? [local.vault_arn] : []
+    for_each = var.cold_storage_backend == "glacier-vault" ? [local.vault_arn] : []
     content {
       sid       = "GlacierPublishesRetrievalJobs"
       actions   = ["sns:Publish"]

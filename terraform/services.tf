@@ -52,14 +52,16 @@ locals {
 
   # Configuration every service reads (see services/*/.env.example).
   common_environment = {
-    NODE_ENV                  = "production"
-    LOG_LEVEL                 = var.log_level
-    AWS_REGION                = data.aws_region.current.id
-    GAS_RESOURCE_PREFIX       = var.prefix
-    GAS_BUCKET_SUFFIX         = local.bucket_suffix
-    PUBLIC_BASE_URL           = local.public_origin
-    SNS_TRUSTED_CERT_HOST_RE  = "^sns\\.[a-z0-9-]+\\.amazonaws\\.com$"
-    SHUTDOWN_GRACE_SECONDS    = "50"
+    NODE_ENV   = "production"
+    LOG_LEVEL  = var.log_level
+    AWS_REGION = data.aws_region.current.id
+  }
+
+  # Deployed resource names, queue URLs and topic ARNs, as the services' config keys name them.
+  resource_environment = {
+    JOBS_TABLE     = aws_dynamodb_table.jobs.name
+    INPUTS_BUCKET  = aws_s3_bucket.bucket["inputs"].bucket
+    RESULTS_BUCKET = aws_s3_bucket.bucket["results"].bucket
   }
 
   database_environment = {
@@ -73,8 +75,9 @@ locals {
     PGPASSWORD = "password"
   }
 
-  # The services that connect to PostgreSQL (the database admits only these).
-  database_clients = ["web", "notifier", "archiver"]
+  # The services that connect to PostgreSQL (those whose config has DATABASE_URL); the
+  # database admits only these.
+  database_clients = ["web"]
 
   service_security_groups = {
     web       = module.web.security_group_id
@@ -116,14 +119,15 @@ module "web" {
   alb_resource_label    = local.alb_resource_labels["web"]
   log_retention_days    = var.log_retention_days
 
-  environment = merge(local.common_environment, local.database_environment, {
-    PORT                  = tostring(local.service_ports.web)
-    TLS                   = "off"
-    TRUST_PROXY           = "true"
-    OIDC_ISSUER_URL       = var.oidc_issuer_url
-    OIDC_CLIENT_ID        = var.oidc_client_id
-    STRIPE_PRICE_ID       = var.stripe_price_id
-    FREE_UPLOAD_MAX_BYTES = tostring(var.free_upload_max_bytes)
+  environment = merge(local.common_environment, local.resource_environment, local.database_environment, {
+    PORT                        = tostring(local.service_ports.web)
+    JOB_REQUESTS_TOPIC_ARN      = aws_sns_topic.topic["jobRequests"].arn
+    USER_TIER_CHANGED_TOPIC_ARN = aws_sns_topic.topic["userTierChanged"].arn
+    PUBLIC_BASE_URL             = local.public_origin
+    OIDC_ISSUER_URL             = var.oidc_issuer_url
+    OIDC_CLIENT_ID              = var.oidc_client_id
+    STRIPE_PRICE_ID             = var.stripe_price_id
+    FREE_UPLOAD_MAX_BYTES       = tostring(var.free_upload_max_bytes)
   })
 
   secrets = merge(local.database_secrets, {
@@ -201,11 +205,12 @@ module "annotator" {
     target_messages_per_task = var.annotator_backlog_per_task
   }
 
-  environment = merge(local.common_environment, {
-    PORT                   = tostring(local.service_ports.annotator)
-    REFERENCE_BUNDLE_URI   = "s3://${aws_s3_bucket.bucket["reference"].bucket}/${var.reference_bundle_key}"
-    REFERENCE_CACHE_DIR    = "/tmp/gas-reference"
-    ANNOTATOR_WORKER_COUNT = tostring(var.annotator_worker_count)
+  environment = merge(local.common_environment, local.resource_environment, {
+    PORT                    = tostring(local.service_ports.annotator)
+    JOB_REQUESTS_QUEUE_URL  = aws_sqs_queue.queue["annotatorJobRequests"].url
+    JOB_REQUESTS_TOPIC_ARN  = aws_sns_topic.topic["jobRequests"].arn
+    JOB_COMPLETED_TOPIC_ARN = aws_sns_topic.topic["jobCompleted"].arn
+    REFERENCE_BUNDLE_URI    = "s3://${aws_s3_bucket.bucket["reference"].bucket}/${var.reference_bundle_key}"
   })
 
   task_role_statements = [
@@ -272,13 +277,16 @@ module "notifier" {
   cpu_target_percent    = 70
   log_retention_days    = var.log_retention_days
 
-  environment = merge(local.common_environment, local.database_environment, {
-    PORT           = tostring(local.service_ports.notifier)
-    MAIL_FROM      = var.mail_from
+  environment = merge(local.common_environment, {
+    PORT                       = tostring(local.service_ports.notifier)
+    JOBS_TABLE                 = aws_dynamodb_table.jobs.name
+    JOB_COMPLETED_QUEUE_URL    = aws_sqs_queue.queue["notifierJobCompleted"].url
+    ARCHIVE_RESTORED_QUEUE_URL = aws_sqs_queue.queue["notifierArchiveRestored"].url
+    JOB_COMPLETED_TOPIC_ARN    = aws_sns_topic.topic["jobCompleted"].arn
+    ARCHIVE_RESTORED_TOPIC_ARN = aws_sns_topic.topic["archiveRestored"].arn
+    MAIL_FROM                  = var.mail_from
+    WEB_BASE_URL               = local.public_origin
   })
-
-  secrets          = local.database_secrets
-  secret_json_keys = local.database_secret_json_keys
 
   task_role_statements = [
     {
@@ -324,14 +332,18 @@ module "archiver" {
   cpu_target_percent    = 70
   log_retention_days    = var.log_retention_days
 
-  environment = merge(local.common_environment, local.database_environment, {
-    PORT                     = tostring(local.service_ports.archiver)
-    COLD_STORAGE_BACKEND     = var.cold_storage_backend
-    FREE_RETENTION_SECONDS   = tostring(var.free_retention_seconds)
+  environment = merge(local.common_environment, {
+    PORT                        = tostring(local.service_ports.archiver)
+    JOBS_TABLE                  = aws_dynamodb_table.jobs.name
+    RESULTS_BUCKET              = aws_s3_bucket.bucket["results"].bucket
+    JOB_COMPLETED_QUEUE_URL     = aws_sqs_queue.queue["archiverJobCompleted"].url
+    USER_TIER_CHANGED_QUEUE_URL = aws_sqs_queue.queue["archiverUserTierChanged"].url
+    JOB_COMPLETED_TOPIC_ARN     = aws_sns_topic.topic["jobCompleted"].arn
+    USER_TIER_CHANGED_TOPIC_ARN = aws_sns_topic.topic["userTierChanged"].arn
+    COLD_STORAGE_BACKEND        = var.cold_storage_backend
+    RESULTS_VAULT               = local.vault_name
+    FREE_RETENTION_SECONDS      = tostring(var.free_retention_seconds)
   })
-
-  secrets          = local.database_secrets
-  secret_json_keys = local.database_secret_json_keys
 
   task_role_statements = [
     {
@@ -393,9 +405,17 @@ module "thawer" {
   log_retention_days    = var.log_retention_days
 
   environment = merge(local.common_environment, {
-    PORT                 = tostring(local.service_ports.thawer)
-    COLD_STORAGE_BACKEND = var.cold_storage_backend
-    RESTORE_TIER         = var.restore_tier
+    PORT                          = tostring(local.service_ports.thawer)
+    JOBS_TABLE                    = aws_dynamodb_table.jobs.name
+    RESULTS_BUCKET                = aws_s3_bucket.bucket["results"].bucket
+    USER_TIER_CHANGED_QUEUE_URL   = aws_sqs_queue.queue["thawerUserTierChanged"].url
+    COLD_STORAGE_EVENTS_QUEUE_URL = aws_sqs_queue.queue["thawerColdStorageEvents"].url
+    USER_TIER_CHANGED_TOPIC_ARN   = aws_sns_topic.topic["userTierChanged"].arn
+    COLD_STORAGE_EVENTS_TOPIC_ARN = aws_sns_topic.topic["coldStorageEvents"].arn
+    ARCHIVE_RESTORED_TOPIC_ARN    = aws_sns_topic.topic["archiveRestored"].arn
+    COLD_STORAGE_BACKEND          = var.cold_storage_backend
+    RESULTS_VAULT                 = local.vault_name
+    RESTORE_TIER                  = var.restore_tier
   })
 
   task_role_statements = [

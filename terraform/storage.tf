@@ -172,7 +172,7 @@ resource "aws_s3_bucket_notification" "results_restore_completed" {
 # -----------------------------------------------------------------------------
 
 resource "aws_glacier_vault" "results" {
-  count = var.cold_storage_backend == "vault" ? 1 : 0
+  count = var.cold_storage_backend == "glacier-vault" ? 1 : 0
 
   name = local.vault_name
 

@@ -159,12 +159,6 @@ variable "annotator_backlog_per_task" {
   default     = 2
 }
 
-variable "annotator_worker_count" {
-  description = "Engine worker threads per annotator task (normally the task's vCPUs)."
-  type        = number
-  default     = 2
-}
-
 variable "annotator_ephemeral_storage_gib" {
   description = "Annotator task disk (GiB, 21-200): holds the cached reference bundle."
   type        = number
@@ -227,13 +221,13 @@ variable "free_retention_seconds" {
 }
 
 variable "cold_storage_backend" {
-  description = "Cold storage for archived results: \"s3-glacier\" (S3 GLACIER storage class in the results bucket, the default) or \"vault\" (Amazon Glacier vault API, only for accounts that already have vaults)."
+  description = "Cold storage for archived results: \"s3-glacier\" (S3 GLACIER storage class in the results bucket, the default) or \"glacier-vault\" (Amazon Glacier vault API, only for accounts that already have vaults)."
   type        = string
   default     = "s3-glacier"
 
   validation {
-    condition     = contains(["s3-glacier", "vault"], var.cold_storage_backend)
-    error_message = "cold_storage_backend must be \"s3-glacier\" or \"vault\"."
+    condition     = contains(["s3-glacier", "glacier-vault"], var.cold_storage_backend)
+    error_message = "cold_storage_backend must be \"s3-glacier\" or \"glacier-vault\"."
   }
 }
 
@@ -274,7 +268,7 @@ variable "stripe_price_id" {
 }
 
 variable "mail_from" {
-  description = "Sender address of the notifier's e-mails; must belong to the SES identity."
+  description = "Sender address of the notifier's e-mails (a plain address); must belong to the SES identity."
   type        = string
 }
 

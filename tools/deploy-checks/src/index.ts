@@ -5,6 +5,7 @@
  */
 export * from './aws-design.ts';
 export * from './compose.ts';
+export * from './deployment-keys.ts';
 export * from './dockerfile.ts';
 export * from './hcl.ts';
 export * from './hcl-eval.ts';

@@ -245,41 +245,122 @@ function definingFile(barrel: string, name: string, seen = new Set<string>()): s
   return null;
 }
 
+/** Which part of a file a service can run: all of it, or only these exported declarations. */
+export type FileUse = { file: string; exports: Set<string> | 'all' };
+
 /**
- * The service-kit files a service's code can run: the files defining what it imports, and
- * everything those import relatively. A name that cannot be traced pulls in the whole package
- * (the scan then over-reports rather than misses a call).
+ * The service-kit code a service can run. A file that defines names the service imports is
+ * taken export by export: the top-level `export` declarations of those names, plus the file's
+ * code outside any export (its helpers). Files those reach by relative import are taken whole.
+ * A name that cannot be traced pulls in the whole package (the scan then over-reports rather
+ * than misses a call).
  */
-export function serviceKitFilesUsedBy(serviceFiles: string[]): string[] {
+export function serviceKitUsedBy(serviceFiles: string[]): FileUse[] {
   const exportsMap = serviceKitExports();
-  const start = new Set<string>();
+  const named = new Map<string, Set<string>>();
+  const whole = new Set<string>();
   for (const file of serviceFiles) {
-    const { named, namespaces } = importsOf(readFileSync(file, 'utf8'));
+    const { named: imports, namespaces } = importsOf(readFileSync(file, 'utf8'));
     const fromKit = [
-      ...named.map((n) => ({ from: n.from, name: n.imported as string | null })),
+      ...imports.map((n) => ({ from: n.from, name: n.imported as string | null })),
       ...namespaces.map((n) => ({ from: n.from, name: null })),
     ].filter((i) => i.from === '@gas/service-kit' || i.from.startsWith('@gas/service-kit/'));
     for (const { from, name } of fromKit) {
       const sub = from === '@gas/service-kit' ? '.' : `./${from.slice('@gas/service-kit/'.length)}`;
       const barrel = exportsMap.get(sub);
       const defined = barrel && name ? definingFile(barrel, name) : null;
-      if (defined) start.add(defined);
-      else for (const f of tsFilesUnder(join(serviceKitDir, 'src'))) start.add(f);
+      if (defined && name) {
+        const names = named.get(defined) ?? new Set<string>();
+        names.add(name);
+        named.set(defined, names);
+      } else {
+        for (const f of tsFilesUnder(join(serviceKitDir, 'src'))) whole.add(f);
+      }
     }
   }
-  const reached = new Set<string>();
   const visit = (file: string) => {
-    if (reached.has(file)) return;
-    reached.add(file);
-    for (const next of relativeImports(file)) visit(next);
+    for (const next of relativeImports(file)) {
+      if (whole.has(next)) continue;
+      whole.add(next);
+      visit(next);
+    }
   };
-  for (const f of start) visit(f);
-  return [...reached].sort();
+  for (const f of [...named.keys(), ...whole]) visit(f);
+  const uses: FileUse[] = [...whole].map((file) => ({ file, exports: 'all' as const }));
+  for (const [file, names] of named) if (!whole.has(file)) uses.push({ file, exports: names });
+  return uses.sort((a, b) => a.file.localeCompare(b.file));
 }
 
-/** Every SDK call a service's code makes: its own src and the service-kit files it uses. */
+/** Files of `serviceKitUsedBy`, for callers that only need the paths. */
+export function serviceKitFilesUsedBy(serviceFiles: string[]): string[] {
+  return serviceKitUsedBy(serviceFiles).map((u) => u.file);
+}
+
+/**
+ * 1-based line ranges of the top-level export declarations of a file, by exported name: from
+ * the `export` line to where the statement closes (brackets balanced, then `;`, a closing
+ * brace, or the next top-level line). Code outside every span is the file's helpers.
+ */
+function exportSpans(source: string): { name: string; from: number; to: number }[] {
+  const lines = source.split('\n');
+  const spans: { name: string; from: number; to: number }[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const m =
+      /^export\s+(?:declare\s+)?(?:async\s+)?(?:function\*?|const|let|class|abstract\s+class|type|interface)\s+(\w+)/.exec(
+        lines[i]!,
+      );
+    if (!m) continue;
+    const end = statementEnd(lines, i);
+    spans.push({ name: m[1]!, from: i + 1, to: end + 1 });
+    i = end;
+  }
+  return spans;
+}
+
+/** Index of the line where the top-level statement starting at `start` ends. */
+function statementEnd(lines: string[], start: number): number {
+  let depth = 0;
+  let quote: string | null = null;
+  let opened = false;
+  for (let i = start; i < lines.length; i++) {
+    const line = lines[i]!;
+    for (let j = 0; j < line.length; j++) {
+      const c = line[j]!;
+      if (quote) {
+        if (c === '\\') j++;
+        else if (c === quote) quote = null;
+        continue;
+      }
+      if (c === '/' && line[j + 1] === '/') break;
+      if (c === "'" || c === '"' || c === '`') quote = c;
+      else if ('([{'.includes(c)) {
+        depth++;
+        opened = true;
+      } else if (')]}'.includes(c)) depth--;
+      else if (c === ';' && depth === 0) return i;
+    }
+    if (quote !== '`') quote = null;
+    const next = lines[i + 1];
+    if (depth === 0 && opened && (line.trimEnd().endsWith('}') || next === undefined || /^\S/.test(next)))
+      return i;
+  }
+  return lines.length - 1;
+}
+
+/** SDK calls in the part of a file a service can run. */
+export function sdkCallsInUse(use: FileUse): SdkCall[] {
+  const calls = sdkCallsInFile(use.file);
+  if (use.exports === 'all') return calls;
+  const spans = exportSpans(readFileSync(use.file, 'utf8'));
+  const names = use.exports;
+  return calls.filter((call) => {
+    const span = spans.find((sp) => call.line >= sp.from && call.line <= sp.to);
+    return !span || names.has(span.name);
+  });
+}
+
+/** Every SDK call a service's code makes: its own src and the service-kit code it uses. */
 export function sdkCallsOfService(service: ServiceName): SdkCall[] {
   const own = tsFilesUnder(join(repoRoot, 'services', service, 'src'));
-  const files = [...own, ...serviceKitFilesUsedBy(own)];
-  return files.flatMap(sdkCallsInFile);
+  return [...own.flatMap(sdkCallsInFile), ...serviceKitUsedBy(own).flatMap(sdkCallsInUse)];
 }

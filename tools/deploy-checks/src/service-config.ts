@@ -8,6 +8,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { TSchema } from 'typebox';
+import Value from 'typebox/value';
 import { repoRoot, type ServiceName } from './paths.ts';
 
 export interface ServiceConfigKeys {
@@ -20,11 +22,13 @@ export interface ServiceConfigKeys {
   secret: string[];
   /** Keys documented in .env.example. */
   documented: string[];
+  /** The schema of each key. */
+  schemas: Record<string, TSchema>;
 }
 
 interface ObjectSchema {
   type: 'object';
-  properties: Record<string, { default?: unknown }>;
+  properties: Record<string, TSchema & { default?: unknown }>;
   required?: string[];
 }
 
@@ -61,7 +65,31 @@ export async function serviceConfigKeys(service: ServiceName): Promise<ServiceCo
   );
   const all = Object.keys(schema.properties);
   const required = (schema.required ?? []).filter((key) => schema.properties[key]?.default === undefined);
-  return { service, all, required, secret: all.filter(isSecretKey), documented: envExampleKeys(service) };
+  return {
+    service,
+    all,
+    required,
+    secret: all.filter(isSecretKey),
+    documented: envExampleKeys(service),
+    schemas: schema.properties,
+  };
+}
+
+/**
+ * Values a service would refuse at boot: each given key that the schema knows is converted
+ * from its environment string and checked against the key's schema (type, enum, pattern,
+ * format, range), as the service's own config loader does.
+ */
+export function invalidValues(keys: ServiceConfigKeys, env: Record<string, string>): string[] {
+  const problems: string[] = [];
+  for (const [key, raw] of Object.entries(env)) {
+    const schema = keys.schemas[key];
+    if (!schema) continue;
+    const value = Value.Convert(schema, raw);
+    if (!Value.Check(schema, value))
+      problems.push(`${key}=${JSON.stringify(raw)} is not valid for ${keys.service}`);
+  }
+  return problems;
 }
 
 /** Keys of `services/<name>/.env.example` (`KEY=value` lines, also commented-out `# KEY=`). */

@@ -30,7 +30,8 @@ describe('Dockerfile lint', () => {
   });
 
   it('the linter does report a broken Dockerfile (the check can fail)', () => {
-    const broken = 'FROM node:22-bookworm-slim\nHEALTHCHECK --interval=soon CMD node x\nCMD node a\nCMD node b\n';
+    const broken =
+      'FROM node:22-bookworm-slim\nHEALTHCHECK --interval=soon CMD node x\nCMD node a\nCMD node b\n';
     const findings = lintDockerfile(broken).join('\n');
     expect(findings).toMatch(/Dockerfile:2: .*invalid duration/);
     expect(findings).toMatch(/Dockerfile:3: .*only be one CMD/);
@@ -49,7 +50,9 @@ describe('one image pattern for the five services', () => {
 
   it('takes SERVICE as a build argument and refuses anything but the five services', () => {
     expect(args(stage('deploy'), 'ARG')).toContain('SERVICE');
-    const guard = stage('deploy').instructions.find((i) => i.keyword === 'RUN' && i.args.includes('case "$SERVICE"'));
+    const guard = stage('deploy').instructions.find(
+      (i) => i.keyword === 'RUN' && i.args.includes('case "$SERVICE"'),
+    );
     expect(guard?.args).toContain(serviceNames.join('|'));
   });
 
@@ -92,15 +95,27 @@ describe('one image pattern for the five services', () => {
       .filter((i) => i.keyword === 'ARG' || i.keyword === 'ENV')
       .flatMap((i) => i.args.split(/\s+/).map((kv) => kv.split('=')[0]!));
     expect(named.filter((n) => /SECRET|PASSWORD|TOKEN|API_KEY|PRIVATE/i.test(n))).toEqual([]);
-    expect(all.filter((i) => /\.env\b/.test(i.args) && (i.keyword === 'COPY' || i.keyword === 'ADD'))).toEqual([]);
+    expect(
+      all.filter((i) => /\.env\b/.test(i.args) && (i.keyword === 'COPY' || i.keyword === 'ADD')),
+    ).toEqual([]);
     expect(all.filter((i) => i.keyword === 'ADD')).toEqual([]);
   });
 
   it('.dockerignore keeps out node_modules, .env files, tests, state and the reference bundle', () => {
     const patterns = dockerignorePatterns();
-    for (const p of ['**/node_modules', '.git', '**/.env', '**/.env.*', '!**/.env.example', '**/test', '.devcloud', '.gas'])
+    for (const p of [
+      '**/node_modules',
+      '.git',
+      '**/.env',
+      '**/.env.*',
+      '!**/.env.example',
+      '**/test',
+      '.devcloud',
+      '.gas',
+    ])
       expect(patterns, p).toContain(p);
-    for (const p of ['**/*.fa.gz', '**/*.gff3.gz', '**/*.vcf.gz', '**/reference-data']) expect(patterns, p).toContain(p);
+    for (const p of ['**/*.fa.gz', '**/*.gff3.gz', '**/*.vcf.gz', '**/reference-data'])
+      expect(patterns, p).toContain(p);
     // Workspace manifests stay in the context: pnpm install --frozen-lockfile needs every package.json.
     expect(patterns.some((p) => /package\.json|pnpm-lock|^packages$|^services$|^tools$/.test(p))).toBe(false);
   });
@@ -121,10 +136,14 @@ describe('one image pattern for the five services', () => {
         problems.push(`services/${service}/package.json is missing`);
         continue;
       }
-      if (pkg.name !== `@gas/${service}`) problems.push(`services/${service}: name is ${pkg.name}, not @gas/${service}`);
-      if (!pkg.dependencies?.tsx) problems.push(`@gas/${service}: tsx must be in dependencies (the image runs TypeScript with it)`);
+      if (pkg.name !== `@gas/${service}`)
+        problems.push(`services/${service}: name is ${pkg.name}, not @gas/${service}`);
+      if (!pkg.dependencies?.tsx)
+        problems.push(`@gas/${service}: tsx must be in dependencies (the image runs TypeScript with it)`);
       if (service === 'annotator' && !pkg.dependencies?.['@gas/annotation-engine'])
-        problems.push('@gas/annotator: @gas/annotation-engine must be a dependency (the image carries the engine)');
+        problems.push(
+          '@gas/annotator: @gas/annotation-engine must be a dependency (the image carries the engine)',
+        );
     }
     expect(problems).toEqual([]);
   });

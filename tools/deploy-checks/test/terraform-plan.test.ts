@@ -100,7 +100,7 @@ describe('names agree with the devcloud provisioning plan', () => {
     const vaultOnly = await planModule(
       new Evaluator(
         await loadModule(terraformRoot),
-        { ...inputs, cold_storage_backend: 'vault' },
+        { ...inputs, cold_storage_backend: 'glacier-vault' },
         { symbolic: true },
       ),
     );
