@@ -163,8 +163,8 @@ describe('the SDK call scan', () => {
       "import { loadConfig } from '@gas/service-kit';\nexport { loadConfig };\n",
     );
     const calls = (f: string) =>
-      serviceKitFilesUsedBy([f])
-        .flatMap(sdkCallsInFile)
+      serviceKitUsedBy([f])
+        .flatMap(sdkCallsInUse)
         .flatMap((c) => c.actions);
     expect(calls(consumer)).toEqual(
       expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility']),
@@ -173,5 +173,16 @@ describe('the SDK call scan', () => {
     expect(
       serviceKitFilesUsedBy([consumer]).every((f) => f.startsWith(join(repoRoot, 'packages', 'service-kit'))),
     ).toBe(true);
+  });
+
+  it('takes a file export by export: importing one readiness check brings only its call', () => {
+    const probe = file(
+      'probe.ts',
+      "import { tableReady } from '@gas/service-kit';\nexport { tableReady };\n",
+    );
+    const actions = serviceKitUsedBy([probe])
+      .flatMap(sdkCallsInUse)
+      .flatMap((c) => c.actions);
+    expect(actions).toEqual(['dynamodb:DescribeTable']);
   });
 });
