@@ -415,6 +415,48 @@ describe('SNS to HTTP(S)', () => {
   });
 });
 
+describe('SNS delivery policy', () => {
+  it('applies a subscription DeliveryPolicy (numRetries) over the default, and refuses a malformed one', async () => {
+    const endpoint = await startEndpoint(false);
+    try {
+      const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: 'policy-topic' }));
+      await confirmHttp(TopicArn!, endpoint);
+      const subs = await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn }));
+      const SubscriptionArn = subs.Subscriptions?.[0]?.SubscriptionArn;
+      const bad = await errorOf(
+        sns.send(
+          new SetSubscriptionAttributesCommand({
+            SubscriptionArn,
+            AttributeName: 'DeliveryPolicy',
+            AttributeValue: '{not json',
+          }),
+        ),
+      );
+      expect(bad.name).toBe('InvalidParameterException');
+      await sns.send(
+        new SetSubscriptionAttributesCommand({
+          SubscriptionArn,
+          AttributeName: 'DeliveryPolicy',
+          AttributeValue: JSON.stringify({
+            healthyRetryPolicy: { numRetries: 1, minDelayTarget: 0.05, maxDelayTarget: 0.05 },
+          }),
+        }),
+      );
+      const before = endpoint.received.length;
+      endpoint.statuses.push(500, 500, 500, 500);
+      await sns.send(new PublishCommand({ TopicArn, Message: 'two tries only' }));
+      await eventually(
+        async () => (endpoint.received.length - before === 2 ? true : undefined),
+        'two attempts',
+      );
+      await new Promise((r) => setTimeout(r, 500));
+      expect(endpoint.received.length - before).toBe(2);
+    } finally {
+      await endpoint.close();
+    }
+  });
+});
+
 describe('SNS persistence', () => {
   it('keeps topics and subscriptions across a restart', async () => {
     const { TopicArn } = await sns.send(

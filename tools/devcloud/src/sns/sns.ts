@@ -452,6 +452,7 @@ export class SnsService implements EmulatedService {
         );
       if (k === 'SignatureVersion' && v !== '1' && v !== '2')
         throw new SnsError('InvalidParameter', 'Invalid parameter: SignatureVersion must be 1 or 2.');
+      if (k === 'DeliveryPolicy' && v !== '') assertDeliveryPolicy(v, 'http');
     }
     return attrs;
   }
@@ -465,6 +466,7 @@ export class SnsService implements EmulatedService {
           'InvalidParameter',
           'Invalid parameter: RawMessageDelivery must be true or false.',
         );
+      if (k === 'DeliveryPolicy' && v !== '') assertDeliveryPolicy(v, 'healthyRetryPolicy');
       if (k === 'FilterPolicy' && v !== '') {
         try {
           JSON.parse(v);
@@ -682,8 +684,41 @@ export class SnsService implements EmulatedService {
     attempt(1);
   }
 
+  /**
+   * The retry policy for a subscription: its DeliveryPolicy `healthyRetryPolicy`, else the
+   * topic's `http.defaultHealthyRetryPolicy`, else devcloud's configured default. Of AWS's
+   * policy only numRetries, minDelayTarget and maxDelayTarget are applied (exponential backoff
+   * from min to max; the no-delay / min-delay / max-delay phases are not modelled).
+   */
+  #retryPolicy(sub: Subscription): DeliveryRetryPolicy {
+    const parse = (json: string | undefined): Record<string, unknown> | null => {
+      if (!json) return null;
+      try {
+        return JSON.parse(json) as Record<string, unknown>;
+      } catch {
+        return null;
+      }
+    };
+    const fromSub = parse(sub.attributes.DeliveryPolicy)?.healthyRetryPolicy as
+      | Record<string, unknown>
+      | undefined;
+    const topicHttp = parse(this.#topics.get(sub.topicArn)?.attributes.DeliveryPolicy)?.http as
+      | Record<string, unknown>
+      | undefined;
+    const policy = fromSub ?? (topicHttp?.defaultHealthyRetryPolicy as Record<string, unknown> | undefined);
+    if (!policy) return this.#opts.retry;
+    const num = (v: unknown, fallback: number): number =>
+      typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : fallback;
+    return {
+      attempts: num(policy.numRetries, this.#opts.retry.attempts - 1) + 1,
+      baseDelayMs: num(policy.minDelayTarget, this.#opts.retry.baseDelayMs / 1000) * 1000,
+      maxDelayMs: num(policy.maxDelayTarget, this.#opts.retry.maxDelayMs / 1000) * 1000,
+      timeoutMs: this.#opts.retry.timeoutMs,
+    };
+  }
+
   #retry(sub: Subscription, n: number, reason: string, attempt: (n: number) => void): void {
-    const { attempts, baseDelayMs, maxDelayMs } = this.#opts.retry;
+    const { attempts, baseDelayMs, maxDelayMs } = this.#retryPolicy(sub);
     if (n >= attempts || this.#closed) {
       this.#ctx.log.warn(
         { subscription: sub.arn, endpoint: sub.endpoint, attempts: n, reason },
@@ -731,6 +766,30 @@ export class SnsService implements EmulatedService {
       });
       req.end(body);
     });
+  }
+}
+
+/** Refuses a DeliveryPolicy that is not JSON or whose retry numbers are not non-negative numbers. */
+function assertDeliveryPolicy(json: string, retryKey: 'healthyRetryPolicy' | 'http'): void {
+  let doc: Record<string, unknown>;
+  try {
+    doc = JSON.parse(json) as Record<string, unknown>;
+  } catch {
+    throw new SnsError('InvalidParameter', 'Invalid parameter: DeliveryPolicy: failed to parse JSON.');
+  }
+  const policy = (
+    retryKey === 'http'
+      ? (doc.http as Record<string, unknown> | undefined)?.defaultHealthyRetryPolicy
+      : doc.healthyRetryPolicy
+  ) as Record<string, unknown> | undefined;
+  for (const key of ['numRetries', 'minDelayTarget', 'maxDelayTarget']) {
+    const v = policy?.[key];
+    if (v !== undefined && (typeof v !== 'number' || v < 0)) {
+      throw new SnsError(
+        'InvalidParameter',
+        `Invalid parameter: DeliveryPolicy: ${key} must be a non-negative number.`,
+      );
+    }
   }
 }
 
