@@ -3,8 +3,8 @@
  *
  * `parseWith` returns the value typed by the schema or throws `MessageValidationError`
  * whose issues carry JSON-pointer paths. TypeBox reports every branch of a union, which
- * buries the real problem; schemas built with `discriminatedUnion` carry the name of their
- * tag property, and errors are then reported against the branch the tag selects.
+ * buries the real problem; for unions built with `discriminatedUnion` the name of their tag
+ * property is remembered, and errors are then reported against the branch the tag selects.
  */
 import Type, { type Static, type TSchema } from 'typebox';
 import { Compile, type Validator } from 'typebox/compile';
@@ -21,7 +21,9 @@ function validatorOf(schema: TSchema): Validator {
   return validator;
 }
 
-const DISCRIMINATOR = 'x-discriminator';
+/** Tag property of each union built by `discriminatedUnion`, kept beside the schema (not in
+ * it) so the schema stays plain JSON Schema that Fastify's Ajv (strict mode) accepts. */
+const discriminators = new WeakMap<TSchema, string>();
 
 /**
  * A union of object schemas told apart by one literal property (`type`, `status`, `Type`).
@@ -32,7 +34,9 @@ export function discriminatedUnion<const Branches extends TSchema[]>(
   branches: [...Branches],
   options: { $id?: string; title?: string; description?: string } = {},
 ) {
-  return Type.Union(branches, { ...options, [DISCRIMINATOR]: tag });
+  const union = Type.Union(branches, options);
+  discriminators.set(union, tag);
+  return union;
 }
 
 function tagValues(branch: TSchema, tag: string): unknown[] {
@@ -45,7 +49,7 @@ function tagValues(branch: TSchema, tag: string): unknown[] {
 
 /** The problems of `value` against `schema`, with JSON-pointer paths ('' = the value itself). */
 export function issuesOf(schema: TSchema, value: unknown): SchemaIssue[] {
-  const tag = (schema as Record<string, unknown>)[DISCRIMINATOR];
+  const tag = discriminators.get(schema);
   const branches = (schema as { anyOf?: TSchema[] }).anyOf;
   if (typeof tag === 'string' && branches && typeof value === 'object' && value !== null) {
     const actual = (value as Record<string, unknown>)[tag];
