@@ -36,7 +36,8 @@ function problemOf(key: string, schema: TSchema, raw: string | undefined, messag
   const hint = description ? ` (${description})` : '';
   if (raw === undefined) return `is missing${hint}`;
   const limits = schema as { minimum?: number; maximum?: number; pattern?: string; format?: string };
-  const shown = /SECRET|PASSWORD|TOKEN|KEY$/i.test(key) ? '' : ` (got "${raw}")`;
+  const secret = /SECRET|PASSWORD|TOKEN|KEY$/i.test(key) || /:\/\/[^/\s]*@/.test(raw);
+  const shown = secret ? '' : ` (got "${raw}")`;
   if (limits.minimum !== undefined || limits.maximum !== undefined) {
     return `must be ${describeType(schema)} between ${limits.minimum ?? '-inf'} and ${limits.maximum ?? 'inf'}${shown}`;
   }

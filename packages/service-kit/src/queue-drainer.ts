@@ -235,7 +235,10 @@ export function createQueueDrainer(options: QueueDrainerOptions): QueueDrainer {
     start() {
       if (running) return;
       running = true;
-      loop = run();
+      loop = run().catch((error: unknown) => {
+        running = false;
+        log.fatal({ err: error }, 'queue drainer loop crashed');
+      });
       log.info({ concurrency, waitTimeSeconds, visibility }, 'queue drainer started');
     },
     ring() {

@@ -66,6 +66,16 @@ describe('loadConfig', () => {
     expect(error.message).not.toContain('sk_short');
   });
 
+  it('never echoes a URL that carries credentials', () => {
+    const error = configError({
+      ...good,
+      JOB_REQUESTS_QUEUE_URL: 'mysql://admin:pw@db',
+      AWS_ENDPOINT_URL: 'bad://u:p@x y',
+    });
+    expect(error.keys).toEqual(['AWS_ENDPOINT_URL']);
+    expect(error.message).not.toContain('p@x');
+  });
+
   it('reports every missing key for an empty environment', () => {
     expect(configError({}).keys).toEqual(['AWS_REGION', 'JOB_REQUESTS_QUEUE_URL', 'STRIPE_SECRET_KEY']);
   });
