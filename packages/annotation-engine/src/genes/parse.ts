@@ -164,6 +164,12 @@ export class GeneModelParser {
     const re = /\s*([^\s;]+)\s+(?:"([^"]*)"|([^;\s]+))\s*;?/y;
     let pos = 0;
     while (pos < text.length) {
+      // stray separators (`;;`, trailing spaces) carry nothing
+      const c = text.charCodeAt(pos);
+      if (c === 59 /* ; */ || c === 32 || c === 9) {
+        pos++;
+        continue;
+      }
       re.lastIndex = pos;
       const m = re.exec(text);
       if (m === null) {
@@ -223,13 +229,15 @@ export class GeneModelParser {
     if (transcriptId === undefined || transcriptId === '') {
       this.fail(`${type} row without a transcript_id attribute`);
     }
+    // Converted files may list several transcripts in one row (`"A,B"`), as GFF3 Parent does.
+    const ids = transcriptId.includes(',') ? transcriptId.split(',') : [transcriptId];
     if (type === 'transcript') {
-      this.gtfTranscripts.set(transcriptId, attrs);
+      for (const id of ids) this.gtfTranscripts.set(id, attrs);
       return;
     }
     if (!PART_TYPES.has(type)) return;
     const part: Part = { type, start, end, phase: phaseText === '.' ? 0 : Number(phaseText), attrs };
-    this.addPart(transcriptId, chrom, strand, part, attrs);
+    for (const id of ids) this.addPart(id, chrom, strand, part, attrs);
   }
 
   private addPart(
@@ -295,7 +303,12 @@ export class GeneModelParser {
     }
     const a = feature?.attrs ?? {};
     const g = gene?.attrs ?? {};
-    const rawId = a.transcript_id ?? stripPrefix(a.ID ?? key);
+    // RefSeq puts transcript_id on the exon rows only, and names the mRNA row by accession.
+    const rawId =
+      a.transcript_id ??
+      tp.parts.find((p) => p.attrs.transcript_id !== undefined)?.attrs.transcript_id ??
+      (a.gbkey !== undefined ? a.Name : undefined) ??
+      stripPrefix(a.ID ?? key);
     const { id, version } = splitVersion(rawId, a.version ?? null);
     const geneRawId = g.gene_id ?? dbxrefGeneId(g.Dbxref) ?? stripPrefix(g.ID ?? a.gene_id ?? a.gene ?? key);
     const geneVersionless = gene === feature ? geneRawId : geneRawId;
@@ -322,7 +335,7 @@ export class GeneModelParser {
   }
 
   private gtfTranscript(key: string, tp: TranscriptParts): Transcript | null {
-    const a = { ...(tp.gtfAttrs ?? {}), ...(this.gtfTranscripts.get(key) ?? {}) };
+    const a = { ...(tp.gtfAttrs ?? {}), ...(this.gtfTranscripts.get(key) ?? {}), transcript_id: key };
     const geneId = a.gene_id ?? key;
     const g = this.gtfGenes.get(geneId) ?? {};
     const { id, version } = splitVersion(key, a.transcript_version ?? null);
