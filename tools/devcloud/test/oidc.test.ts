@@ -106,6 +106,56 @@ describe('authorization code + PKCE through the login page', () => {
     expect(unknown.html).toContain('Wrong e-mail or password.');
   });
 
+  it('locks an e-mail after ten wrong passwords, even against the right one', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'devcloud-oidc-lockout-'));
+    const users = [
+      { email: 'target@example.org', name: 'Target', password: 'correct-horse-battery' },
+      { email: 'bystander@example.org', name: 'Bystander', password: 'correct-horse-battery' },
+    ];
+    const own = await startIdentityProvider({ dataDir: dir, clients: [CLIENT], users });
+    try {
+      const ownConfig = await client.discovery(
+        new URL(own.issuer),
+        CLIENT.client_id,
+        CLIENT.client_secret,
+        undefined,
+        {
+          execute: [client.allowInsecureRequests],
+        },
+      );
+      const url = client.buildAuthorizationUrl(ownConfig, {
+        redirect_uri: REDIRECT_URI,
+        scope: 'openid',
+        code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+        code_challenge_method: 'S256',
+      });
+      const browser = new TestBrowser();
+      const loginPage = await browser.navigate(url.toString(), REDIRECT_URI);
+      expect(loginPage.html).not.toContain('gas-demo');
+      const action = formAction(loginPage, /\/login$/);
+      for (let attempt = 0; attempt < 10; attempt++) {
+        const refused = await browser.request(action, {
+          form: { email: 'Target@Example.org', password: `guess-${attempt}` },
+        });
+        expect(refused.status).toBe(401);
+      }
+      const locked = await browser.request(action, {
+        form: { email: 'target@example.org', password: 'correct-horse-battery' },
+      });
+      expect(locked.status).toBe(429);
+      expect(locked.location).toBeNull();
+      expect(locked.html).toContain('Too many failed sign-ins');
+      // Another account is not affected.
+      const other = await browser.navigate(action, REDIRECT_URI, {
+        form: { email: 'bystander@example.org', password: 'correct-horse-battery' },
+      });
+      expect(other.location).toContain('code=');
+    } finally {
+      await own.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a login form posted without the interaction cookie (cross-site) is refused', async () => {
     const { loginPage } = await startLogin();
     const stranger = new TestBrowser();

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import {
   type RunningStripeStandIn,
   startStripeStandIn,
 } from '../src/stripe/index.ts';
+import { ensureLocalCa, issueCertificate } from '../src/tls/local-ca.ts';
 import { formAction, TestBrowser } from './helpers/browser.ts';
 
 interface Received {
@@ -469,6 +471,71 @@ describe('portal in at_period_end mode', () => {
       expect(types.slice(0, 2)).toEqual(['customer.subscription.deleted', 'customer.subscription.updated']);
     } finally {
       await periodEnd.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('webhooks to an https endpoint with a local-CA certificate', () => {
+  it('delivers when the CA is trusted, and keeps retrying (never delivering) when it is not', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'devcloud-stripe-tls-'));
+    const ca = await ensureLocalCa(join(dir, 'ca'));
+    const certificate = await issueCertificate(ca, 'web', {
+      hosts: ['localhost', '127.0.0.1'],
+      purpose: 'server',
+    });
+    const deliveries: Received[] = [];
+    const server = createHttpsServer({ key: certificate.keyPem, cert: certificate.certPem }, (req, res) => {
+      let body = '';
+      req.on('data', (chunk) => {
+        body += chunk;
+      });
+      req.on('end', () => {
+        deliveries.push({ body, signature: String(req.headers['stripe-signature']) });
+        res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `https://localhost:${(server.address() as AddressInfo).port}/stripe/webhook`;
+    const secret = `whsec_${randomBytes(16).toString('hex')}`;
+    const untrustingLog: { message: string; detail?: object }[] = [];
+    const untrusting = await startStripeStandIn({
+      dataDir: join(dir, 'untrusting'),
+      log: (message, detail) => untrustingLog.push({ message, detail }),
+      webhooks: [{ url, secret }],
+      webhookRetry: { initialDelayMs: 20, maxDelayMs: 20, maxAttempts: 3 },
+    });
+    const trusting = await startStripeStandIn({
+      dataDir: join(dir, 'trusting'),
+      webhooks: [{ url, secret }],
+      trustedCaPems: [ca.certPem],
+    });
+    try {
+      const refusedBy = new Stripe(untrusting.secretKey, {
+        host: untrusting.host,
+        port: untrusting.port,
+        protocol: 'http',
+      });
+      await refusedBy.customers.create({ email: 'tls-refused@example.org' });
+      const trustedBy = new Stripe(trusting.secretKey, {
+        host: trusting.host,
+        port: trusting.port,
+        protocol: 'http',
+      });
+      const customer = await trustedBy.customers.create({ email: 'tls@example.org' });
+      const delivery = await waitFor('the delivery over https', () => deliveries[0]);
+      const event = trustedBy.webhooks.constructEvent(delivery.body, delivery.signature, secret);
+      expect((event.data.object as Stripe.Customer).id).toBe(customer.id);
+      // The untrusting stand-in gave up after its three attempts, refused by TLS, never reaching the server.
+      const gaveUp = await waitFor('the untrusting stand-in to give up', () =>
+        untrustingLog.find((entry) => entry.message === 'webhook delivery given up'),
+      );
+      expect(gaveUp.detail).toMatchObject({ attempts: 3, error: expect.stringMatching(/certificate/i) });
+      expect(deliveries.every((d) => !d.body.includes('tls-refused@example.org'))).toBe(true);
+    } finally {
+      await untrusting.close();
+      await trusting.close();
+      await new Promise((resolve) => server.close(resolve));
       await rm(dir, { recursive: true, force: true });
     }
   });

@@ -16,6 +16,9 @@
  * failed -> `invoice.payment_failed`, status `past_due`).
  */
 import { createHmac } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
+import { rootCertificates } from 'node:tls';
 import { chargeCard, expiryParts } from './cards.ts';
 import {
   type Delivery,
@@ -41,7 +44,36 @@ export interface EngineOptions {
   webhookRetry: Required<WebhookRetryOptions>;
   /** What the portal's Cancel button does (default `immediately`: `customer.subscription.deleted`). */
   portalCancel: 'immediately' | 'at_period_end';
+  /** Extra CAs trusted for https webhook endpoints (e.g. devcloud's local CA for the web service). */
+  trustedCaPems: string[];
   log: (message: string, detail?: object) => void;
+}
+
+const DELIVERY_TIMEOUT_MS = 10_000;
+
+/** One POST; resolves to the status code, rejects on a network error or after the timeout. */
+function postOnce(url: string, body: string, headers: Record<string, string>, ca: string[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const target = new URL(url);
+    const options = {
+      method: 'POST',
+      headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+    };
+    const onResponse = (response: http.IncomingMessage) => {
+      response.resume();
+      response.on('end', () => resolve(response.statusCode ?? 0));
+      response.on('error', reject);
+    };
+    const request =
+      target.protocol === 'https:'
+        ? https.request(target, { ...options, ca, agent: false }, onResponse)
+        : http.request(target, { ...options, agent: false }, onResponse);
+    request.setTimeout(DELIVERY_TIMEOUT_MS, () =>
+      request.destroy(new Error(`no answer within ${DELIVERY_TIMEOUT_MS} ms`)),
+    );
+    request.on('error', reject);
+    request.end(body);
+  });
 }
 
 export class StripeError extends Error {
@@ -103,11 +135,13 @@ export class StripeEngine {
   readonly options: EngineOptions;
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly #endpointChains = new Map<string, Promise<void>>();
+  readonly #ca: string[];
   #closed = false;
 
   constructor(state: StripeState, options: EngineOptions) {
     this.state = state;
     this.options = options;
+    this.#ca = [...rootCertificates, ...options.trustedCaPems];
   }
 
   // ---------------------------------------------------------------- objects
@@ -701,20 +735,19 @@ export class StripeEngine {
     delivery.attempts += 1;
     let error: string | null = null;
     try {
-      const response = await fetch(endpoint.url as string, {
-        method: 'POST',
-        body: payload,
-        headers: {
+      const status = await postOnce(
+        endpoint.url as string,
+        payload,
+        {
           'content-type': 'application/json; charset=utf-8',
           'stripe-signature': signature,
           'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)',
           'cache-control': 'no-cache',
           accept: '*/*; q=0.5, application/xml',
         },
-        signal: AbortSignal.timeout(10_000),
-      });
-      await response.arrayBuffer().catch(() => undefined);
-      if (response.status < 200 || response.status > 299) error = `HTTP ${response.status}`;
+        this.#ca,
+      );
+      if (status < 200 || status > 299) error = `HTTP ${status}`;
     } catch (cause) {
       error = cause instanceof Error ? cause.message : String(cause);
     }

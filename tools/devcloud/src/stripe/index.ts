@@ -56,6 +56,8 @@ export interface StripeStandInOptions {
   /** Webhook endpoints from configuration (all events); kept in step with this list at every start. */
   webhooks?: { url: string; secret: string }[];
   webhookRetry?: WebhookRetryOptions;
+  /** Extra CAs trusted for https webhook URLs (pass devcloud's local CA when the web service uses its certificate). */
+  trustedCaPems?: string[];
   /** What the portal's Cancel does: `immediately` (default; `customer.subscription.deleted`) or `at_period_end` (`customer.subscription.updated` with cancel_at_period_end). */
   portalCancel?: 'immediately' | 'at_period_end';
   seed?: StripeSeed;
@@ -143,6 +145,7 @@ export async function startStripeStandIn(opts: StripeStandInOptions): Promise<Ru
       maxAttempts: opts.webhookRetry?.maxAttempts ?? 25,
     },
     portalCancel: opts.portalCancel ?? 'immediately',
+    trustedCaPems: opts.trustedCaPems ?? [],
     log,
   });
   const api = new StripeApi(engine);
