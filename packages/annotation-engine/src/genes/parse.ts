@@ -335,7 +335,11 @@ export class GeneModelParser {
   }
 
   private gtfTranscript(key: string, tp: TranscriptParts): Transcript | null {
-    const a = { ...(tp.gtfAttrs ?? {}), ...(this.gtfTranscripts.get(key) ?? {}), transcript_id: key };
+    const a: Record<string, string> = {
+      ...(tp.gtfAttrs ?? {}),
+      ...(this.gtfTranscripts.get(key) ?? {}),
+      transcript_id: key,
+    };
     const geneId = a.gene_id ?? key;
     const g = this.gtfGenes.get(geneId) ?? {};
     const { id, version } = splitVersion(key, a.transcript_version ?? null);
