@@ -7,4 +7,5 @@ cd "$gas_root"
 ensure_pnpm
 ensure_apt "${GAS_APT_PACKAGES[@]}"
 ensure_node_modules
+export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 exec pnpm -s exec tsx tools/devcloud/src/stack/main.ts "$@"
