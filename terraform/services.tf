@@ -99,6 +99,9 @@ locals {
 module "web" {
   source = "./modules/service"
 
+  # ECS registers tasks only in a target group that a listener already uses.
+  depends_on = [aws_lb_listener.https]
+
   name                  = "web"
   prefix                = var.prefix
   cluster_arn           = aws_ecs_cluster.main.arn
@@ -178,6 +181,9 @@ module "web" {
 
 module "annotator" {
   source = "./modules/service"
+
+  # ECS registers tasks only in a target group that a listener already uses.
+  depends_on = [aws_lb_listener_rule.webhook]
 
   name                  = "annotator"
   prefix                = var.prefix
@@ -259,6 +265,9 @@ module "annotator" {
 module "notifier" {
   source = "./modules/service"
 
+  # ECS registers tasks only in a target group that a listener already uses.
+  depends_on = [aws_lb_listener_rule.webhook]
+
   name                  = "notifier"
   prefix                = var.prefix
   cluster_arn           = aws_ecs_cluster.main.arn
@@ -313,6 +322,9 @@ module "notifier" {
 
 module "archiver" {
   source = "./modules/service"
+
+  # ECS registers tasks only in a target group that a listener already uses.
+  depends_on = [aws_lb_listener_rule.webhook]
 
   name                  = "archiver"
   prefix                = var.prefix
@@ -385,6 +397,9 @@ module "archiver" {
 
 module "thawer" {
   source = "./modules/service"
+
+  # ECS registers tasks only in a target group that a listener already uses.
+  depends_on = [aws_lb_listener_rule.webhook]
 
   name                  = "thawer"
   prefix                = var.prefix

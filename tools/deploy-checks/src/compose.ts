@@ -66,3 +66,22 @@ export function composeFile(path = composePath): { name?: string; services: Reco
   }
   return { name: doc.name, services };
 }
+
+/**
+ * What a devtools command runs: `tsx --eval "import('./path').then(({ a, b }) => ...)"` names
+ * modules and the functions it takes from them; `tsx path.ts` names an entry file.
+ */
+export function devtoolsTargets(service: ComposeService): { file: string; names: string[] }[] {
+  const command = Array.isArray(service.command) ? service.command : service.command ? [service.command] : [];
+  if (command[0] === '--eval' || command[0] === '-e') {
+    const code = command.slice(1).join(' ');
+    return [...code.matchAll(/import\('\.\/([^']+)'\)\.then\(\s*(?:async\s*)?\(\{([^}]*)\}\)/g)].map((m) => ({
+      file: m[1]!,
+      names: m[2]!
+        .split(',')
+        .map((n) => n.trim())
+        .filter(Boolean),
+    }));
+  }
+  return command.filter((part) => part.endsWith('.ts')).map((file) => ({ file, names: [] }));
+}
