@@ -9,12 +9,16 @@ import {
   DeleteBucketCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
+  GetBucketLocationCommand,
+  GetBucketWebsiteCommand,
   GetObjectCommand,
+  GetObjectTaggingCommand,
   HeadBucketCommand,
   HeadObjectCommand,
   ListBucketsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
+  PutObjectTaggingCommand,
   type S3Client,
   type S3ServiceException,
   UploadPartCommand,
@@ -197,6 +201,52 @@ describe('S3 objects', () => {
     expect(out.Deleted?.map((d) => d.Key).sort()).toEqual(['batch/1', 'batch/2']);
     const left = await s3.send(new ListObjectsV2Command({ Bucket: 'things', Prefix: 'batch/' }));
     expect(left.KeyCount).toBe(0);
+  });
+});
+
+describe('S3 tags, ACLs and what is not emulated', () => {
+  it('keeps object tags from PutObject, PutObjectTagging and CopyObject', async () => {
+    await s3.send(
+      new PutObjectCommand({ Bucket: 'things', Key: 'tagged', Body: 't', Tagging: 'tier=free&job=j1' }),
+    );
+    expect((await s3.send(new HeadObjectCommand({ Bucket: 'things', Key: 'tagged' }))).TagCount).toBe(2);
+    const tags = await s3.send(new GetObjectTaggingCommand({ Bucket: 'things', Key: 'tagged' }));
+    expect(Object.fromEntries((tags.TagSet ?? []).map((t) => [t.Key, t.Value]))).toEqual({
+      tier: 'free',
+      job: 'j1',
+    });
+    await s3.send(
+      new PutObjectTaggingCommand({
+        Bucket: 'things',
+        Key: 'tagged',
+        Tagging: { TagSet: [{ Key: 'tier', Value: 'premium' }] },
+      }),
+    );
+    await s3.send(
+      new CopyObjectCommand({ Bucket: 'things', Key: 'tagged-copy', CopySource: 'things/tagged' }),
+    );
+    const copied = await s3.send(new GetObjectTaggingCommand({ Bucket: 'things', Key: 'tagged-copy' }));
+    expect(copied.TagSet).toEqual([{ Key: 'tier', Value: 'premium' }]);
+  });
+
+  it('refuses ACLs (buckets are BucketOwnerEnforced) and names sub-resources it does not emulate', async () => {
+    const acl = await errorOf(
+      s3.send(new PutObjectCommand({ Bucket: 'things', Key: 'public', Body: 'x', ACL: 'public-read' })),
+    );
+    expect(acl.name).toBe('AccessControlListNotSupported');
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: 'things',
+        Key: 'owner-acl',
+        Body: 'x',
+        ACL: 'bucket-owner-full-control',
+      }),
+    );
+    const website = await errorOf(s3.send(new GetBucketWebsiteCommand({ Bucket: 'things' })));
+    expect(website.name).toBe('NotImplemented');
+    expect(website.message).toContain('?website');
+    const location = await s3.send(new GetBucketLocationCommand({ Bucket: 'things' }));
+    expect(location.LocationConstraint ?? '').toBe('');
   });
 });
 

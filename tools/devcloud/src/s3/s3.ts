@@ -66,6 +66,31 @@ const OPAQUE_SUBRESOURCES: Record<string, string> = {
   encryption: 'ServerSideEncryptionConfigurationNotFoundError',
   policy: 'NoSuchBucketPolicy',
 };
+/** Sub-resources devcloud does not emulate: answered 501 NotImplemented, never mistaken for a listing. */
+const UNSUPPORTED_BUCKET_SUBRESOURCES = [
+  'acl',
+  'versions',
+  'website',
+  'logging',
+  'replication',
+  'object-lock',
+  'accelerate',
+  'requestPayment',
+  'analytics',
+  'inventory',
+  'metrics',
+  'intelligent-tiering',
+  'policyStatus',
+  'metadataTable',
+];
+const UNSUPPORTED_OBJECT_SUBRESOURCES = [
+  'select',
+  'legal-hold',
+  'retention',
+  'torrent',
+  'attributes',
+  'versionId',
+];
 const MIN_PART_SIZE = 5 * 1024 * 1024;
 const MAX_PARTS = 10_000;
 
@@ -247,13 +272,7 @@ export class S3Service implements EmulatedService {
     if (query.has('notification')) return this.#notification(req, bucket);
     if (query.has('location') && method === 'GET') {
       const loc = bucket.region === 'us-east-1' ? '' : bucket.region;
-      return xmlResponse(
-        200,
-        xmlDoc('LocationConstraint', loc).replace(
-          /<LocationConstraint xmlns="[^"]+">/,
-          `<LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/">`,
-        ),
-      );
+      return xmlResponse(200, xmlDoc('LocationConstraint', loc));
     }
     if (query.has('delete') && method === 'POST') return this.#deleteObjects(req, bucket);
     if (query.has('uploads') && method === 'GET') return this.#listUploads(bucket);
@@ -276,6 +295,20 @@ export class S3Service implements EmulatedService {
       return s3Error(404, missingCode, `The ${sub} configuration does not exist`, {
         BucketName: bucket.name,
       });
+    }
+    const unsupported = [...query.keys()].find((k) => UNSUPPORTED_BUCKET_SUBRESOURCES.includes(k));
+    if (unsupported) {
+      if (unsupported === 'acl' && method === 'GET') {
+        return xmlResponse(
+          200,
+          xmlDoc(
+            'AccessControlPolicy',
+            `<Owner>${el('ID', this.#ctx.accountId)}</Owner><AccessControlList></AccessControlList>`,
+          ),
+        );
+      }
+      if (unsupported === 'acl') return aclNotSupported();
+      return notImplemented(`?${unsupported} on buckets`);
     }
     switch (method) {
       case 'HEAD':
@@ -546,19 +579,20 @@ export class S3Service implements EmulatedService {
       if (method === 'GET') return this.#listParts(upload);
     }
     if (query.has('restore') && method === 'POST') return this.#restore(req, bucket, key);
-    if (query.has('tagging') || query.has('acl')) {
+    if (query.has('acl')) {
       if (!this.store.getObject(bucket.name, key)) return noSuchKey(key);
-      if (method === 'PUT') return { status: 200 };
+      if (method === 'PUT') return aclNotSupported();
       return xmlResponse(
         200,
-        query.has('acl')
-          ? xmlDoc(
-              'AccessControlPolicy',
-              `<Owner>${el('ID', this.#ctx.accountId)}</Owner><AccessControlList></AccessControlList>`,
-            )
-          : xmlDoc('Tagging', '<TagSet></TagSet>'),
+        xmlDoc(
+          'AccessControlPolicy',
+          `<Owner>${el('ID', this.#ctx.accountId)}</Owner><AccessControlList><Grant><Grantee xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="CanonicalUser">${el('ID', this.#ctx.accountId)}</Grantee>${el('Permission', 'FULL_CONTROL')}</Grant></AccessControlList>`,
+        ),
       );
     }
+    if (query.has('tagging')) return this.#objectTagging(req, bucket, key);
+    const unsupported = [...query.keys()].find((k) => UNSUPPORTED_OBJECT_SUBRESOURCES.includes(k));
+    if (unsupported) return notImplemented(`?${unsupported} on objects`);
     switch (method) {
       case 'PUT':
         if (req.headers['x-amz-copy-source'] !== undefined) return this.#copyObject(req, bucket, key);
@@ -575,6 +609,35 @@ export class S3Service implements EmulatedService {
       default:
         return s3Error(405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.');
     }
+  }
+
+  async #objectTagging(req: EdgeRequest, bucket: BucketMeta, key: string): Promise<EdgeResponse> {
+    const meta = this.store.getObject(bucket.name, key);
+    if (!meta) return noSuchKey(key);
+    if (req.method === 'PUT') {
+      const doc = parseXml(req.body);
+      const tagSet = ((doc.Tagging as Record<string, unknown> | undefined)?.TagSet ?? {}) as Record<
+        string,
+        unknown
+      >;
+      const tags: Record<string, string> = {};
+      for (const tag of asArray(tagSet.Tag as Record<string, unknown>[] | undefined))
+        tags[text(tag.Key) ?? ''] = text(tag.Value) ?? '';
+      const valid = validTags(tags);
+      if ('status' in valid) return valid as EdgeResponse;
+      meta.tags = valid;
+      await this.store.saveObjectMeta(bucket.name, meta);
+      return { status: 200 };
+    }
+    if (req.method === 'DELETE') {
+      meta.tags = {};
+      await this.store.saveObjectMeta(bucket.name, meta);
+      return { status: 204 };
+    }
+    const tags = Object.entries(meta.tags ?? {})
+      .map(([k, v]) => `<Tag>${el('Key', k)}${el('Value', v)}</Tag>`)
+      .join('');
+    return xmlResponse(200, xmlDoc('Tagging', `<TagSet>${tags}</TagSet>`));
   }
 
   /** Content-MD5 and x-amz-checksum-crc32 are verified; other checksum algorithms are stored as sent. */
@@ -602,8 +665,10 @@ export class S3Service implements EmulatedService {
   }
 
   async #putObject(req: EdgeRequest, bucket: BucketMeta, key: string): Promise<EdgeResponse> {
-    const bad = this.#checkIntegrity(req);
+    const bad = this.#checkIntegrity(req) ?? refuseAclHeader(req);
     if (bad) return bad;
+    const tags = tagsFromHeader(req.headers['x-amz-tagging']);
+    if ('status' in tags) return tags as EdgeResponse;
     const storageClass = this.#storageClassFrom(req);
     if (typeof storageClass !== 'string') return storageClass;
     const existing = this.store.getObject(bucket.name, key);
@@ -642,6 +707,7 @@ export class S3Service implements EmulatedService {
       restore: null,
       checksums,
       partsCount: null,
+      tags: tags as Record<string, string>,
     };
     await this.store.putObject(bucket.name, meta, req.body);
     await this.#emit(bucket.name, 'ObjectCreated:Put', meta, req);
@@ -665,6 +731,8 @@ export class S3Service implements EmulatedService {
       ...meta.headers,
     };
     for (const [k, v] of Object.entries(meta.userMetadata)) h[`x-amz-meta-${k}`] = v;
+    const tagCount = Object.keys(meta.tags ?? {}).length;
+    if (tagCount > 0) h['x-amz-tagging-count'] = String(tagCount);
     if (meta.storageClass !== 'STANDARD') h['x-amz-storage-class'] = meta.storageClass;
     const r = meta.restore;
     if (r) {
@@ -821,6 +889,11 @@ export class S3Service implements EmulatedService {
         { Condition: 'x-amz-copy-source-If-Match' },
       );
     }
+    const aclRefusal = refuseAclHeader(req);
+    if (aclRefusal) return aclRefusal;
+    const replaceTags = req.headers['x-amz-tagging-directive'] === 'REPLACE';
+    const newTags = replaceTags ? tagsFromHeader(req.headers['x-amz-tagging']) : { ...(source.tags ?? {}) };
+    if ('status' in newTags) return newTags as EdgeResponse;
     const data = await this.store.readObject(src.bucket, src.key);
     const picked = replace
       ? pickHeaders(req.headers)
@@ -836,6 +909,7 @@ export class S3Service implements EmulatedService {
       restore: null,
       checksums: { ...source.checksums },
       partsCount: sameObject ? source.partsCount : null,
+      tags: newTags as Record<string, string>,
     };
     await this.store.putObject(bucket.name, meta, data);
     await this.#emit(bucket.name, 'ObjectCreated:Copy', meta, req);
@@ -926,8 +1000,13 @@ export class S3Service implements EmulatedService {
   async #createUpload(req: EdgeRequest, bucket: BucketMeta, key: string): Promise<EdgeResponse> {
     const storageClass = this.#storageClassFrom(req);
     if (typeof storageClass !== 'string') return storageClass;
+    const aclRefusal = refuseAclHeader(req);
+    if (aclRefusal) return aclRefusal;
+    const tags = tagsFromHeader(req.headers['x-amz-tagging']);
+    if ('status' in tags) return tags as EdgeResponse;
     const { stored, user } = pickHeaders(req.headers);
     const upload: MultipartUpload = {
+      tags: tags as Record<string, string>,
       uploadId: randomBytes(24).toString('base64url'),
       bucket: bucket.name,
       key,
@@ -1087,6 +1166,7 @@ export class S3Service implements EmulatedService {
       restore: null,
       checksums: {},
       partsCount: requested.length,
+      tags: upload.tags ?? {},
     };
     await this.store.putObject(bucket.name, meta, data);
     await this.store.removeUpload(upload);
@@ -1224,6 +1304,45 @@ export class S3Service implements EmulatedService {
 
 function xmlResponse(status: number, body: string, headers: Record<string, string> = {}): EdgeResponse {
   return { status, headers: { 'content-type': 'application/xml', ...headers }, body };
+}
+
+function notImplemented(what: string): EdgeResponse {
+  return s3Error(501, 'NotImplemented', `devcloud S3 does not implement ${what}.`);
+}
+
+/** A canned ACL header other than bucket-owner-full-control is refused, as on BucketOwnerEnforced buckets. */
+function refuseAclHeader(req: EdgeRequest): EdgeResponse | null {
+  const acl = req.headers['x-amz-acl'];
+  const grants = Object.keys(req.headers).some((h) => h.startsWith('x-amz-grant-'));
+  if (!grants && (acl === undefined || acl === 'bucket-owner-full-control')) return null;
+  return aclNotSupported();
+}
+
+/** Buckets here have ObjectOwnership BucketOwnerEnforced (the S3 default): ACLs are refused. */
+function aclNotSupported(): EdgeResponse {
+  return s3Error(400, 'AccessControlListNotSupported', 'The bucket does not allow ACLs');
+}
+
+/** `x-amz-tagging: a=1&b=2` -> tags, or an error response. */
+function tagsFromHeader(header: string | undefined): Record<string, string> | EdgeResponse {
+  const tags: Record<string, string> = {};
+  if (header === undefined || header === '') return tags;
+  for (const [k, v] of new URLSearchParams(header)) tags[k] = v;
+  return validTags(tags);
+}
+
+function validTags(tags: Record<string, string>): Record<string, string> | EdgeResponse {
+  const entries = Object.entries(tags);
+  if (entries.length > 10) return s3Error(400, 'BadRequest', 'Object tags cannot be greater than 10');
+  for (const [k, v] of entries) {
+    if (k.length === 0 || k.length > 128 || v.length > 256)
+      return s3Error(
+        400,
+        'InvalidTag',
+        `The tag ${JSON.stringify(k)} has an invalid key or value length (key 1-128, value 0-256 characters).`,
+      );
+  }
+  return tags;
 }
 
 function noSuchKey(key: string): EdgeResponse {

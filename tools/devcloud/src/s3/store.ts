@@ -63,6 +63,8 @@ export interface ObjectMeta {
   /** Whole-object checksums the client sent (`crc32` -> base64 value), echoed on GetObject. */
   checksums: Record<string, string>;
   partsCount: number | null;
+  /** Object tags (absent in metadata written before tags were kept). */
+  tags?: Record<string, string>;
 }
 
 export interface BucketMeta {
@@ -89,6 +91,7 @@ export interface MultipartUpload {
   userMetadata: Record<string, string>;
   storageClass: StorageClass;
   parts: Record<string, UploadPart>;
+  tags?: Record<string, string>;
 }
 
 interface BucketState {

@@ -20,6 +20,7 @@ const REPEATED = new Set([
   'FilterRule',
   'Part',
   'Object',
+  'Tag',
 ]);
 
 const parser = new XMLParser({
