@@ -51,10 +51,18 @@ function problemOf(key: string, schema: TSchema, raw: string | undefined, messag
   return `${message}${shown}${hint}`;
 }
 
+/** Rules between keys (e.g. "RESULTS_VAULT is required when COLD_STORAGE_BACKEND is glacier-vault"). */
+export type CrossCheck<C> = (config: C) => Array<{ key: string; problem: string }>;
+
 /**
- * Validates the keys of `schema` found in `env` (usually `process.env`). Throws `ConfigError`.
+ * Validates the keys of `schema` found in `env` (usually `process.env`), then `crossCheck`
+ * on the typed result. Throws `ConfigError`.
  */
-export function loadConfig<S extends TObject>(schema: S, env: Record<string, string | undefined>): Static<S> {
+export function loadConfig<S extends TObject>(
+  schema: S,
+  env: Record<string, string | undefined>,
+  crossCheck?: CrossCheck<Static<S>>,
+): Static<S> {
   const properties = schema.properties as Record<string, TSchema>;
   const raw: Record<string, string> = {};
   for (const key of Object.keys(properties)) {
@@ -63,7 +71,12 @@ export function loadConfig<S extends TObject>(schema: S, env: Record<string, str
   }
   const candidate = Value.Convert(schema, Value.Default(schema, Value.Clone(raw)));
   const validator = Compile(schema);
-  if (validator.Check(candidate)) return candidate as Static<S>;
+  if (validator.Check(candidate)) {
+    const config = candidate as Static<S>;
+    const problems = crossCheck?.(config) ?? [];
+    if (problems.length) throw new ConfigError(problems);
+    return config;
+  }
   const problems = new Map<string, string>();
   for (const error of validator.Errors(candidate)) {
     const keys =

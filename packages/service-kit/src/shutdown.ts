@@ -7,14 +7,15 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Static, TObject } from 'typebox';
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, type CrossCheck, loadConfig } from './config.ts';
 
 export function loadConfigOrExit<S extends TObject>(
   schema: S,
   env: Record<string, string | undefined>,
+  crossCheck?: CrossCheck<Static<S>>,
 ): Static<S> {
   try {
-    return loadConfig(schema, env);
+    return loadConfig(schema, env, crossCheck);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);

@@ -1,8 +1,8 @@
 // Process concerns only: config from the environment (exit 1 with one line if bad), listen, close on SIGTERM.
 import { listenAndServe, loadConfigOrExit } from '@gas/service-kit';
 import { buildApp } from './app.ts';
-import { ArchiverConfig } from './config.ts';
+import { ArchiverConfig, checkArchiverConfig } from './config.ts';
 
-const config = loadConfigOrExit(ArchiverConfig, process.env);
+const config = loadConfigOrExit(ArchiverConfig, process.env, checkArchiverConfig);
 const app = await buildApp(config);
 await listenAndServe(app, { port: config.PORT, host: config.HOST });

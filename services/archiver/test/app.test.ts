@@ -3,7 +3,7 @@ import { loadConfig } from '@gas/service-kit';
 import { readEnvExample, undocumentedKeys } from '@gas/service-kit/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
-import { ArchiverConfig } from '../src/config.ts';
+import { ArchiverConfig, checkArchiverConfig } from '../src/config.ts';
 
 const envExample = fileURLToPath(new URL('../.env.example', import.meta.url));
 // The documented example, pointed at a closed local port so dependency checks fail fast.
@@ -12,7 +12,7 @@ const env = {
   AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
   LOG_LEVEL: 'silent',
 };
-const app = await buildApp(loadConfig(ArchiverConfig, env));
+const app = await buildApp(loadConfig(ArchiverConfig, env, checkArchiverConfig));
 
 afterAll(async () => {
   await app.close();
@@ -34,6 +34,18 @@ describe('archiver app', () => {
       'dynamodb:jobs',
       's3:results',
     ]);
+  });
+
+  it('refuses the vault backend without a vault name', () => {
+    expect(() =>
+      loadConfig(ArchiverConfig, { ...env, COLD_STORAGE_BACKEND: 'glacier-vault' }, checkArchiverConfig),
+    ).toThrow(
+      'Cannot start: RESULTS_VAULT is missing (required when COLD_STORAGE_BACKEND is glacier-vault).',
+    );
+    const withVault = { ...env, COLD_STORAGE_BACKEND: 'glacier-vault', RESULTS_VAULT: 'gas-results-archive' };
+    expect(loadConfig(ArchiverConfig, withVault, checkArchiverConfig).RESULTS_VAULT).toBe(
+      'gas-results-archive',
+    );
   });
 
   it('.env.example documents every config key, each with a comment', () => {

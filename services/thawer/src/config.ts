@@ -3,7 +3,7 @@
  * topics, the table and buckets are the deployed ones (`<prefix>-<name>`, resources.json).
  */
 import { SnsTopicArn, servicePort } from '@gas/contracts';
-import { awsConfig, baseConfig, snsWebhookConfig } from '@gas/service-kit';
+import { awsConfig, baseConfig, type CrossCheck, snsWebhookConfig } from '@gas/service-kit';
 import Type, { type Static } from 'typebox';
 
 export const ThawerConfig = Type.Object({
@@ -45,3 +45,9 @@ export const ThawerConfig = Type.Object({
   }),
 });
 export type ThawerConfig = Static<typeof ThawerConfig>;
+
+/** The vault backend needs a vault name. */
+export const checkThawerConfig: CrossCheck<ThawerConfig> = (config) =>
+  config.COLD_STORAGE_BACKEND === 'glacier-vault' && !config.RESULTS_VAULT
+    ? [{ key: 'RESULTS_VAULT', problem: 'is missing (required when COLD_STORAGE_BACKEND is glacier-vault)' }]
+    : [];

@@ -3,7 +3,7 @@ import { loadConfig } from '@gas/service-kit';
 import { readEnvExample, undocumentedKeys } from '@gas/service-kit/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
-import { ThawerConfig } from '../src/config.ts';
+import { checkThawerConfig, ThawerConfig } from '../src/config.ts';
 
 const envExample = fileURLToPath(new URL('../.env.example', import.meta.url));
 // The documented example, pointed at a closed local port so dependency checks fail fast.
@@ -12,7 +12,7 @@ const env = {
   AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
   LOG_LEVEL: 'silent',
 };
-const app = await buildApp(loadConfig(ThawerConfig, env));
+const app = await buildApp(loadConfig(ThawerConfig, env, checkThawerConfig));
 
 afterAll(async () => {
   await app.close();
@@ -35,6 +35,16 @@ describe('thawer app', () => {
       'dynamodb:jobs',
       's3:results',
     ]);
+  });
+
+  it('refuses the vault backend without a vault name', () => {
+    expect(() =>
+      loadConfig(ThawerConfig, { ...env, COLD_STORAGE_BACKEND: 'glacier-vault' }, checkThawerConfig),
+    ).toThrow(
+      'Cannot start: RESULTS_VAULT is missing (required when COLD_STORAGE_BACKEND is glacier-vault).',
+    );
+    const withVault = { ...env, COLD_STORAGE_BACKEND: 'glacier-vault', RESULTS_VAULT: 'gas-results-archive' };
+    expect(loadConfig(ThawerConfig, withVault, checkThawerConfig).RESULTS_VAULT).toBe('gas-results-archive');
   });
 
   it('.env.example documents every config key, each with a comment', () => {
