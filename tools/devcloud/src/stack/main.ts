@@ -1,0 +1,78 @@
+/**
+ * `./scripts/start.sh` runs this: the whole local stack in the foreground until Ctrl-C.
+ *   --data-dir DIR   state (default <repo>/.gas; a second start reuses it)
+ *   --free-ports     any free ports instead of the fixed ones (for tests)
+ *   --database NAME  PostgreSQL database of the accounts store (default gas)
+ *   --retention-seconds N   Free-tier retention before archive (default 300, the demo profile)
+ */
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { DEMO_PASSWORD, DEMO_USERS } from '../oidc/index.ts';
+import { type RunningStack, startStack } from './stack.ts';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
+const { values } = parseArgs({
+  options: {
+    'data-dir': { type: 'string', default: resolve(repoRoot, '.gas') },
+    'free-ports': { type: 'boolean', default: false },
+    'retention-seconds': { type: 'string' },
+    database: { type: 'string', default: 'gas' },
+  },
+  strict: true,
+});
+
+let stack: RunningStack | undefined;
+let stopping = false;
+
+async function stop(code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  process.stderr.write('\n[gas] stopping the stack...\n');
+  await stack?.close();
+  process.stderr.write('[gas] stopped.\n');
+  process.exit(code);
+}
+process.on('SIGINT', () => void stop(0));
+process.on('SIGTERM', () => void stop(0));
+
+try {
+  stack = await startStack({
+    repoRoot,
+    dataDir: values['data-dir']!,
+    freePorts: values['free-ports'],
+    databaseName: values.database!,
+    ...(values['retention-seconds'] ? { freeRetentionSeconds: Number(values['retention-seconds']) } : {}),
+  });
+  const logins = DEMO_USERS.map(
+    (u) => `    ${u.email.padEnd(22)} password ${DEMO_PASSWORD}   (${u.plan})`,
+  ).join('\n');
+  process.stdout.write(
+    [
+      '',
+      'GAS is running (Ctrl-C stops everything):',
+      `  web                ${stack.urls.web}`,
+      `  mailbox            ${stack.urls.mailbox}`,
+      `  Stripe stand-in    ${stack.urls.stripe}`,
+      `  identity provider  ${stack.urls.identityProvider}`,
+      `  AWS endpoint       ${stack.urls.devcloud} (devcloud; access key test / test)`,
+      `  local CA           ${stack.caCertPath} (import it in your browser to trust https://localhost)`,
+      '  demo logins:',
+      logins,
+      `READY ${JSON.stringify({ urls: stack.urls, ports: stack.servicePorts, pids: stack.processes.map((p) => p.child.pid) })}`,
+      '',
+    ].join('\n'),
+  );
+  for (const proc of stack.processes) {
+    void proc.exited.then((code) => {
+      if (!stopping) {
+        process.stderr.write(`[gas] ${proc.name} exited (code ${code}); stopping the stack.\n`);
+        void stop(1);
+      }
+    });
+  }
+} catch (err) {
+  process.stderr.write(`[gas] the stack did not start: ${(err as Error).message}\n`);
+  await stack?.close();
+  process.exit(1);
+}

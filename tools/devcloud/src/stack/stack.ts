@@ -1,0 +1,253 @@
+/**
+ * The whole of GAS on one machine, no Docker: devcloud (S3, SQS, SNS, DynamoDB, SES, Glacier
+ * behind one SigV4 edge), the Stripe stand-in, the OIDC identity provider, PostgreSQL, and the
+ * five services, each service its own process as in production.
+ *
+ * Start order: devcloud (its local CA also signs web's TLS certificate) -> PostgreSQL ->
+ * provisioning (same code as docker-compose's one-shot) -> identity provider + Stripe stand-in
+ * (which need web's URLs) -> services, each waited for on /readyz -> webhook subscriptions (SNS
+ * confirms them with the running services). Close order is the reverse. All state lives in
+ * `dataDir`, so a second start reuses users, jobs, objects and mail.
+ */
+import { mkdir } from 'node:fs/promises';
+import https from 'node:https';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import resources from '../../../../packages/contracts/resources.json' with { type: 'json' };
+import { DEFAULT_CREDENTIALS, type Devcloud, jsonLineLogger, startDevcloud } from '../devcloud.ts';
+import { type RunningIdentityProvider, startIdentityProvider } from '../oidc/index.ts';
+import { applyPlan, type ProvisionedResources, subscribeWebhooks } from '../provision/apply.ts';
+import { createProvisionClients, destroyProvisionClients } from '../provision/clients.ts';
+import { planResources, type ServiceName } from '../provision/plan.ts';
+import {
+  GAS_PREMIUM_LOOKUP_KEY,
+  gasDemoSeed,
+  type RunningStripeStandIn,
+  startStripeStandIn,
+} from '../stripe/index.ts';
+import { resourceEnvironment } from './environment.ts';
+import { ensurePostgres, type LocalPostgres } from './postgres.ts';
+import { type ManagedProcess, startProcess, waitUntilReady } from './processes.ts';
+import { loadOrCreateSecrets } from './secrets.ts';
+
+export const SERVICES: ServiceName[] = ['web', 'annotator', 'notifier', 'archiver', 'thawer'];
+
+export interface StackOptions {
+  /** Repository root (services are started from `<repoRoot>/services/<name>`). */
+  repoRoot: string;
+  /** All state: devcloud, PostgreSQL (when the stack runs its own), identity provider, Stripe, secrets. */
+  dataDir: string;
+  /** Pick free ports for everything instead of the fixed ones in resources.json (tests). */
+  freePorts?: boolean;
+  /** Where service output goes (default stdout), each line prefixed by the service name. */
+  out?: NodeJS.WritableStream;
+  /** Free-tier retention before archive, seconds (demo default 300 as in the original service). */
+  freeRetentionSeconds?: number;
+  /** PostgreSQL database of the accounts store (default `gas`). */
+  databaseName?: string;
+  /** Only these services (default all five). */
+  services?: ServiceName[];
+}
+
+export interface RunningStack {
+  urls: { web: string; mailbox: string; stripe: string; identityProvider: string; devcloud: string };
+  servicePorts: Record<ServiceName, number>;
+  caCertPath: string;
+  processes: ManagedProcess[];
+  close(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => done(port));
+    });
+  });
+}
+
+/** GET over https trusting the local CA; resolves on 2xx. */
+function httpsReady(url: string, ca: string): Promise<boolean> {
+  return new Promise((done) => {
+    const req = https.get(url, { ca, timeout: 2000 }, (res) => {
+      res.resume();
+      done((res.statusCode ?? 500) < 300);
+    });
+    req.on('error', () => done(false));
+    req.on('timeout', () => req.destroy());
+  });
+}
+
+export async function startStack(opts: StackOptions): Promise<RunningStack> {
+  const repoRoot = resolve(opts.repoRoot);
+  const dataDir = resolve(opts.dataDir);
+  await mkdir(dataDir, { recursive: true });
+  const wanted = opts.services ?? SERVICES;
+  const port = async (fixed: number) => (opts.freePorts ? freePort() : fixed);
+
+  const cleanups: (() => Promise<void>)[] = [];
+  const close = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+    cleanups.length = 0;
+  };
+
+  try {
+    const devcloud: Devcloud = await startDevcloud({
+      dataDir: join(dataDir, 'devcloud'),
+      port: await port(resources.ports.devcloud),
+      tlsPort: await port(resources.ports.devcloud + 1),
+      log: jsonLineLogger('devcloud', false),
+    });
+    cleanups.push(() => devcloud.close());
+
+    const servicePorts = {} as Record<ServiceName, number>;
+    for (const name of SERVICES) servicePorts[name] = await port(resources.ports[name]);
+    const webUrl = `https://localhost:${servicePorts.web}`;
+    const webCert = await devcloud.issueServerCertificate('web', ['localhost', '127.0.0.1']);
+
+    const postgres: LocalPostgres = await ensurePostgres({ dataDir, database: opts.databaseName ?? 'gas' });
+    cleanups.push(() => postgres.close());
+
+    const plan = planResources('gas');
+    const aws = {
+      AWS_REGION: devcloud.region,
+      AWS_ENDPOINT_URL: devcloud.url,
+      AWS_ACCESS_KEY_ID: DEFAULT_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: DEFAULT_CREDENTIALS.secretAccessKey,
+    };
+    const clients = createProvisionClients(aws, true);
+    cleanups.push(async () => destroyProvisionClients(clients));
+    const senderEmail = 'gas@example.org';
+    const provisioned: ProvisionedResources = await applyPlan(plan, clients, {
+      uploadOrigins: [webUrl],
+      senderEmail,
+    });
+
+    const secrets = await loadOrCreateSecrets(dataDir);
+    const oidcClient = {
+      client_id: 'gas-web',
+      client_secret: secrets.oidcClientSecret,
+      redirect_uris: [`${webUrl}/auth/callback`],
+      post_logout_redirect_uris: [`${webUrl}/`],
+    };
+    const identityProvider: RunningIdentityProvider = await startIdentityProvider({
+      dataDir: join(dataDir, 'identity-provider'),
+      port: await port(4569),
+      clients: [oidcClient],
+    });
+    cleanups.push(() => identityProvider.close());
+
+    const stripe: RunningStripeStandIn = await startStripeStandIn({
+      dataDir: join(dataDir, 'stripe'),
+      port: await port(4568),
+      webhooks: [{ url: `${webUrl}/stripe/webhook`, secret: secrets.stripeWebhookSecret }],
+      seed: gasDemoSeed(),
+      trustedCaPems: [devcloud.ca.certPem],
+    });
+    cleanups.push(() => stripe.close());
+
+    const shared = resolve(repoRoot, '../shared/data');
+    const common: Record<string, string> = {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      NODE_ENV: 'development',
+      // Node 20 here, Node 22 in the images: the SDK's notice about its 2027 releases is known.
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+      ...aws,
+      SNS_CERT_HOSTS: devcloud.snsCertHost,
+      SNS_EXTRA_CA_FILE: devcloud.ca.certPath,
+      NODE_EXTRA_CA_CERTS: devcloud.ca.certPath,
+      WEB_BASE_URL: webUrl,
+      MAIL_FROM: senderEmail,
+    };
+    const perService: Record<ServiceName, Record<string, string>> = {
+      web: {
+        DATABASE_URL: postgres.databaseUrl,
+        TLS_CERT_FILE: webCert.certPath,
+        TLS_KEY_FILE: webCert.keyPath,
+        SESSION_SECRET: secrets.sessionSecret,
+        OIDC_ISSUER_URL: identityProvider.issuer,
+        OIDC_CLIENT_ID: oidcClient.client_id,
+        OIDC_CLIENT_SECRET: oidcClient.client_secret,
+        OIDC_REDIRECT_URL: oidcClient.redirect_uris[0]!,
+        STRIPE_SECRET_KEY: stripe.secretKey,
+        STRIPE_WEBHOOK_SECRET: secrets.stripeWebhookSecret,
+        STRIPE_API_HOST: stripe.host,
+        STRIPE_API_PORT: String(stripe.port),
+        STRIPE_API_PROTOCOL: 'http',
+        STRIPE_PRICE_LOOKUP_KEY: GAS_PREMIUM_LOOKUP_KEY,
+      },
+      annotator: {
+        REFERENCE_FASTA: join(shared, 'reference/grch38-chr21/chr21.fa.gz'),
+        REFERENCE_GFF3: join(shared, 'reference/grch38-chr21/ensembl84.chr21.gff3.gz'),
+        REFERENCE_SYNONYMS: join(shared, 'reference/grch38-chr21/chr_synonyms.txt'),
+      },
+      notifier: {},
+      archiver: {
+        FREE_RETENTION_SECONDS: String(opts.freeRetentionSeconds ?? 300),
+        COLD_STORAGE_BACKEND: 's3-glacier',
+      },
+      thawer: { COLD_STORAGE_BACKEND: 's3-glacier', RESTORE_TIER: 'Expedited' },
+    };
+
+    const processes: ManagedProcess[] = [];
+    cleanups.push(async () => {
+      await Promise.all(processes.map((p) => p.stop()));
+    });
+    for (const name of wanted) {
+      const proc = startProcess({
+        name,
+        command: process.execPath,
+        args: ['--import', 'tsx', 'src/server.ts'],
+        cwd: join(repoRoot, 'services', name),
+        env: {
+          ...common,
+          ...resourceEnvironment(name, plan, provisioned),
+          ...perService[name],
+          PORT: String(servicePorts[name]),
+        },
+        out: opts.out,
+      });
+      processes.push(proc);
+    }
+    for (const proc of processes) {
+      const name = proc.name as ServiceName;
+      if (name === 'web') {
+        const until = Date.now() + 60_000;
+        while (!(await httpsReady(`${webUrl}/readyz`, devcloud.ca.certPem))) {
+          if (proc.child.exitCode !== null) throw new Error('web exited before it was ready');
+          if (Date.now() > until) throw new Error(`web was not ready at ${webUrl}/readyz after 60 s`);
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      } else {
+        await waitUntilReady(proc, `http://127.0.0.1:${servicePorts[name]}/readyz`);
+      }
+    }
+
+    const webhookBases = Object.fromEntries(
+      wanted.filter((s) => s !== 'web').map((s) => [s, `http://127.0.0.1:${servicePorts[s]}`]),
+    );
+    await subscribeWebhooks(plan, clients.sns, provisioned.topicArns, webhookBases);
+
+    return {
+      urls: {
+        web: webUrl,
+        mailbox: devcloud.mailboxUrl,
+        stripe: stripe.url,
+        identityProvider: identityProvider.issuer,
+        devcloud: devcloud.url,
+      },
+      servicePorts,
+      caCertPath: devcloud.ca.certPath,
+      processes,
+      close,
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
