@@ -12,7 +12,7 @@
  */
 import type { VcfHeader } from '../vcf/header.ts';
 import { removeInfoKey } from '../vcf/parse.ts';
-import { CSQ_FIELDS, csqEntry, csqHeaderLine, type FieldContext } from './fields.ts';
+import { CSQ_FIELDS, CsqFormatter, csqHeaderLine } from './fields.ts';
 import { latin1Safe, type TextSink } from './sink.ts';
 import type { AnnotatedRecord, AnnotationWriter, Provenance } from './types.ts';
 
@@ -42,7 +42,7 @@ export function provenanceLines(p: Provenance): string[] {
 
 export class VcfWriter implements AnnotationWriter {
   readonly format = 'vcf' as const;
-  private readonly ctx: FieldContext;
+  private readonly csq: CsqFormatter;
   private dropRest = false;
   private readonly sink: TextSink;
   private readonly provenance: Provenance;
@@ -50,7 +50,9 @@ export class VcfWriter implements AnnotationWriter {
   constructor(sink: TextSink, provenance: Provenance) {
     this.sink = sink;
     this.provenance = provenance;
-    this.ctx = { source: provenance.geneModels ? provenance.geneModels.path.split('/').pop()! : '' };
+    this.csq = new CsqFormatter({
+      source: provenance.geneModels ? provenance.geneModels.path.split('/').pop()! : '',
+    });
   }
 
   async start(header: VcfHeader): Promise<void> {
@@ -67,14 +69,7 @@ export class VcfWriter implements AnnotationWriter {
   write(a: AnnotatedRecord): Promise<void> | undefined {
     const r = a.record;
     let extra = '';
-    if (a.consequences.length > 0) {
-      let csq = '';
-      for (let i = 0; i < a.consequences.length; i++) {
-        if (i > 0) csq += ',';
-        csq += csqEntry(a.consequences[i]!, this.ctx);
-      }
-      extra = `CSQ=${latin1Safe(csq)}`;
-    }
+    if (a.consequences.length > 0) extra = `CSQ=${this.csq.value(a.consequences)}`;
     const notes = a.note !== null ? a.note : alleleNotes(a);
     if (notes !== null) extra = extra === '' ? `GAS_NOTE=${notes}` : `${extra};GAS_NOTE=${notes}`;
     const hasOld = r.info.indexOf('CSQ') >= 0 || r.info.indexOf('GAS_NOTE') >= 0;
