@@ -174,35 +174,34 @@ export function predictOne(
     if (is - 3 > ve + 1) break;
     if (ie + 3 < vs - 1) continue;
     const number = plus ? i + 1 : nEx - 1 - i;
-    const ov = (a: number, b: number) => ve >= a && vs <= b;
-    if (ov(is, ie)) {
+    if (overlaps(vs, ve, is, ie)) {
       if (firstIntron === 0 || number < firstIntron) firstIntron = number;
       if (number > lastIntron) lastIntron = number;
     }
-    if (ie - is <= FRAMESHIFT_INTRON_MAX && ov(is, ie)) {
+    if (ie - is <= FRAMESHIFT_INTRON_MAX && overlaps(vs, ve, is, ie)) {
       inFrameshiftIntron = true;
       continue;
     }
-    const hitStart = ov(is, is + 1);
-    const hitEnd = ov(ie - 1, ie);
+    const hitStart = overlaps(vs, ve, is, is + 1);
+    const hitEnd = overlaps(vs, ve, ie - 1, ie);
     if (plus ? hitStart : hitEnd) donor = true;
     if (plus ? hitEnd : hitStart) acceptor = true;
-    if (ov(is + 2, ie - 2) || (insertion && (vs === is + 2 || ve === ie - 2))) intronic = true;
+    if (overlaps(vs, ve, is + 2, ie - 2) || (insertion && (vs === is + 2 || ve === ie - 2))) intronic = true;
     if (
-      ov(is - 3, is + 7) ||
-      ov(ie - 7, ie + 3) ||
+      overlaps(vs, ve, is - 3, is + 7) ||
+      overlaps(vs, ve, ie - 7, ie + 3) ||
       (insertion && (vs === is || ve === ie || vs === is + 2 || ve === ie - 2))
     ) {
       region = true;
     }
     if (plus) {
-      if (ov(is + 4, is + 4)) fifth = true;
-      if (ov(is + 2, is + 5)) donorRegion = true;
-      if (ov(ie - 16, ie - 2)) ppt = true;
+      if (overlaps(vs, ve, is + 4, is + 4)) fifth = true;
+      if (overlaps(vs, ve, is + 2, is + 5)) donorRegion = true;
+      if (overlaps(vs, ve, ie - 16, ie - 2)) ppt = true;
     } else {
-      if (ov(ie - 4, ie - 4)) fifth = true;
-      if (ov(ie - 5, ie - 2)) donorRegion = true;
-      if (ov(is + 2, is + 16)) ppt = true;
+      if (overlaps(vs, ve, ie - 4, ie - 4)) fifth = true;
+      if (overlaps(vs, ve, ie - 5, ie - 2)) donorRegion = true;
+      if (overlaps(vs, ve, is + 2, is + 16)) ppt = true;
     }
   }
   if (donor) terms.push('splice_donor_variant');
@@ -298,6 +297,11 @@ export function predictOne(
   return result;
 }
 
+/** VEP's overlap test (1-based closed; an insertion start = end + 1 overlaps only strictly inside). */
+function overlaps(vs: number, ve: number, a: number, b: number): boolean {
+  return ve >= a && vs <= b;
+}
+
 function positionRange(a: number, b: number, insertion: boolean): string {
   if (insertion) return `${Math.min(a, b)}-${Math.max(a, b)}`;
   const s = a > 0 ? String(a) : '?';
@@ -339,7 +343,6 @@ function codingTerms(
     lo = min;
     hi = max;
   }
-  const inCds = (a: number, b: number) => b >= L.cdsStartC && a <= L.cdsEndC;
   // 5' / 3' UTR (VEP: by cDNA position against the coding region).
   if (insertion) {
     if (cEnd < L.cdsStartC) terms.push('5_prime_UTR_variant');
@@ -349,7 +352,9 @@ function codingTerms(
     if (hi > L.cdsEndC) terms.push('3_prime_UTR_variant');
   }
   // An insertion is in the CDS when both flanking bases are (VEP's overlap rule).
-  const touchesCds = insertion ? cEnd >= L.cdsStartC && cStart <= L.cdsEndC : inCds(lo, hi);
+  const touchesCds = insertion
+    ? cEnd >= L.cdsStartC && cStart <= L.cdsEndC
+    : hi >= L.cdsStartC && lo <= L.cdsEndC;
   if (!touchesCds) return;
   if (startCodonKept(allele, L, ref, cStart, cEnd, insertion)) {
     terms.push('start_retained_variant');

@@ -83,9 +83,19 @@ export function isKnownTerm(term: string): boolean {
   return BY_NAME.has(term);
 }
 
-/** Sorts terms in place, most severe first, and returns the array. */
+/** Sorts terms in place, most severe first, and returns the array (insertion sort: arrays are tiny). */
 export function sortTerms(terms: string[]): string[] {
-  return terms.sort((a, b) => termRank(a) - termRank(b));
+  for (let i = 1; i < terms.length; i++) {
+    const t = terms[i] as string;
+    const r = termRank(t);
+    let j = i - 1;
+    while (j >= 0 && termRank(terms[j] as string) > r) {
+      terms[j + 1] = terms[j] as string;
+      j--;
+    }
+    terms[j + 1] = t;
+  }
+  return terms;
 }
 
 /** IMPACT of a set of terms: that of the most severe one. */

@@ -98,19 +98,18 @@ export function hgvsc(allele: AlleleToAnnotate, L: TranscriptLayout, ref: Refere
   const plus = t.strand === 1;
   const r = allele.ref;
   const a = allele.alt;
-  const pos = (g: number) => hgvsPosition(L, g);
   if (r.length > 0 && a.length > 0) {
     const altTx = plus ? a : reverseComplement(a);
     if (r.length === 1 && a.length === 1) {
       const refTx = plus ? r : reverseComplement(r);
-      return `${prefix}${pos(allele.start)}${refTx}>${altTx}`;
+      return `${prefix}${hgvsPosition(L, allele.start)}${refTx}>${altTx}`;
     }
     const range =
       allele.start === allele.end
-        ? pos(allele.start)
+        ? hgvsPosition(L, allele.start)
         : plus
-          ? `${pos(allele.start)}_${pos(allele.end)}`
-          : `${pos(allele.end)}_${pos(allele.start)}`;
+          ? `${hgvsPosition(L, allele.start)}_${hgvsPosition(L, allele.end)}`
+          : `${hgvsPosition(L, allele.end)}_${hgvsPosition(L, allele.start)}`;
     return `${prefix}${range}delins${altTx}`;
   }
   const bases = new BaseReader(ref, allele.chrom);
@@ -132,8 +131,10 @@ export function hgvsc(allele: AlleleToAnnotate, L: TranscriptLayout, ref: Refere
         }
       }
     }
-    if (s === e) return `${prefix}${pos(s)}del`;
-    return plus ? `${prefix}${pos(s)}_${pos(e)}del` : `${prefix}${pos(e)}_${pos(s)}del`;
+    if (s === e) return `${prefix}${hgvsPosition(L, s)}del`;
+    return plus
+      ? `${prefix}${hgvsPosition(L, s)}_${hgvsPosition(L, e)}del`
+      : `${prefix}${hgvsPosition(L, e)}_${hgvsPosition(L, s)}del`;
   }
   // insertion between p and p + 1 (genomic), shifted 3'
   let ins = a;
@@ -159,14 +160,20 @@ export function hgvsc(allele: AlleleToAnnotate, L: TranscriptLayout, ref: Refere
   if (plus) {
     let dup = true;
     for (let i = 0; i < n && dup; i++) if (bases.at(p - n + 1 + i) !== ins[i]) dup = false;
-    if (dup) return n === 1 ? `${prefix}${pos(p)}dup` : `${prefix}${pos(p - n + 1)}_${pos(p)}dup`;
-    return `${prefix}${pos(p)}_${pos(p + 1)}ins${ins}`;
+    if (dup)
+      return n === 1
+        ? `${prefix}${hgvsPosition(L, p)}dup`
+        : `${prefix}${hgvsPosition(L, p - n + 1)}_${hgvsPosition(L, p)}dup`;
+    return `${prefix}${hgvsPosition(L, p)}_${hgvsPosition(L, p + 1)}ins${ins}`;
   }
   const q = p + 1;
   let dup = true;
   for (let i = 0; i < n && dup; i++) if (bases.at(q + i) !== ins[i]) dup = false;
-  if (dup) return n === 1 ? `${prefix}${pos(q)}dup` : `${prefix}${pos(q + n - 1)}_${pos(q)}dup`;
-  return `${prefix}${pos(q)}_${pos(p)}ins${reverseComplement(ins)}`;
+  if (dup)
+    return n === 1
+      ? `${prefix}${hgvsPosition(L, q)}dup`
+      : `${prefix}${hgvsPosition(L, q + n - 1)}_${hgvsPosition(L, q)}dup`;
+  return `${prefix}${hgvsPosition(L, q)}_${hgvsPosition(L, p)}ins${reverseComplement(ins)}`;
 }
 
 /** What the codon-level step knows about an allele inside the CDS. */
