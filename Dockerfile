@@ -34,7 +34,7 @@ RUN corepack enable
 WORKDIR /repo
 # Dependencies first: this layer is rebuilt only when the lockfile changes.
 COPY package.json pnpm-lock.yaml pnpm-workspace.yaml ./
-RUN pnpm fetch --frozen-lockfile
+RUN pnpm fetch
 COPY . .
 RUN pnpm install --offline --frozen-lockfile
 
