@@ -228,7 +228,7 @@ async function ensureSubscription(sns: SNSClient, topicArn: string, protocol: st
     const page = await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn: topicArn, NextToken: next }));
     const found = page.Subscriptions?.find((s) => s.Protocol === protocol && s.Endpoint === endpoint);
     // A pending http(s) subscription is subscribed again so that SNS re-sends the confirmation.
-    if (found && found.SubscriptionArn && found.SubscriptionArn !== 'PendingConfirmation') return;
+    if (found?.SubscriptionArn && found.SubscriptionArn !== 'PendingConfirmation') return;
     next = page.NextToken;
   } while (next);
   const out = await sns.send(
