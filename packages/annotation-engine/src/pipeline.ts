@@ -74,6 +74,8 @@ export interface AnnotateVcfOptions {
   bgzip?: boolean;
   genes: TranscriptIndex;
   reference: PipelineReference;
+  /** Annotation sources, in CSQ order; by default the gene models (`geneModelSource(genes)`). */
+  sources?: AnnotationSource[];
   /** Contig synonym groups (see normalise/contigs.ts). */
   synonyms?: readonly string[][];
   onError?: ErrorPolicy;
@@ -113,7 +115,7 @@ export async function annotateVcf(options: AnnotateVcfOptions): Promise<Annotate
     ...options.provenance,
   };
   const reference = options.reference;
-  const sources: AnnotationSource[] = [geneModelSource(options.genes)];
+  const sources: AnnotationSource[] = options.sources ?? [geneModelSource(options.genes)];
   const resolver = new ContigResolver(reference.contigLengths.keys(), options.synonyms ?? []);
   const refCheck = new RefChecker();
   const collector = new SummaryCollector();
@@ -178,13 +180,17 @@ export async function annotateVcf(options: AnnotateVcfOptions): Promise<Annotate
     const alleles = allelesOf(rec, chrom);
     let lo = rec.pos;
     let hi = refEnd;
-    for (const al of alleles) {
-      if (al.symbolic !== null) continue;
-      for (const s of sources) {
-        const r = s.regionNeeded(al);
-        if (r.start < lo) lo = r.start;
-        if (r.end > hi) hi = r.end;
+    try {
+      for (const al of alleles) {
+        if (al.symbolic !== null) continue;
+        for (const s of sources) {
+          const r = s.regionNeeded(al);
+          if (r.start < lo) lo = r.start;
+          if (r.end > hi) hi = r.end;
+        }
       }
+    } catch (err) {
+      return failed(rec, chrom, err);
     }
     await reference.ensure(chrom, lo, hi);
     const bases = reference.slice(chrom, rec.pos, refEnd);
@@ -200,11 +206,26 @@ export async function annotateVcf(options: AnnotateVcfOptions): Promise<Annotate
       return { record: rec, chrom, alleles: [], consequences: [], note: 'ref_mismatch' };
     }
     const consequences: TranscriptConsequence[] = [];
-    for (const al of alleles) {
-      if (al.symbolic !== null) continue;
-      for (const s of sources) for (const c of s.annotate(al, reference)) consequences.push(c);
+    try {
+      for (const al of alleles) {
+        if (al.symbolic !== null) continue;
+        for (const s of sources) for (const c of s.annotate(al, reference)) consequences.push(c);
+      }
+    } catch (err) {
+      return failed(rec, chrom, err);
     }
     return { record: rec, chrom, alleles, consequences, note: null };
+  };
+
+  /** A source threw on this record: a bug, but one record must not sink the whole run. */
+  const failed = (rec: VcfLine, chrom: string, err: unknown): AnnotatedRecord => {
+    if (err instanceof InputError) throw err;
+    problems.report(
+      rec.line,
+      'annotation_failed',
+      `the engine failed on this record (${(err as Error)?.message ?? String(err)}); record not annotated. Please report it with the record`,
+    );
+    return { record: rec, chrom, alleles: [], consequences: [], note: 'annotation_failed' };
   };
 
   try {

@@ -11,6 +11,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InputError, ProblemLog } from '../src/vcf/problems.ts';
 import { readVcfFully } from '../src/vcf/reader.ts';
+import { MALFORMED } from './fixtures/io/malformed.ts';
 import { tempDir } from './fixtures/io/shared.ts';
 
 const temp = await tempDir();
@@ -32,77 +33,6 @@ const GOOD_AFTER = '21\t25587758\trs116645811\tG\tA\t.\tPASS\tDP=12';
 
 /** Header (lines 1-3), a good record (4), the bad line (5), a good record (6). */
 const around = (bad: string) => [...HEADER, GOOD_BEFORE, bad, GOOD_AFTER].join('\n') + '\n';
-
-const MALFORMED: Array<{ name: string; line: string; message: string }> = [
-  {
-    name: 'too few columns',
-    line: '21\t25587701\trs187353664\tT\tC\t.',
-    message:
-      'the line has 6 tab-separated columns; a VCF data line has 8 (CHROM POS ID REF ALT QUAL FILTER INFO)',
-  },
-  {
-    name: 'too many columns for a sites-only header',
-    line: '21\t25587701\trs187353664\tT\tC\t.\t.\t.\tGT\t0|1',
-    message: 'the line has 10 columns but the #CHROM header has 8 (no FORMAT or samples)',
-  },
-  {
-    name: 'POS not a number',
-    line: '21\t25x87701\t.\tT\tC\t.\t.\t.',
-    message: 'POS "25x87701" is not a whole number',
-  },
-  { name: 'POS empty', line: '21\t\t.\tT\tC\t.\t.\t.', message: 'POS is empty' },
-  { name: 'POS negative', line: '21\t-5\t.\tT\tC\t.\t.\t.', message: 'POS "-5" is not a whole number' },
-  {
-    name: 'REF with a non-base',
-    line: '21\t25587701\t.\tCXT\tC\t.\t.\t.',
-    message: 'REF "CXT" contains "X", which is not a base (A, C, G, T or N)',
-  },
-  {
-    name: 'ALT with a non-base',
-    line: '21\t25587701\t.\tT\tQ\t.\t.\t.',
-    message: 'ALT "Q" contains "Q", which is not a base (A, C, G, T or N), "*", "." or a <symbolic> allele',
-  },
-  {
-    name: 'empty ALT in a list',
-    line: '21\t25587701\t.\tT\tC,,G\t.\t.\t.',
-    message: 'an ALT allele is empty (two commas in a row, or a trailing comma)',
-  },
-  {
-    name: 'broken symbolic ALT',
-    line: '21\t25587701\t.\tT\t<DEL\t.\t.\t.',
-    message: 'ALT "<DEL" opens a symbolic allele with "<" but is not of the form <ID>',
-  },
-  {
-    name: 'INFO with an empty entry',
-    line: '21\t25587701\t.\tT\tC\t.\t.\tDP=5;;AF=0.1',
-    message: 'INFO "DP=5;;AF=0.1" has an empty entry (";;" or a leading ";")',
-  },
-  {
-    name: 'INFO with white space',
-    line: '21\t25587701\t.\tT\tC\t.\t.\tDP=5; AF=0.1',
-    message: 'INFO "DP=5; AF=0.1" contains white space, which VCF does not allow in INFO',
-  },
-  {
-    name: 'INFO value without a key',
-    line: '21\t25587701\t.\tT\tC\t.\t.\tDP=5;=0.1',
-    message: 'INFO "DP=5;=0.1" has a value without a key ("=..." at character 6)',
-  },
-  {
-    name: 'INFO empty',
-    line: '21\t25587701\t.\tT\tC\t.\t.\t',
-    message: 'the INFO column is empty (write "." when there is no INFO)',
-  },
-  {
-    name: 'binary garbage line',
-    line: `21\t255\u0000\u0001\u00ff\u0002garbage`,
-    message: 'the line contains binary data (byte 0x00 at column 7), not VCF text',
-  },
-  {
-    name: 'meta line after the header',
-    line: '##INFO=<ID=X,Number=1,Type=String,Description="late">',
-    message: 'a meta-information line (##) after the #CHROM header line; header lines must come first',
-  },
-];
 
 describe('malformed lines: reported with line number and sentence, good records kept', () => {
   for (const c of MALFORMED) {

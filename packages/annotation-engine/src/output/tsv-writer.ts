@@ -14,6 +14,7 @@ const NOTE_TEXT: Record<string, string> = {
   unknown_contig: 'contig not in the reference',
   ref_mismatch: 'REF does not match the reference',
   beyond_contig_end: 'position beyond the end of the contig',
+  annotation_failed: 'the engine failed on this record (see the log)',
 };
 
 function cell(v: string): string {

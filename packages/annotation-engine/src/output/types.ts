@@ -6,7 +6,7 @@ import type { VcfHeader } from '../vcf/header.ts';
 import type { VcfLine } from '../vcf/parse.ts';
 
 /** Why a whole record was not annotated (also the value of INFO/GAS_NOTE). */
-export type RecordNote = 'unknown_contig' | 'ref_mismatch' | 'beyond_contig_end';
+export type RecordNote = 'unknown_contig' | 'ref_mismatch' | 'beyond_contig_end' | 'annotation_failed';
 
 export interface AnnotatedRecord {
   record: VcfLine;

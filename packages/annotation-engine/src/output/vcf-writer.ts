@@ -17,7 +17,7 @@ import { latin1Safe, type TextSink } from './sink.ts';
 import type { AnnotatedRecord, AnnotationWriter, Provenance } from './types.ts';
 
 export const NOTE_INFO_LINE =
-  '##INFO=<ID=GAS_NOTE,Number=.,Type=String,Description="Why GAS did not annotate this record or some of its alleles: unknown_contig, ref_mismatch, beyond_contig_end, symbolic_allele, no_change">';
+  '##INFO=<ID=GAS_NOTE,Number=.,Type=String,Description="Why GAS did not annotate this record or some of its alleles: unknown_contig, ref_mismatch, beyond_contig_end, annotation_failed, symbolic_allele, no_change">';
 
 /** Header lines the engine writes itself, dropped from the input's header when re-annotating. */
 function isOwnHeaderLine(line: string): boolean {

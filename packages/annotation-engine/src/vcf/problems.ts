@@ -16,7 +16,8 @@ export type ProblemKind =
   | 'truncated_input'
   | 'unknown_contig'
   | 'ref_mismatch'
-  | 'position_beyond_contig';
+  | 'position_beyond_contig'
+  | 'annotation_failed';
 
 export interface InputProblem {
   /** 1-based line of the input; 0 when the problem is not tied to a line. */
