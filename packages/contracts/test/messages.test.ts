@@ -227,6 +227,19 @@ describe('topics and their messages', () => {
     expect(isValid(ColdStorageEvent, examples.jobRequested)).toBe(false);
   });
 
+  it('S3 ObjectCreated events (a restored copy written back) are valid too', () => {
+    const created = structuredClone(examples.s3RestoreCompleted);
+    const record = created.Records[0]!;
+    record.eventName = 'ObjectCreated:Copy';
+    delete record.glacierEventData;
+    record.s3.object.eTag = 'd41d8cd98f00b204e9800998ecf8427e';
+    expect(isValid(S3EventNotification, created)).toBe(true);
+    record.eventName = 'ObjectTagging:Put';
+    expect(() => parseWith(S3EventNotification, created, 'S3 event')).toThrow(
+      'S3 event is invalid: /Records/0/eventName must match pattern',
+    );
+  });
+
   it('S3 event keys are decoded from form encoding', () => {
     expect(decodeS3EventKey('results/u/j/my+sample%7E1.annot.vcf.gz')).toBe(
       'results/u/j/my sample~1.annot.vcf.gz',
