@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_PASSWORD, type RunningIdentityProvider, startIdentityProvider } from '../src/oidc/index.ts';
+import { ensureLocalCa, issueCertificate } from '../src/tls/local-ca.ts';
 import { formAction, hiddenInputs, TestBrowser } from './helpers/browser.ts';
+import { fetchTrusting } from './helpers/https-fetch.ts';
 
 const REDIRECT_URI = 'https://localhost:4433/auth/callback';
 const POST_LOGOUT_URI = 'https://localhost:4433/';
@@ -319,6 +321,52 @@ describe('persistence', () => {
       expect(again.find((u) => u.email === 'free@example.org')!.sub).toBe(subBefore);
     } finally {
       await second.close();
+    }
+  });
+});
+
+describe('over https with a local-CA certificate', () => {
+  it('serves discovery and the login flow on https, so the client needs no allowInsecureRequests', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'devcloud-oidc-tls-'));
+    try {
+      const ca = await ensureLocalCa(join(dir, 'ca'));
+      const certificate = await issueCertificate(ca, 'idp', { hosts: ['localhost'], purpose: 'server' });
+      const secure = await startIdentityProvider({
+        dataDir: join(dir, 'idp'),
+        clients: [CLIENT],
+        tls: { certPem: certificate.certPem, keyPem: certificate.keyPem, publicHost: 'localhost' },
+      });
+      try {
+        expect(secure.issuer).toMatch(/^https:\/\/localhost:\d+$/);
+        const trustingFetch = fetchTrusting([ca.certPem]);
+        const secureConfig = await client.discovery(
+          new URL(secure.issuer),
+          CLIENT.client_id,
+          CLIENT.client_secret,
+          undefined,
+          { [client.customFetch]: (url, options) => trustingFetch(url, options as RequestInit) },
+        );
+        const verifier = client.randomPKCECodeVerifier();
+        const url = client.buildAuthorizationUrl(secureConfig, {
+          redirect_uri: REDIRECT_URI,
+          scope: 'openid email',
+          code_challenge: await client.calculatePKCECodeChallenge(verifier),
+          code_challenge_method: 'S256',
+        });
+        const browser = new TestBrowser(trustingFetch);
+        const loginPage = await browser.navigate(url.toString(), REDIRECT_URI);
+        const callback = await browser.navigate(formAction(loginPage, /\/login$/), REDIRECT_URI, {
+          form: { email: 'premium@example.org', password: DEMO_PASSWORD },
+        });
+        const tokens = await client.authorizationCodeGrant(secureConfig, new URL(callback.location!), {
+          pkceCodeVerifier: verifier,
+        });
+        expect(tokens.claims()).toMatchObject({ iss: secure.issuer, email: 'premium@example.org' });
+      } finally {
+        await secure.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

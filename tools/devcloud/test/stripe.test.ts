@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { createServer as createHttpsServer, Agent as HttpsAgent } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import {
 } from '../src/stripe/index.ts';
 import { ensureLocalCa, issueCertificate } from '../src/tls/local-ca.ts';
 import { formAction, TestBrowser } from './helpers/browser.ts';
+import { fetchTrusting } from './helpers/https-fetch.ts';
 
 interface Received {
   body: string;
@@ -471,6 +472,47 @@ describe('portal in at_period_end mode', () => {
       expect(types.slice(0, 2)).toEqual(['customer.subscription.deleted', 'customer.subscription.updated']);
     } finally {
       await periodEnd.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('API and pages over https', () => {
+  it('serves the SDK and the hosted page on https with a local-CA certificate', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'devcloud-stripe-https-'));
+    try {
+      const ca = await ensureLocalCa(join(dir, 'ca'));
+      const certificate = await issueCertificate(ca, 'stripe', { hosts: ['localhost'], purpose: 'server' });
+      const secure = await startStripeStandIn({
+        dataDir: join(dir, 'stripe'),
+        tls: { certPem: certificate.certPem, keyPem: certificate.keyPem, publicHost: 'localhost' },
+      });
+      try {
+        expect(secure).toMatchObject({ protocol: 'https', host: 'localhost' });
+        const client = new Stripe(secure.secretKey, {
+          host: secure.host,
+          port: secure.port,
+          protocol: secure.protocol,
+          httpAgent: new HttpsAgent({ ca: ca.certPem }),
+        });
+        const price = await client.prices.create({
+          product_data: { name: 'Over TLS' },
+          unit_amount: 100,
+          currency: 'eur',
+          recurring: { interval: 'year' },
+        });
+        const session = await client.checkout.sessions.create({
+          mode: 'subscription',
+          line_items: [{ price: price.id }],
+          success_url: 'https://localhost:4433/ok',
+        });
+        expect(session.url).toMatch(/^https:\/\/localhost:\d+\/c\/pay\/cs_test_/);
+        const page = await new TestBrowser(fetchTrusting([ca.certPem])).navigate(session.url!);
+        expect(page.html).toContain('€1.00 per year');
+      } finally {
+        await secure.close();
+      }
+    } finally {
       await rm(dir, { recursive: true, force: true });
     }
   });

@@ -16,6 +16,7 @@
  * Ten failed sign-ins for one e-mail within 15 minutes lock that e-mail for the rest of the window.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
@@ -40,7 +41,9 @@ export interface IdentityProviderOptions {
   port?: number;
   /** Interface to listen on (default 127.0.0.1). */
   host?: string;
-  /** Issuer URL (default `http://<host>:<port>`); must reach this server at its root. */
+  /** Serve https with this certificate (e.g. from devcloud's local CA) instead of http; `publicHost` is the name in URLs (default the listen host). */
+  tls?: { certPem: string; keyPem: string; publicHost?: string };
+  /** Issuer URL (default `http(s)://<host>:<port>`); must reach this server at its root. */
   issuer?: string;
   dataDir: string;
   clients: IdentityProviderClient[];
@@ -66,7 +69,9 @@ export async function startIdentityProvider(opts: IdentityProviderOptions): Prom
   const demoHint = configuredUsers === DEMO_USERS;
   const failures = new Map<string, { count: number; since: number }>();
 
-  const server = createServer();
+  const server = opts.tls
+    ? createTlsServer({ cert: opts.tls.certPem, key: opts.tls.keyPem })
+    : createServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, host, () => {
@@ -75,7 +80,7 @@ export async function startIdentityProvider(opts: IdentityProviderOptions): Prom
     });
   });
   const { port } = server.address() as AddressInfo;
-  const url = `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${port}`;
+  const url = `${opts.tls ? 'https' : 'http'}://${opts.tls?.publicHost ?? (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host)}:${port}`;
   const issuer = opts.issuer ?? url;
 
   const providerState = new ProviderStateFile(join(opts.dataDir, 'provider-state.json'));

@@ -14,6 +14,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { StripeApi } from './api.ts';
@@ -49,6 +50,8 @@ export interface StripeStandInOptions {
   /** Interface to listen on (default 127.0.0.1). */
   host?: string;
   dataDir: string;
+  /** Serve https with this certificate (e.g. from devcloud's local CA) instead of http; `publicHost` is the name in URLs (default the listen host). */
+  tls?: { certPem: string; keyPem: string; publicHost?: string };
   /** Base URL browsers use to reach the pages (default the listen URL). */
   publicUrl?: string;
   /** The accepted secret key (`sk_test_...`); default: generated on first start and kept in dataDir. */
@@ -68,8 +71,10 @@ export interface StripeStandInOptions {
 
 export interface RunningStripeStandIn {
   url: string;
+  /** For the SDK: `new Stripe(secretKey, { host, port, protocol })`. */
   host: string;
   port: number;
+  protocol: 'http' | 'https';
   secretKey: string;
   seeded: SeedResult;
   /** Ends a subscription's current period now (renewal paid or failed, or the scheduled cancel). */
@@ -124,7 +129,9 @@ export async function startStripeStandIn(opts: StripeStandInOptions): Promise<Ru
     throw new Error('Stripe stand-in: secretKey must look like sk_test_<at least 8 letters, digits or _>.');
   }
 
-  const server = createServer();
+  const server = opts.tls
+    ? createTlsServer({ cert: opts.tls.certPem, key: opts.tls.keyPem })
+    : createServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, host, () => {
@@ -133,7 +140,7 @@ export async function startStripeStandIn(opts: StripeStandInOptions): Promise<Ru
     });
   });
   const { port } = server.address() as AddressInfo;
-  const url = `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${port}`;
+  const url = `${opts.tls ? 'https' : 'http'}://${opts.tls?.publicHost ?? (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host)}:${port}`;
   const apiVersion = opts.apiVersion ?? STRIPE_API_VERSION;
 
   const engine = new StripeEngine(state, {
@@ -385,8 +392,9 @@ export async function startStripeStandIn(opts: StripeStandInOptions): Promise<Ru
 
   return {
     url,
-    host,
+    host: new URL(url).hostname,
     port,
+    protocol: opts.tls ? 'https' : 'http',
     secretKey,
     seeded,
     async advanceSubscription(subscriptionId, advance) {

@@ -11,6 +11,11 @@ export interface Page {
 
 export class TestBrowser {
   readonly #cookies = new Map<string, string>();
+  readonly #fetch: typeof fetch;
+
+  constructor(fetchImpl: typeof fetch = fetch) {
+    this.#fetch = fetchImpl;
+  }
 
   cookieHeader(): string {
     return [...this.#cookies].map(([name, value]) => `${name}=${value}`).join('; ');
@@ -37,7 +42,7 @@ export class TestBrowser {
       headers['content-type'] = 'application/x-www-form-urlencoded';
       body = new URLSearchParams(init.form).toString();
     }
-    const response = await fetch(url, {
+    const response = await this.#fetch(url, {
       method: init.method ?? (init.form ? 'POST' : 'GET'),
       headers,
       body,
