@@ -211,6 +211,25 @@ describe('hard cases (hand-worked expectations)', () => {
     });
   });
 
+  it('in-frame insertion inside a codon: insertion when the peptide is kept, else protein_altering', async () => {
+    // codon 4 GCT (g30-32). TTT after the G: GTT TCT (Val Ser) replaces Ala
+    await expectOn(30, 'G', 'GTTT', 'TXP', {
+      consequences: ['protein_altering_variant'],
+      impact: 'MODERATE',
+      hgvsc: 'TXP.1:c.10_11insTTT',
+      hgvsp: 'PRP.1:p.Ala4delinsValSer',
+      aminoAcids: 'A/VS',
+      codons: 'gct/gTTTct',
+    });
+    // AAA after GC: GCA AAT (Ala Asn): the Ala is kept, an Asn follows
+    await expectOn(31, 'C', 'CAAA', 'TXP', {
+      consequences: ['inframe_insertion'],
+      hgvsc: 'TXP.1:c.11_12insAAA',
+      hgvsp: 'PRP.1:p.Ala4_Gly5insAsn',
+      aminoAcids: 'A/AN',
+    });
+  });
+
   it('stop gained, stop lost with extension, synonymous', async () => {
     await expectOn(117, 'C', 'T', 'TXP', {
       consequences: ['stop_gained'],

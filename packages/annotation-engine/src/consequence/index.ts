@@ -32,9 +32,10 @@
  *      codon-level terms (step 5).
  *   5. Codons (only when both ends map into the CDS without crossing an intron): reference and
  *      alternative codons, their peptides, then start_lost / start_retained_variant (codon 1),
- *      stop_gained, stop_lost, stop_retained_variant, frameshift_variant, inframe_insertion,
- *      inframe_deletion, missense_variant, synonymous_variant, protein_altering_variant (what is
- *      left), incomplete_terminal_codon_variant (a partial last codon). An allele that touches
+ *      stop_gained, stop_lost, stop_retained_variant, frameshift_variant, inframe_insertion /
+ *      inframe_deletion (when the longer peptide starts or ends with the shorter one),
+ *      missense_variant, synonymous_variant, protein_altering_variant (other in-frame changes),
+ *      incomplete_terminal_codon_variant (a partial last codon). An allele that touches
  *      the CDS but cannot be placed codon by codon is coding_sequence_variant.
  *   6. Transcript-wide: NMD_transcript_variant (nonsense_mediated_decay biotype), and
  *      non_coding_transcript_variant for a non-coding transcript when no exon term applied.
@@ -461,10 +462,16 @@ function codingTerms(
   }
   if (frameshift) {
     terms.push('frameshift_variant');
-  } else if (lenDiff > 0 && !stopRetained) {
-    terms.push('inframe_insertion');
-  } else if (lenDiff < 0 && !stopRetained) {
-    terms.push('inframe_deletion');
+  } else if (lenDiff !== 0 && !stopRetained) {
+    // VEP: an in-frame change is an insertion (deletion) only when the longer peptide still
+    // starts or ends with the shorter one; otherwise it alters the protein in place.
+    const longer = lenDiff > 0 ? altPep : refPep;
+    const shorter = lenDiff > 0 ? refPep : altPep;
+    if (longer.startsWith(shorter) || longer.endsWith(shorter)) {
+      terms.push(lenDiff > 0 ? 'inframe_insertion' : 'inframe_deletion');
+    } else if (!stopGained && !stopLost && !startLost) {
+      terms.push('protein_altering_variant');
+    }
   } else if (lenDiff === 0) {
     if (refPep === altPep) {
       if (!stopRetained && !(hitsStart && refPep.startsWith('M'))) terms.push('synonymous_variant');
