@@ -10,7 +10,8 @@
  *   over the canonical "Key\nValue\n" string of the message type, and the signing certificate
  *   (issued by devcloud's local CA) is served over HTTPS at SigningCertURL;
  * - a failed delivery (connection error, timeout, non-2xx) is retried with exponential backoff,
- *   a bounded number of times (configurable; in memory, so retries pending at shutdown are lost);
+ *   a bounded number of times: the subscription's or topic's DeliveryPolicy when set, else
+ *   devcloud's configured default (in memory, so retries pending at shutdown are lost);
  * - SQS subscriptions get the same JSON envelope, or the bare message with its attributes turned
  *   into SQS message attributes when RawMessageDelivery is true.
  *

@@ -513,6 +513,12 @@ export class SqsService implements EmulatedService {
         'Invalid characters found in the message body (allowed: #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF).',
       );
     }
+    if (input.MessageGroupId !== undefined || input.MessageDeduplicationId !== undefined) {
+      throw new SqsError(
+        'InvalidParameterValue',
+        'The request include parameter that is not valid for this queue type (MessageGroupId / MessageDeduplicationId are for FIFO queues, which devcloud does not emulate).',
+      );
+    }
     const attributes = validateMessageAttributes(input.MessageAttributes);
     const size = Buffer.byteLength(body, 'utf8');
     if (size > Number(q.attributes.MaximumMessageSize)) {
