@@ -105,3 +105,16 @@ describe('openReference', () => {
     await expect(openReference(empty)).rejects.toThrow(/no sequence found/);
   });
 });
+
+describe('reference windows', () => {
+  it('grows a window for a neighbouring region and keeps earlier bases readable', async () => {
+    const ref = await openReference(BGZIP);
+    await ref.ensure('21', 25_585_701, 25_585_800); // window 25,427,969-25,690,112
+    await ref.ensure('21', 25_900_000, 25_900_100); // the next 256 kb: the window grows
+    expect(ref.slice('21', 25_585_701, 25_585_800)).toBe(window100);
+    const long = ref.slice('21', 25_585_701, 25_900_100);
+    expect(long.length).toBe(25_900_100 - 25_585_701 + 1);
+    expect(long.slice(0, 100)).toBe(window100);
+    await ref.close();
+  });
+});

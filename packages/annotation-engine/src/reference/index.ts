@@ -5,8 +5,9 @@
  * promises), so reading is split in two: `ensure(chrom, start, end)` loads the window that
  * covers a region (from a bgzip FASTA with .fai + .gzi, a plain FASTA with .fai, or a plain
  * FASTA without index, which is read whole and indexed in memory), and `slice` then answers
- * from memory. Windows are aligned to WINDOW_BASES so neighbouring variants share one load;
- * a small LRU keeps the last MAX_WINDOWS windows.
+ * from memory. Windows are aligned to WINDOW_BASES so neighbouring variants share one load; a
+ * window that overlaps a new region grows by the missing parts (up to MAX_MERGED_BASES), so
+ * sorted input reads each base about once; a small LRU keeps the last MAX_WINDOWS windows.
  *
  * Coordinates: GENOMIC, 1-BASED, CLOSED throughout (`slice('21', 10, 12)` is three bases).
  * Positions outside the contig read as 'N', as VEP does near contig ends.
@@ -30,6 +31,8 @@ export class FastaError extends Error {
 
 const WINDOW_BASES = 262_144;
 const MAX_WINDOWS = 24;
+/** A grown window is capped so one contig never sits whole in memory by accident. */
+const MAX_MERGED_BASES = 16 * 1024 * 1024;
 
 interface Window {
   chrom: string;
@@ -128,9 +131,34 @@ class WindowedReference implements Reference {
     if (this.find(chrom, lo, hi) !== null) return;
     const wStart = Math.floor((lo - 1) / WINDOW_BASES) * WINDOW_BASES + 1;
     const wEnd = Math.min(length, Math.ceil(hi / WINDOW_BASES) * WINDOW_BASES);
+    // Sorted input moves forward through long genes: grow an overlapping window by the missing
+    // parts only, instead of reading the whole region again.
+    const near = this.overlappingWindow(chrom, wStart, wEnd);
+    if (near !== null && Math.max(near.end, wEnd) - Math.min(near.start, wStart) < MAX_MERGED_BASES) {
+      let seq = near.seq;
+      let start = near.start;
+      if (wStart < near.start) {
+        seq = (await this.read(chrom, wStart - 1, near.start - 1)).toUpperCase() + seq;
+        start = wStart;
+      }
+      if (wEnd > near.end) seq += (await this.read(chrom, near.end, wEnd)).toUpperCase();
+      this.windows.splice(this.windows.indexOf(near), 1);
+      this.windows.push({ chrom, start, end: start + seq.length - 1, seq });
+      return;
+    }
     const seq = (await this.read(chrom, wStart - 1, wEnd)).toUpperCase();
     this.windows.push({ chrom, start: wStart, end: wStart + seq.length - 1, seq });
     if (this.windows.length > MAX_WINDOWS) this.windows.shift();
+  }
+
+  /** A loaded window on chrom overlapping or touching [start, end], most recent first. */
+  private overlappingWindow(chrom: string, start: number, end: number): Window | null {
+    const ws = this.windows;
+    for (let i = ws.length - 1; i >= 0; i--) {
+      const w = ws[i] as Window;
+      if (w.chrom === chrom && w.start <= end + 1 && w.end >= start - 1) return w;
+    }
+    return null;
   }
 
   private find(chrom: string, start: number, end: number): Window | null {
