@@ -12,6 +12,7 @@
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { PassThrough } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { GeneModelError, loadGeneModels } from './genes/index.ts';
 import { ContigResolver, readSynonymsFile } from './normalise/contigs.ts';
@@ -31,8 +32,8 @@ Annotates every variant of a VCF with its consequences on every transcript (Ense
 Required:
   --fasta FILE        reference FASTA (bgzip + .fai + .gzi, or plain with .fai, or small gzip)
   --gff FILE          gene models, GFF3 or GTF (plain or gzip)
-  -i, --input FILE    VCF 4.1-4.3, plain, gzip or bgzip (detected from the content)
-  -o, --output FILE   output; bgzip-compressed when the name ends in .gz
+  -i, --input FILE    VCF 4.1-4.3, plain, gzip or bgzip (detected from the content); - for stdin
+  -o, --output FILE   output; bgzip-compressed when the name ends in .gz; - for stdout
 
 Options:
   --format FMT        vcf (CSQ field, as VEP), tsv (one row per allele x transcript) or json
@@ -108,9 +109,16 @@ async function main(argv: string[]): Promise<number> {
         contigName: (name) => resolver.resolve(name) ?? name,
       });
       log.info(`gene models ${values.gff}: ${genes.transcripts.length} transcripts (${genes.format})`);
+      // "-" is stdin / stdout (stdout is never ended: the process owns it)
+      let output: string | PassThrough = values.output!;
+      if (output === '-') {
+        output = new PassThrough();
+        output.pipe(process.stdout, { end: false });
+      }
       const { summary } = await annotateVcf({
-        input: values.input!,
-        output: values.output!,
+        input: values.input === '-' ? process.stdin : values.input!,
+        inputName: values.input === '-' ? 'stdin' : values.input!,
+        output,
         format,
         genes,
         reference,
@@ -129,7 +137,7 @@ async function main(argv: string[]): Promise<number> {
         const r = summary.records;
         const skipped = summary.problems.total;
         process.stderr.write(
-          `gas-annotate: annotated ${r.annotated} of ${r.read} records into ${values.output}` +
+          `gas-annotate: annotated ${r.annotated} of ${r.read} records into ${values.output === '-' ? 'stdout' : values.output}` +
             `${skipped > 0 ? `; ${skipped} problem(s) skipped and reported${values.log ? ` in ${values.log}` : values.summary ? ` in ${values.summary}` : ''}` : ''}` +
             ` (${(summary.timings.totalMs / 1000).toFixed(1)} s)\n`,
         );

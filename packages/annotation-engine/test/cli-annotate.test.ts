@@ -3,7 +3,7 @@
  * that bcftools, tabix and VEP's CSQ readers (bcftools +split-vep) accept, TSV and JSON, the
  * summary and log files, exit codes, and exactly one line on stderr on failure, never a stack.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -143,6 +143,23 @@ describe('gas-annotate', () => {
     expect(objs).toHaveLength(132);
     expect(objs[0]).toMatchObject({ line: 8, chrom: '21', pos: 25585733, id: 'rs142513484' });
     expect(objs[0].alleles[0].consequences.length).toBeGreaterThan(0);
+  });
+
+  it('"-" reads stdin and writes stdout, so it can sit in a pipe', async () => {
+    const child = spawn(tsx, [cli, ...base, '-i', '-', '-o', '-'], { cwd: temp.dir });
+    const chunks: Buffer[] = [];
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => chunks.push(c));
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
+    child.stdin.end(await readFile(inputs('vep-test.chr21.vcf')));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(0);
+    expect(stderr).toMatch(/^gas-annotate: annotated 132 of 132 records into stdout/);
+    const { records } = readCsq(Buffer.concat(chunks).toString('utf8'));
+    expect(records).toHaveLength(132);
+    expect(records.every((r) => r.csq.length > 0)).toBe(true);
   });
 
   it('contig names from a synonyms file', async () => {

@@ -129,12 +129,7 @@ export class VcfReader {
     if (this.inBody) {
       const c0 = text.charCodeAt(0);
       if (c0 !== 35 /* # */ && text.length > 0) {
-        const rec = parseDataLine(text, n, this.columns);
-        if (typeof rec === 'string') this.malformed(n, text, rec);
-        else {
-          this.counts.records++;
-          this.pending.push(rec);
-        }
+        this.dataLine(text, n);
         return;
       }
       if (text.length === 0) {
@@ -183,11 +178,11 @@ export class VcfReader {
     );
     this.inBody = true;
     this.columns = 0;
-    this.line2(text, n);
+    this.dataLine(text, n);
   }
 
-  private line2(text: string, n: number): void {
-    const rec = parseDataLine(text, n, 0);
+  private dataLine(text: string, n: number): void {
+    const rec = parseDataLine(text, n, this.columns);
     if (typeof rec === 'string') this.malformed(n, text, rec);
     else {
       this.counts.records++;
