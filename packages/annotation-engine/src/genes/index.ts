@@ -2,9 +2,15 @@
  * Gene models: GFF3 (Ensembl and RefSeq styles) and GTF into `Transcript`s, plus an interval
  * index answering "which transcripts lie within `flank` bases of this region".
  *
- * Reading is `parseGff3` / `parseGtf` (pure functions over lines, no I/O, in ./parse.ts) fed
- * by a streaming line reader that handles plain, gzip and bgzip files. See ./parse.ts for how
+ * Reading is a GeneModelParser (./parse.ts: lines in, transcripts out, no I/O) fed by a
+ * streaming line reader that handles plain, gzip and bgzip files. See ./parse.ts for how
  * features are linked into transcripts.
+ *
+ * Why not @gmod/gff: measured on this machine on ensembl84.chr21.gff3 (29 k lines),
+ * @gmod/gff 2.0.0 `parseStringSync` took 2.9-5.9 s and 81-205 MB of heap just to build its
+ * feature graph (it keeps every feature to resolve parents), and it reads no GTF; this parser,
+ * gunzip and linking into Transcripts included, takes 0.65-1.2 s and 29-49 MB. It keeps only
+ * what a Transcript needs and reads both formats with one linking step.
  *
  * The index (./interval-index.ts): per contig, transcripts sorted by start with a running
  * maximum of their ends; a query is one binary search plus a backward scan that stops as soon
