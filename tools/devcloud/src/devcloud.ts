@@ -70,10 +70,17 @@ export interface DevcloudOptions {
   /** Largest request body accepted (default 1 GiB; bodies are buffered). */
   maxBodyBytes?: number;
   log?: DevcloudLogger;
-  /** Start the Stripe stand-in (its own HTTP server, state in `<dataDir>/stripe`); off when absent. */
-  stripe?: Omit<StripeStandInOptions, 'dataDir' | 'host'>;
-  /** Start the OIDC identity provider (its own HTTP server, state in `<dataDir>/oidc`); off when absent. */
-  oidc?: Omit<IdentityProviderOptions, 'dataDir' | 'host'>;
+  /**
+   * Start the Stripe stand-in (its own server, state in `<dataDir>/stripe`); off when absent.
+   * `tls: true` serves it over https with devcloud's own certificate (from the local CA).
+   */
+  stripe?: Omit<StripeStandInOptions, 'dataDir' | 'host' | 'tls'> & {
+    tls?: StripeStandInOptions['tls'] | true;
+  };
+  /** Start the OIDC identity provider (its own server, state in `<dataDir>/oidc`); off when absent. `tls: true` as for stripe. */
+  oidc?: Omit<IdentityProviderOptions, 'dataDir' | 'host' | 'tls'> & {
+    tls?: IdentityProviderOptions['tls'] | true;
+  };
 }
 
 export interface Devcloud {
@@ -299,15 +306,26 @@ async function startLocked(
   let stripe: RunningStripeStandIn | null = null;
   let oidc: RunningIdentityProvider | null = null;
   try {
+    const ownTls = { certPem: serverCert.certPem, keyPem: serverCert.keyPem, publicHost };
     if (opts.stripe) {
+      const { tls, ...stripeOpts } = opts.stripe;
       stripe = await startStripeStandIn({
-        ...opts.stripe,
+        ...stripeOpts,
+        ...(tls ? { tls: tls === true ? ownTls : tls } : {}),
         host,
         dataDir: join(dataDir, 'stripe'),
         log: opts.stripe.log ?? ((message, detail) => log.info(detail ?? {}, `stripe: ${message}`)),
       });
     }
-    if (opts.oidc) oidc = await startIdentityProvider({ ...opts.oidc, host, dataDir: join(dataDir, 'oidc') });
+    if (opts.oidc) {
+      const { tls, ...oidcOpts } = opts.oidc;
+      oidc = await startIdentityProvider({
+        ...oidcOpts,
+        ...(tls ? { tls: tls === true ? ownTls : tls } : {}),
+        host,
+        dataDir: join(dataDir, 'oidc'),
+      });
+    }
   } catch (err) {
     await stripe?.close();
     await stopApis();

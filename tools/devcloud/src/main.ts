@@ -5,7 +5,8 @@
  * DEVCLOUD_HOST, DEVCLOUD_ACCESS_KEY_ID, DEVCLOUD_SECRET_ACCESS_KEY, DEVCLOUD_REGION,
  * DEVCLOUD_RESTORE_DELAY_MS, DEVCLOUD_VERBOSE=1). Stops cleanly on SIGINT/SIGTERM.
  *
- * Also starts the Stripe stand-in with the GAS demo catalogue on --stripe-port (default 4568;
+ * Also starts, over https with devcloud's certificate, the Stripe stand-in with the GAS demo
+ * catalogue on --stripe-port (default 4568;
  * DEVCLOUD_STRIPE_WEBHOOKS = JSON [{"url","secret"}] adds webhook endpoints), and the OIDC
  * identity provider on --oidc-port (default 4569) when DEVCLOUD_OIDC_CLIENTS holds a JSON array
  * of clients ({client_id, client_secret, redirect_uris}).
@@ -64,6 +65,7 @@ function jsonArray<T>(name: string, raw: string | undefined): T[] | undefined {
 const stripe: DevcloudOptions['stripe'] = {
   port: port('--stripe-port', values['stripe-port'] ?? env.DEVCLOUD_STRIPE_PORT, 4568),
   seed: gasDemoSeed(),
+  tls: true,
   ...(env.DEVCLOUD_STRIPE_WEBHOOKS
     ? {
         webhooks: jsonArray<{ url: string; secret: string }>(
@@ -78,7 +80,11 @@ const oidcClients = jsonArray<NonNullable<DevcloudOptions['oidc']>['clients'][nu
   env.DEVCLOUD_OIDC_CLIENTS,
 );
 const oidc: DevcloudOptions['oidc'] = oidcClients
-  ? { port: port('--oidc-port', values['oidc-port'] ?? env.DEVCLOUD_OIDC_PORT, 4569), clients: oidcClients }
+  ? {
+      port: port('--oidc-port', values['oidc-port'] ?? env.DEVCLOUD_OIDC_PORT, 4569),
+      clients: oidcClients,
+      tls: true,
+    }
   : undefined;
 
 const devcloud = await startDevcloud({

@@ -164,6 +164,7 @@ describe('the stand-ins beside the edge', () => {
             redirect_uris: ['https://localhost:4433/auth/callback'],
           },
         ],
+        tls: true,
       },
     });
     const { stripe, oidc } = withAll.cloud;
@@ -173,14 +174,28 @@ describe('the stand-ins beside the edge', () => {
       headers: { authorization: `Bearer ${stripe!.secretKey}` },
     });
     expect(prices.status).toBe(200);
-    const discovery = await fetch(`${oidc!.issuer}/.well-known/openid-configuration`);
-    expect(((await discovery.json()) as { issuer: string }).issuer).toBe(oidc!.issuer);
+    // tls: true serves the provider over https with devcloud's certificate, trusted through the local CA.
+    expect(oidc!.issuer).toMatch(/^https:\/\/localhost:\d+$/);
+    const discovery = await new Promise<string>((resolve, reject) => {
+      https
+        .get(`${oidc!.issuer}/.well-known/openid-configuration`, { ca: withAll.cloud.ca.certPem }, (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => {
+            body += c.toString('utf8');
+          });
+          res.on('end', () => resolve(body));
+        })
+        .on('error', reject);
+    });
+    expect((JSON.parse(discovery) as { issuer: string }).issuer).toBe(oidc!.issuer);
     const { existsSync } = await import('node:fs');
     expect(existsSync(join(withAll.dataDir, 'stripe'))).toBe(true);
     expect(existsSync(join(withAll.dataDir, 'oidc'))).toBe(true);
     await withAll.cloud.close();
     await expect(fetch(`${stripe!.url}/v1/prices`)).rejects.toThrow();
-    await expect(fetch(`${oidc!.issuer}/.well-known/openid-configuration`)).rejects.toThrow();
+    await expect(
+      fetch(`${oidc!.issuer.replace('https:', 'http:')}/.well-known/openid-configuration`),
+    ).rejects.toThrow();
     await withAll.dispose();
   });
 });
