@@ -340,7 +340,7 @@ describe('subscriptions and the customer portal', () => {
     );
   });
 
-  it('a failed renewal sends invoice.payment_failed and makes the subscription past_due', async () => {
+  it('a failed renewal sends invoice.payment_failed (past_due); a new card in the portal pays it', async () => {
     const { subscriptionId } = standIn.seeded.customers['premium@example.org']!;
     await standIn.advanceSubscription(subscriptionId, { paymentSucceeds: false });
     const failed = await waitFor('invoice.payment_failed', () => eventsOfType('invoice.payment_failed')[0]);
@@ -350,7 +350,33 @@ describe('subscriptions and the customer portal', () => {
       amount_paid: 0,
     });
     expect((await stripe.subscriptions.retrieve(subscriptionId)).status).toBe('past_due');
-    // and over HTTP, a paid renewal brings it back
+
+    // The customer fixes the card in the portal: a declined card is refused, a good one pays the invoice.
+    const { customerId } = standIn.seeded.customers['premium@example.org']!;
+    const portal = await stripe.billingPortal.sessions.create({ customer: customerId });
+    const browser = new TestBrowser();
+    const page = await browser.navigate(portal.url);
+    expect(page.html).toContain('VISA ending in 4242');
+    const card = { name: 'Paula Premium', expiry: '10 / 40', cvc: '321' };
+    const declined = await browser.request(formAction(page, /\/card$/), {
+      form: { ...card, number: '4000 0000 0000 0002' },
+    });
+    expect(declined.status).toBe(402);
+    expect(declined.html).toContain('Your card was declined.');
+    expect((await stripe.subscriptions.retrieve(subscriptionId)).status).toBe('past_due');
+    const updated = await browser.request(formAction(page, /\/card$/), {
+      form: { ...card, number: '5555 5555 5555 4444' },
+    });
+    expect(updated.html).toContain('MASTERCARD ending in 4444');
+    expect((await stripe.subscriptions.retrieve(subscriptionId)).status).toBe('active');
+    const recovered = await waitFor('invoice.paid for the failed invoice', () =>
+      eventsOfType('invoice.paid').find(
+        (e) => (e.data.object as Stripe.Invoice).id === (failed.data.object as Stripe.Invoice).id,
+      ),
+    );
+    expect(recovered.data.object).toMatchObject({ status: 'paid', amount_remaining: 0 });
+
+    // and over HTTP, the next period is paid
     const response = await fetch(`${standIn.url}/_devcloud/subscriptions/${subscriptionId}/advance`, {
       method: 'POST',
       headers: {
@@ -361,6 +387,7 @@ describe('subscriptions and the customer portal', () => {
     });
     expect(response.status).toBe(200);
     expect((await stripe.subscriptions.retrieve(subscriptionId)).status).toBe('active');
+    expect((await stripe.invoices.list({ subscription: subscriptionId })).data).toHaveLength(3);
   });
 
   it('cancels through the API (subscriptions.cancel)', async () => {

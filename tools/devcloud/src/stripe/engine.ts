@@ -650,6 +650,54 @@ export class StripeEngine {
     return subscription;
   }
 
+  /**
+   * The portal's "Update card": the card is checked like at checkout; on success it becomes the
+   * customer's default, and every past_due subscription's open invoice is paid with it (the
+   * subscription becomes active again), as Stripe retries after a card update.
+   */
+  updateDefaultCard(
+    customerId: string,
+    form: { name: string; number: string; expiry: string; cvc: string },
+  ): { ok: true } | { ok: false; message: string } {
+    const customer = this.state.get('customer', customerId);
+    if (!customer) throw noSuch('customer', customerId);
+    if (!form.name.trim()) return { ok: false, message: 'Enter the name on the card.' };
+    const outcome = chargeCard(form);
+    if (!outcome.ok) return { ok: false, message: outcome.message! };
+    const expiry = expiryParts(form.expiry);
+    const paymentMethod = this.createPaymentMethod(
+      customerId,
+      { brand: outcome.brand, last4: outcome.last4, expMonth: expiry.month, expYear: expiry.year },
+      { email: customer.email as string | null, name: form.name.trim() },
+    );
+    this.emit('payment_method.attached', paymentMethod);
+    const before = structuredClone(customer);
+    (customer.invoice_settings as Record<string, unknown>).default_payment_method = paymentMethod.id;
+    this.emitUpdated('customer.updated', customer, before);
+    for (const subscription of Object.values(this.state.all('subscription'))) {
+      if (subscription.customer !== customerId || subscription.status === 'canceled') continue;
+      const subscriptionBefore = structuredClone(subscription);
+      subscription.default_payment_method = paymentMethod.id;
+      const invoice = this.state.get('invoice', subscription.latest_invoice as string);
+      if (subscription.status === 'past_due' && invoice?.status === 'open') {
+        const now = nowSeconds();
+        Object.assign(invoice, {
+          amount_paid: invoice.amount_due,
+          amount_remaining: 0,
+          attempt_count: (invoice.attempt_count as number) + 1,
+          next_payment_attempt: null,
+          status: 'paid',
+          status_transitions: { ...(invoice.status_transitions as object), paid_at: now },
+        });
+        subscription.status = 'active';
+        this.emit('invoice.paid', invoice);
+        this.emit('invoice.payment_succeeded', invoice);
+      }
+      this.emitUpdated('customer.subscription.updated', subscription, subscriptionBefore);
+    }
+    return { ok: true };
+  }
+
   // ---------------------------------------------------------------- events and webhooks
 
   emit(type: string, object: StripeObject, previousAttributes?: Record<string, unknown>): StripeObject {

@@ -348,7 +348,7 @@ export async function startStripeStandIn(opts: StripeStandInOptions): Promise<Ru
         return sendPage(res, answer);
       }
     }
-    const portal = /^\/p\/session\/([^/]+)(?:\/(cancel|renew))?$/.exec(path);
+    const portal = /^\/p\/session\/([^/]+)(?:\/(cancel|renew|card))?$/.exec(path);
     if (portal) {
       const id = decodeURIComponent(portal[1]!);
       if (req.method === 'GET' && !portal[2]) return sendPage(res, portalPage(engine, id));
@@ -356,7 +356,7 @@ export async function startStripeStandIn(opts: StripeStandInOptions): Promise<Ru
         const answer = portalAction(
           engine,
           id,
-          portal[2] as 'cancel' | 'renew',
+          portal[2] as 'cancel' | 'renew' | 'card',
           new URLSearchParams(await readBody(req)),
         );
         await state.save();

@@ -7,6 +7,7 @@
  *   GET  /p/session/:portalSessionId customer portal: the customer's subscriptions
  *   POST /p/session/:id/cancel       Cancel (see `portalCancel`), then 303 to return_url
  *   POST /p/session/:id/renew        undo a cancel-at-period-end
+ *   POST /p/session/:id/card         update the card; pays a past_due subscription's open invoice
  *
  * The session id in the URL is the credential, as with Stripe's own pages; portal sessions
  * stop working an hour after they were created.
@@ -148,7 +149,13 @@ const portalGone = (): PageAnswer => ({
   ),
 });
 
-export function portalPage(engine: StripeEngine, id: string, notice?: string): PageAnswer {
+export function portalPage(
+  engine: StripeEngine,
+  id: string,
+  notice?: string,
+  error?: string,
+  status = 200,
+): PageAnswer {
   const session = portalSession(engine, id);
   if (!session) return portalGone();
   const customer = engine.state.get('customer', session.customer as string);
@@ -173,13 +180,32 @@ export function portalPage(engine: StripeEngine, id: string, notice?: string): P
   const back = session.return_url
     ? `<p><a href="${escapeHtml(String(session.return_url))}">← Return</a></p>`
     : '';
+  const defaultMethodId = (
+    customer?.invoice_settings as { default_payment_method: string | null } | undefined
+  )?.default_payment_method;
+  const defaultMethod = defaultMethodId ? engine.state.get('payment_method', defaultMethodId) : undefined;
+  const card = defaultMethod?.card as
+    | { brand: string; last4: string; exp_month: number; exp_year: number }
+    | undefined;
+  const cardText = card
+    ? `${card.brand.toUpperCase()} ending in ${card.last4}, expires ${String(card.exp_month).padStart(2, '0')}/${card.exp_year}`
+    : 'No card on file.';
   return {
-    status: 200,
+    status,
     html: layout(
       'Billing',
       `${back}<h1>Billing</h1><p>${escapeHtml(String(customer?.email ?? ''))}</p>
 ${notice ? `<p class="note" role="status">${escapeHtml(notice)}</p>` : ''}
-<h2>Subscriptions</h2>${cards.length ? cards.join('') : '<p>No active subscription.</p>'}`,
+<h2>Subscriptions</h2>${cards.length ? cards.join('') : '<p>No active subscription.</p>'}
+<h2>Payment method</h2><p>${escapeHtml(cardText)}</p>
+${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
+<form method="post" action="${base}/card">
+<label for="name">Name on card</label><input id="name" name="name" required autocomplete="cc-name">
+<label for="number">Card number</label><input id="number" name="number" inputmode="numeric" autocomplete="cc-number" required>
+<div class="row"><div><label for="expiry">Expiry</label><input id="expiry" name="expiry" placeholder="MM / YY" required></div>
+<div><label for="cvc">CVC</label><input id="cvc" name="cvc" inputmode="numeric" required></div></div>
+<button type="submit">Update card</button>
+</form>`,
     ),
   };
 }
@@ -187,11 +213,22 @@ ${notice ? `<p class="note" role="status">${escapeHtml(notice)}</p>` : ''}
 export function portalAction(
   engine: StripeEngine,
   id: string,
-  action: 'cancel' | 'renew',
+  action: 'cancel' | 'renew' | 'card',
   form: URLSearchParams,
 ): PageAnswer {
   const session = portalSession(engine, id);
   if (!session) return portalGone();
+  if (action === 'card') {
+    const result = engine.updateDefaultCard(session.customer as string, {
+      name: form.get('name') ?? '',
+      number: form.get('number') ?? '',
+      expiry: form.get('expiry') ?? '',
+      cvc: form.get('cvc') ?? '',
+    });
+    return result.ok
+      ? portalPage(engine, id, 'Your card was updated.')
+      : portalPage(engine, id, undefined, result.message, 402);
+  }
   const subscriptionId = form.get('subscription') ?? '';
   const subscription = engine.state.get('subscription', subscriptionId);
   // Only the portal customer's own subscriptions.
