@@ -94,7 +94,10 @@ export interface Devcloud {
   dataDir: string;
   /** The local CA: PEM and file path (`<dataDir>/tls/ca.pem`), for services to trust. */
   ca: LocalCa;
-  /** Host name that SNS SigningCertURL / SubscribeURL use (allow it in the SNS verifier). */
+  /**
+   * `host:port` of SigningCertURL / SubscribeURL / UnsubscribeURL (e.g. `localhost:4567`): the
+   * value a verifier's allowed-hosts list needs (service-kit compares host and port exactly).
+   */
   snsCertHost: string;
   signingCertUrl: string;
   mailboxUrl: string;
@@ -342,7 +345,7 @@ async function startLocked(
     credentials: credentials[0] as Credentials,
     dataDir,
     ca,
-    snsCertHost: publicHost,
+    snsCertHost: new URL(httpsUrl).host,
     signingCertUrl: sns.signingCertUrl,
     mailboxUrl: `${url}${MAILBOX_PREFIX}`,
     stripe,

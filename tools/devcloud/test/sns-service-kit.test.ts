@@ -39,7 +39,7 @@ beforeAll(async () => {
   await app.register(snsWebhookPlugin, {
     path: '/sns/thawer',
     topics: [{ arn: topicArn, topic: 'coldStorageEvents' as const }],
-    allowedHosts: [new URL(t.cloud.httpsUrl).host],
+    allowedHosts: [t.cloud.snsCertHost],
     extraCaPem: t.cloud.ca.certPem,
     onNotification: async (n: VerifiedSnsNotification<'coldStorageEvents'>) => {
       received.push(n);

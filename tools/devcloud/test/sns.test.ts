@@ -90,7 +90,7 @@ function httpsGet(url: string): Promise<{ status: number; body: string }> {
  */
 async function verifySnsMessage(msg: Record<string, string>): Promise<boolean> {
   const certUrl = new URL(msg.SigningCertURL ?? '');
-  if (certUrl.protocol !== 'https:' || certUrl.hostname !== t.cloud.snsCertHost) return false;
+  if (certUrl.protocol !== 'https:' || certUrl.host !== t.cloud.snsCertHost) return false;
   const pem = (await httpsGet(certUrl.toString())).body;
   const cert = new X509Certificate(pem);
   if (!cert.verify(new X509Certificate(t.cloud.ca.certPem).publicKey)) return false;
@@ -320,7 +320,7 @@ describe('SNS to HTTP(S)', () => {
       expect(confirm.Type).toBe('SubscriptionConfirmation');
       expect(confirmation.headers['x-amz-sns-message-id']).toBe(confirm.MessageId);
       expect(await verifySnsMessage(confirm)).toBe(true);
-      expect(new URL(confirm.SubscribeURL ?? '').hostname).toBe(t.cloud.snsCertHost);
+      expect(new URL(confirm.SubscribeURL ?? '').host).toBe(t.cloud.snsCertHost);
 
       // Notifications are not delivered before confirmation.
       await sns.send(new PublishCommand({ TopicArn, Message: 'too early' }));
