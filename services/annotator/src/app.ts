@@ -1,8 +1,8 @@
 /**
  * The annotator app: builds Fastify from plugins (logging, health), registers a readiness
- * check per dependency (its queue, topics, table, buckets) and owns the one error handler.
- * Skeleton of issue 2: the job-requests webhook, the drain loop and the engine run arrive
- * with the annotator issue, as plugins registered here.
+ * check per dependency (its queue, topics, table, buckets), the job intake (SNS doorbell on
+ * /sns/job-requests + SQS drain loop + engine worker pool, see plugins/job-requests.ts) and
+ * owns the one error handler.
  */
 import {
   bucketReady,
@@ -21,6 +21,7 @@ import {
 } from '@gas/service-kit';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { AnnotatorConfig } from './config.ts';
+import { jobRequestsPlugin } from './plugins/job-requests.ts';
 
 export async function buildApp(
   config: AnnotatorConfig,
@@ -32,9 +33,6 @@ export async function buildApp(
   const sns = createSnsClient(config);
   const s3 = createS3Client(config);
   const dynamodb = createDynamoDbClient(config);
-  app.addHook('onClose', async () => {
-    for (const client of [sqs, sns, s3, dynamodb]) client.destroy();
-  });
 
   await app.register(healthPlugin);
   app.readiness.add('sqs:job-requests', queueReady(sqs, config.JOB_REQUESTS_QUEUE_URL));
@@ -42,6 +40,12 @@ export async function buildApp(
   app.readiness.add('dynamodb:jobs', tableReady(dynamodb, config.JOBS_TABLE));
   app.readiness.add('s3:inputs', bucketReady(s3, config.INPUTS_BUCKET));
   app.readiness.add('s3:results', bucketReady(s3, config.RESULTS_BUCKET));
+
+  await app.register(jobRequestsPlugin, { config, sqs, sns, dynamodb });
+  // Registered after the intake so it runs after it: clients outlive the last job's writes.
+  app.addHook('onClose', async () => {
+    for (const client of [sqs, sns, s3, dynamodb]) client.destroy();
+  });
 
   installErrorHandling(app);
   return app;

@@ -1,10 +1,18 @@
 /**
  * The annotator's configuration, validated once at boot (server.ts). Names of queues,
  * topics, the table and buckets are the deployed ones (`<prefix>-<name>`, resources.json).
+ *
+ * Timings work together (see `timingProblem`): the SQS heartbeat renews the message every
+ * third of QUEUE_VISIBILITY_TIMEOUT_SECONDS, the job lease is renewed with every progress
+ * write (PROGRESS_INTERVAL_SECONDS). After a crash the message reappears at the earliest two
+ * thirds of the visibility timeout after the last heartbeat, so a lease no longer than that
+ * has always expired by then and the next worker takes the job over at once.
  */
-import { SnsTopicArn, servicePort } from '@gas/contracts';
-import { awsConfig, baseConfig, snsWebhookConfig } from '@gas/service-kit';
+import { queueSpec, SnsTopicArn, servicePort } from '@gas/contracts';
+import { awsConfig, baseConfig, type CrossCheck, snsWebhookConfig } from '@gas/service-kit';
 import Type, { type Static } from 'typebox';
+
+const queueDefaults = queueSpec('annotatorJobRequests');
 
 export const AnnotatorConfig = Type.Object({
   ...baseConfig(servicePort('annotator')),
@@ -19,5 +27,80 @@ export const AnnotatorConfig = Type.Object({
   JOB_REQUESTS_QUEUE_URL: Type.String({ format: 'uri', description: 'SQS URL of annotator-job-requests' }),
   JOB_REQUESTS_TOPIC_ARN: { ...SnsTopicArn, description: 'ARN of the job-requests topic (webhook doorbell)' },
   JOB_COMPLETED_TOPIC_ARN: { ...SnsTopicArn, description: 'ARN of the job-completed topic to publish to' },
+
+  REFERENCE_FASTA: Type.String({
+    minLength: 1,
+    description: 'path of the reference FASTA (bgzip + .fai + .gzi, or plain + .fai)',
+  }),
+  REFERENCE_GFF3: Type.String({
+    minLength: 1,
+    description: 'path of the gene models (GFF3 or GTF, may be gzip)',
+  }),
+  REFERENCE_SYNONYMS: Type.Optional(
+    Type.String({ minLength: 1, description: 'path of a contig synonyms file (e.g. 21 chr21 NC_000021.9)' }),
+  ),
+  REFERENCE_ASSEMBLY: Type.String({ minLength: 1, default: 'GRCh38', description: 'assembly name' }),
+  ANNOTATOR_CONCURRENCY: Type.Integer({
+    minimum: 1,
+    maximum: 64,
+    default: 2,
+    description: 'jobs run at once, each in its own worker thread',
+  }),
+  WORKER_MAX_HEAP_MB: Type.Integer({
+    minimum: 64,
+    default: 1024,
+    description: 'V8 heap limit of each engine worker thread; a job that needs more fails alone',
+  }),
+  QUEUE_VISIBILITY_TIMEOUT_SECONDS: Type.Integer({
+    minimum: 6,
+    maximum: 43_200,
+    default: queueDefaults.visibilityTimeoutSeconds,
+    description: 'SQS visibility per receive, renewed by the heartbeat every third of it',
+  }),
+  JOB_LEASE_SECONDS: Type.Integer({
+    minimum: 3,
+    default: 120,
+    description: 'how long a RUNNING job stays ours without a renewal (takeover after that)',
+  }),
+  PROGRESS_INTERVAL_SECONDS: Type.Number({
+    minimum: 0.2,
+    default: 5,
+    description: 'progress written to the job record (and lease renewed) this often',
+  }),
+  DRAIN_IDLE_SECONDS: Type.Number({
+    minimum: 0,
+    default: 30,
+    description: 'slow safety-net timer: pause after an empty receive (the doorbell cuts it short)',
+  }),
+  STOP_TIMEOUT_SECONDS: Type.Number({
+    minimum: 1,
+    default: 20,
+    description: 'on SIGTERM, in-flight jobs may finish this long before they are released',
+  }),
+  SCRATCH_DIR: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description: 'parent of per-job scratch folders (default: the OS temp dir)',
+    }),
+  ),
 });
 export type AnnotatorConfig = Static<typeof AnnotatorConfig>;
+
+/** Rules between keys, checked by `loadConfig` after the schema (see the module comment). */
+export const annotatorCrossCheck: CrossCheck<AnnotatorConfig> = (config) => {
+  const problems: Array<{ key: string; problem: string }> = [];
+  const maxLease = Math.floor((config.QUEUE_VISIBILITY_TIMEOUT_SECONDS * 2) / 3);
+  if (config.JOB_LEASE_SECONDS > maxLease) {
+    problems.push({
+      key: 'JOB_LEASE_SECONDS',
+      problem: `must be at most two thirds of QUEUE_VISIBILITY_TIMEOUT_SECONDS (${maxLease}), so a crashed job's lease has expired when its message reappears (got ${config.JOB_LEASE_SECONDS})`,
+    });
+  }
+  if (config.PROGRESS_INTERVAL_SECONDS * 3 > config.JOB_LEASE_SECONDS) {
+    problems.push({
+      key: 'PROGRESS_INTERVAL_SECONDS',
+      problem: `must be at most a third of JOB_LEASE_SECONDS, so the lease is renewed well before it expires (got ${config.PROGRESS_INTERVAL_SECONDS})`,
+    });
+  }
+  return problems;
+};

@@ -1,10 +1,12 @@
 /**
  * The notifier app: builds Fastify from plugins (logging, health), registers a readiness
- * check per dependency and owns the one error handler.
- * Skeleton of issue 2: the /sns/notifier webhook, the drain loops and SES sending arrive with the
- * notifier issue, as plugins registered here.
+ * check per dependency, the e-mail intake (SNS doorbell on /sns/notifier + SQS drain loops,
+ * see plugins/notifications.ts; idempotency in notifications.ts) and owns the one error
+ * handler. Templates are compiled here, at boot.
  */
+import { SESv2Client } from '@aws-sdk/client-sesv2';
 import {
+  awsClientConfig,
   createDynamoDbClient,
   createLogger,
   createSqsClient,
@@ -12,28 +14,30 @@ import {
   healthPlugin,
   installErrorHandling,
   type Logger,
-  queueReady,
   tableReady,
 } from '@gas/service-kit';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { NotifierConfig } from './config.ts';
+import { loadTemplates } from './mail/templates.ts';
+import { notificationsPlugin } from './plugins/notifications.ts';
 
 export async function buildApp(
   config: NotifierConfig,
   options: { logger?: Logger } = {},
 ): Promise<FastifyInstance> {
   const logger = options.logger ?? createLogger({ service: 'notifier', level: config.LOG_LEVEL });
+  const templates = loadTemplates();
   const app = Fastify(fastifyLogging(logger));
   const sqs = createSqsClient(config);
   const dynamodb = createDynamoDbClient(config);
-  app.addHook('onClose', async () => {
-    for (const client of [sqs, dynamodb]) client.destroy();
-  });
+  const ses = new SESv2Client(awsClientConfig(config));
 
   await app.register(healthPlugin);
-  app.readiness.add('sqs:job-completed', queueReady(sqs, config.JOB_COMPLETED_QUEUE_URL));
-  app.readiness.add('sqs:archive-restored', queueReady(sqs, config.ARCHIVE_RESTORED_QUEUE_URL));
+  await app.register(notificationsPlugin, { config, sqs, ses, dynamodb, templates });
   app.readiness.add('dynamodb:jobs', tableReady(dynamodb, config.JOBS_TABLE));
+  app.addHook('onClose', async () => {
+    for (const client of [sqs, dynamodb, ses]) client.destroy();
+  });
 
   installErrorHandling(app);
   return app;

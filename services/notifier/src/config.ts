@@ -26,5 +26,21 @@ export const NotifierConfig = Type.Object({
   },
   MAIL_FROM: Type.String({ format: 'email', description: 'verified SES sender address' }),
   WEB_BASE_URL: Type.String({ format: 'uri', description: 'public https URL of web, for job links' }),
+  NOTIFY_LEASE_SECONDS: Type.Integer({
+    minimum: 5,
+    maximum: 900,
+    default: 60,
+    description: 'how long a claim to send one e-mail holds before another delivery may send it',
+  }),
+  DRAIN_IDLE_SECONDS: Type.Number({
+    minimum: 0,
+    default: 30,
+    description: 'slow safety-net timer: pause after an empty receive (the doorbell cuts it short)',
+  }),
+  STOP_TIMEOUT_SECONDS: Type.Number({
+    minimum: 1,
+    default: 10,
+    description: 'on SIGTERM, e-mails being sent may finish this long',
+  }),
 });
 export type NotifierConfig = Static<typeof NotifierConfig>;

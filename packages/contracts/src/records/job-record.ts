@@ -19,6 +19,16 @@ import {
 import { JobCounts, ResultKeys } from '../messages/job-completed.ts';
 import { JobStatus, ResultsStatus } from './status-machines.ts';
 
+/** Progress of a RUNNING job (annotator), for the job page. */
+export const JobProgress = Type.Object({
+  phase: Type.Enum(['annotating', 'writing-tsv', 'writing-json', 'uploading']),
+  records_done: NonNegativeInt,
+  bytes_read: NonNegativeInt,
+  bytes_total: NonNegativeInt,
+  updated_at: IsoTime,
+});
+export type JobProgress = Static<typeof JobProgress>;
+
 export const ColdStorageBackend = Type.Enum(['s3-glacier', 'glacier-vault']);
 export type ColdStorageBackend = Static<typeof ColdStorageBackend>;
 
@@ -41,6 +51,10 @@ export const JobRecord = Type.Object(
     lease_owner: Type.Optional(Type.String({ minLength: 1 })),
     lease_expires_at: Type.Optional(IsoTime),
     attempts: Type.Optional(NonNegativeInt),
+    /** SQS message id the lease holder is working from (a redelivery of it is not a duplicate). */
+    lease_message_id: Type.Optional(Type.String({ minLength: 1 })),
+    /** RUNNING: written by the annotator every few seconds for the job page. */
+    progress: Type.Optional(JobProgress),
 
     /** COMPLETED / FAILED. */
     completed_at: Type.Optional(IsoTime),
@@ -48,6 +62,10 @@ export const JobRecord = Type.Object(
     result_keys: Type.Optional(ResultKeys),
     log_key: Type.Optional(ObjectKey),
     counts: Type.Optional(JobCounts),
+    /** Milliseconds per phase of the run that finished the job (e.g. annotate_ms, total_ms). */
+    timings_ms: Type.Optional(Type.Record(Type.String(), NonNegativeInt)),
+    /** Annotator: JobCompleted was published for the final status (a redelivery re-publishes when absent). */
+    completion_published_at: Type.Optional(IsoTime),
     error_message: Type.Optional(Type.String({ minLength: 1, maxLength: 2000 })),
     /** Versions of the reference bundle used (gene models, known variants), as written in the outputs. */
     reference_versions: Type.Optional(Type.Record(Type.String(), Type.String())),
@@ -64,6 +82,18 @@ export const JobRecord = Type.Object(
     /** Vault backend: the retrieval job id while RESTORING. */
     restore_job_id: Type.Optional(Type.String({ minLength: 1 })),
     restored_at: Type.Optional(IsoTime),
+
+    /** The user's choice (account page) copied at submission; absent = send e-mails. */
+    email_notifications: Type.Optional(Type.Boolean()),
+    /** Notifier: the completion e-mail was sent (idempotency; see services/notifier). */
+    notified_at: Type.Optional(IsoTime),
+    /** Notifier: who is sending the completion e-mail right now, and until when (claim before SendEmail). */
+    notify_lease_owner: Type.Optional(Type.String({ minLength: 1 })),
+    notify_lease_expires_at: Type.Optional(IsoTime),
+    /** Notifier: SES message id of the completion e-mail. */
+    notification_message_id: Type.Optional(Type.String({ minLength: 1 })),
+    /** Notifier: the `restored_at` whose "available again" e-mail was sent. */
+    restore_notified_for: Type.Optional(IsoTime),
   },
   { title: 'JobRecord' },
 );

@@ -1,0 +1,72 @@
+/**
+ * Entry of an engine worker thread: loads the reference and gene models once (the first
+ * job waits for them), then runs the jobs the main thread posts, one at a time, reporting
+ * progress and the outcome. An `abort` message stops the current job (its scratch folder is
+ * removed); the main thread then terminates the worker.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import {
+  ContigResolver,
+  loadGeneModels,
+  openReference,
+  readSynonymsFile,
+  sha256File,
+} from '@gas/annotation-engine';
+import { createS3Client } from '@gas/service-kit';
+import type { FromWorker, ToWorker, WorkerSetup } from './protocol.ts';
+import { describeFailure, type EngineContext, JobAbortedError, runJob } from './run-job.ts';
+
+const setup = (workerData as { setup: WorkerSetup }).setup;
+const port = parentPort!;
+const s3 = createS3Client(setup.aws);
+let current: AbortController | undefined;
+
+async function loadEngine(): Promise<EngineContext> {
+  const { fasta, gff3, synonyms: synonymsFile, assembly } = setup.reference;
+  const [fastaSha, gffSha] = [sha256File(fasta), sha256File(gff3)];
+  fastaSha.catch(() => undefined);
+  gffSha.catch(() => undefined);
+  const synonyms = synonymsFile ? await readSynonymsFile(synonymsFile) : [];
+  const reference = await openReference(fasta);
+  const resolver = new ContigResolver(reference.contigLengths.keys(), synonyms);
+  const genes = await loadGeneModels(gff3, { contigName: (name) => resolver.resolve(name) ?? name });
+  return {
+    reference,
+    genes,
+    synonyms,
+    assembly,
+    provenance: {
+      geneModels: { path: gff3, sha256: await gffSha, format: genes.format },
+      reference: { path: fasta, sha256: await fastaSha },
+    },
+  };
+}
+
+const engine = loadEngine();
+engine.catch(() => undefined);
+
+const post = (message: FromWorker) => port.postMessage(message);
+
+port.on('message', (message: ToWorker) => {
+  if (message.type === 'abort') {
+    current?.abort(new JobAbortedError('job aborted'));
+    return;
+  }
+  const abort = new AbortController();
+  current = abort;
+  const job = message.job;
+  (async () => {
+    try {
+      const result = await runJob(job, await engine, {
+        s3,
+        signal: abort.signal,
+        onProgress: (progress) => post({ type: 'progress', progress }),
+      });
+      post({ type: 'done', result });
+    } catch (error) {
+      post({ type: 'failed', failure: await describeFailure(error, job, s3) });
+    } finally {
+      current = undefined;
+    }
+  })();
+});

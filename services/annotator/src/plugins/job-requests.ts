@@ -1,0 +1,129 @@
+/**
+ * The annotator's job intake as one plugin: the engine worker pool, the SQS drain loop over
+ * the job-requests queue (the durable path, with a slow idle timer as the safety net) and
+ * the SNS webhook on `/sns/job-requests` (the doorbell: a verified notification only wakes
+ * the drain loop; the job itself always comes from the queue, so a lost or duplicated
+ * doorbell changes nothing).
+ *
+ * Closing (SIGTERM): stop receiving, let running jobs finish until STOP_TIMEOUT_SECONDS,
+ * then abort the rest (each releases its lease and its message, so another annotator
+ * takes it over at once), and only then end the worker threads. Scratch folders of a
+ * previous process that died (SIGKILL, OOM) are removed at start.
+ */
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { webhookOf } from '@gas/contracts';
+import {
+  createQueueDrainer,
+  type QueueDrainer,
+  snsTrustFromConfig,
+  snsWebhookPlugin,
+  type VerifiedSnsNotification,
+} from '@gas/service-kit';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import type { AnnotatorConfig } from '../config.ts';
+import { EnginePool } from '../engine/pool.ts';
+import { removeStaleScratch } from '../engine/scratch.ts';
+import { createJobRequestHandler } from '../job-handler.ts';
+import { JobsTable } from '../jobs-table.ts';
+
+export type JobRequestsOptions = {
+  config: AnnotatorConfig;
+  sqs: SQSClient;
+  sns: SNSClient;
+  dynamodb: DynamoDBClient;
+};
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    jobRequests: { drainer: QueueDrainer; pool: EnginePool; owner: string; scratchRoot: string };
+  }
+}
+
+async function jobRequests(app: FastifyInstance, options: JobRequestsOptions): Promise<void> {
+  const { config } = options;
+  const owner = `${hostname()}:${process.pid}:${crypto.randomUUID().slice(0, 8)}`;
+  const scratchBase = join(config.SCRATCH_DIR ?? tmpdir(), 'gas-annotator');
+  const scratchRoot = join(scratchBase, String(process.pid));
+  const pool = new EnginePool({
+    setup: {
+      aws: {
+        AWS_REGION: config.AWS_REGION,
+        ...(config.AWS_ENDPOINT_URL ? { AWS_ENDPOINT_URL: config.AWS_ENDPOINT_URL } : {}),
+        ...(config.AWS_ACCESS_KEY_ID ? { AWS_ACCESS_KEY_ID: config.AWS_ACCESS_KEY_ID } : {}),
+        ...(config.AWS_SECRET_ACCESS_KEY ? { AWS_SECRET_ACCESS_KEY: config.AWS_SECRET_ACCESS_KEY } : {}),
+        ...(config.AWS_SESSION_TOKEN ? { AWS_SESSION_TOKEN: config.AWS_SESSION_TOKEN } : {}),
+      },
+      reference: {
+        fasta: config.REFERENCE_FASTA,
+        gff3: config.REFERENCE_GFF3,
+        ...(config.REFERENCE_SYNONYMS ? { synonyms: config.REFERENCE_SYNONYMS } : {}),
+        assembly: config.REFERENCE_ASSEMBLY,
+      },
+    },
+    size: config.ANNOTATOR_CONCURRENCY,
+    maxHeapMb: config.WORKER_MAX_HEAP_MB,
+    logger: app.log,
+  });
+  const jobs = new JobsTable(
+    DynamoDBDocumentClient.from(options.dynamodb, { marshallOptions: { removeUndefinedValues: true } }),
+    config.JOBS_TABLE,
+  );
+  const { handler, settle } = createJobRequestHandler({
+    jobs,
+    sns: options.sns,
+    pool,
+    jobCompletedTopicArn: config.JOB_COMPLETED_TOPIC_ARN,
+    resultsBucket: config.RESULTS_BUCKET,
+    owner,
+    scratchRoot,
+    leaseSeconds: config.JOB_LEASE_SECONDS,
+    progressIntervalMs: config.PROGRESS_INTERVAL_SECONDS * 1000,
+  });
+  const drainer = createQueueDrainer({
+    sqs: options.sqs,
+    queueUrl: config.JOB_REQUESTS_QUEUE_URL,
+    handler,
+    logger: app.log.child({ drainer: 'job-requests' }),
+    concurrency: config.ANNOTATOR_CONCURRENCY,
+    visibilityTimeoutSeconds: config.QUEUE_VISIBILITY_TIMEOUT_SECONDS,
+    idleDelayMs: config.DRAIN_IDLE_SECONDS * 1000,
+    waitTimeSeconds: 20,
+  });
+  app.decorate('jobRequests', { drainer, pool, owner, scratchRoot });
+
+  const trust = snsTrustFromConfig(config);
+  await app.register(snsWebhookPlugin, {
+    path: webhookOf('annotator').path,
+    topics: [{ arn: config.JOB_REQUESTS_TOPIC_ARN, topic: 'jobRequests' as const }],
+    ...trust,
+    onNotification: async (notification: VerifiedSnsNotification<'jobRequests'>) => {
+      app.log.debug({ job_id: notification.message.job_id }, 'doorbell: job requested');
+      drainer.ring();
+    },
+  });
+
+  app.addHook('onReady', async () => {
+    const removed = await removeStaleScratch(scratchBase);
+    if (removed.length > 0) app.log.info({ removed }, 'removed scratch folders of dead annotator processes');
+    drainer.start();
+  });
+  app.addHook('onClose', async () => {
+    const result = await drainer.stop({ deadlineMs: config.STOP_TIMEOUT_SECONDS * 1000 });
+    await settle(5000);
+    await pool.close();
+    await removeStaleScratch(scratchBase, { includeOwn: true });
+    app.log.info(result, 'job intake closed');
+  });
+}
+
+export const jobRequestsPlugin = fp(jobRequests, {
+  name: 'annotator-job-requests',
+  fastify: '5.x',
+  dependencies: ['gas-health'],
+});
