@@ -212,8 +212,7 @@ export function predictOne(
   if (fifth && !site) terms.push('splice_donor_5th_base_variant');
   if (donorRegion && !fifth && !site) terms.push('splice_donor_region_variant');
   if (ppt) terms.push('splice_polypyrimidine_tract_variant');
-  if (region && !donor && !acceptor && !fifth && !(donorRegion && !fifth))
-    terms.push('splice_region_variant');
+  if (region && !site && !fifth && !donorRegion) terms.push('splice_region_variant');
   if (intronic) terms.push('intron_variant');
   if (firstIntron > 0) {
     result.intron = `${firstIntron === lastIntron ? firstIntron : `${firstIntron}-${lastIntron}`}/${nEx - 1}`;
@@ -296,6 +295,17 @@ export function predictOne(
   result.impact = impactOf(terms);
   result.hgvsc = hgvsc(allele, L, ref);
   return result;
+}
+
+/** CDS bases kFrom..kTo (1-based, phase padding included as N), without copying the whole CDS. */
+function cdsBases(L: TranscriptLayout, seq: string, kFrom: number, kTo: number): string {
+  let out = '';
+  let k = kFrom;
+  for (; k <= kTo && k <= L.phase; k++) out += 'N';
+  if (k > kTo) return out;
+  const from = L.cdsStartC - 1 + (k - L.phase - 1);
+  const to = Math.min(L.cdsStartC - 1 + (kTo - L.phase), L.cdsEndC);
+  return out + seq.slice(from, to);
 }
 
 /** VEP's overlap test (1-based closed; an insertion start = end + 1 overlaps only strictly inside). */
@@ -392,8 +402,7 @@ function codingTerms(
   const firstCodon = insertion ? Math.ceil(kEnd / 3) || 1 : Math.ceil(kStart / 3);
   const lastCodon = insertion ? Math.ceil(kStart / 3) : Math.ceil(kEnd / 3);
   const atBoundary = insertion && kEnd % 3 === 0; // between two codons
-  const cdsSeq = `${'N'.repeat(L.phase)}${seq.slice(L.cdsStartC - 1, L.cdsEndC)}`;
-  const totalLen = cdsSeq.length;
+  const totalLen = cdsLength(L);
   let refCodons: string;
   let altCodons: string;
   let codonFrom: number; // 1-based k of refCodons[0]
@@ -405,7 +414,7 @@ function codingTerms(
   } else {
     codonFrom = (firstCodon - 1) * 3 + 1;
     const codonTo = Math.min(lastCodon * 3, totalLen);
-    const region = cdsSeq.slice(codonFrom - 1, codonTo);
+    const region = cdsBases(L, seq, codonFrom, codonTo);
     const relStart = (insertion ? kEnd + 1 : kStart) - codonFrom; // 0-based offset of the change
     const before = region.slice(0, relStart).toLowerCase();
     const changed = region.slice(relStart, relStart + refLen).toUpperCase();
