@@ -126,11 +126,14 @@ module "web" {
     PORT                        = tostring(local.service_ports.web)
     JOB_REQUESTS_TOPIC_ARN      = aws_sns_topic.topic["jobRequests"].arn
     USER_TIER_CHANGED_TOPIC_ARN = aws_sns_topic.topic["userTierChanged"].arn
-    PUBLIC_BASE_URL             = local.public_origin
+    WEB_BASE_URL                = local.public_origin
+    TRUST_PROXY                 = "true"
     OIDC_ISSUER_URL             = var.oidc_issuer_url
     OIDC_CLIENT_ID              = var.oidc_client_id
+    OIDC_REDIRECT_URL           = "${local.public_origin}/auth/callback"
     STRIPE_PRICE_ID             = var.stripe_price_id
-    FREE_UPLOAD_MAX_BYTES       = tostring(var.free_upload_max_bytes)
+    FREE_UPLOAD_LIMIT_BYTES     = tostring(var.free_upload_limit_bytes)
+    FREE_RETENTION_MINUTES      = tostring(floor(var.free_retention_seconds / 60))
   })
 
   secrets = merge(local.database_secrets, {
@@ -144,7 +147,7 @@ module "web" {
   task_role_statements = [
     {
       sid       = "UploadInputs"
-      actions   = ["s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
+      actions   = ["s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
       resources = ["${local.inputs_bucket_arn}/*"]
     },
     {
@@ -216,7 +219,13 @@ module "annotator" {
     JOB_REQUESTS_QUEUE_URL  = aws_sqs_queue.queue["annotatorJobRequests"].url
     JOB_REQUESTS_TOPIC_ARN  = aws_sns_topic.topic["jobRequests"].arn
     JOB_COMPLETED_TOPIC_ARN = aws_sns_topic.topic["jobCompleted"].arn
-    REFERENCE_BUNDLE_URI    = "s3://${aws_s3_bucket.bucket["reference"].bucket}/${var.reference_bundle_key}"
+    ANNOTATOR_CONCURRENCY   = tostring(var.annotator_concurrency)
+    STOP_TIMEOUT_SECONDS    = "100"
+    # The bundle is downloaded from S3 at start into the task's disk, where these paths point.
+    REFERENCE_BUNDLE_URI = "s3://${aws_s3_bucket.bucket["reference"].bucket}/${var.reference_bundle_key}"
+    REFERENCE_FASTA      = "/var/cache/gas/reference/${var.reference_fasta_file}"
+    REFERENCE_GFF3       = "/var/cache/gas/reference/${var.reference_gff3_file}"
+    REFERENCE_ASSEMBLY   = var.reference_assembly
   })
 
   task_role_statements = [

@@ -159,6 +159,12 @@ variable "annotator_backlog_per_task" {
   default     = 2
 }
 
+variable "annotator_concurrency" {
+  description = "Jobs one annotator task runs at once, each in its own worker thread (about one per vCPU)."
+  type        = number
+  default     = 2
+}
+
 variable "annotator_ephemeral_storage_gib" {
   description = "Annotator task disk (GiB, 21-200): holds the cached reference bundle."
   type        = number
@@ -169,6 +175,24 @@ variable "reference_bundle_key" {
   description = "Key (folder) of the versioned reference bundle in the reference bucket; read at start and cached on the task's disk, never baked into the image."
   type        = string
   default     = "bundles/current/"
+}
+
+variable "reference_fasta_file" {
+  description = "File name of the reference FASTA inside the bundle (bgzip with .fai and .gzi beside it)."
+  type        = string
+  default     = "genome.fa.gz"
+}
+
+variable "reference_gff3_file" {
+  description = "File name of the gene models (GFF3 or GTF, may be gzip) inside the bundle."
+  type        = string
+  default     = "genes.gff3.gz"
+}
+
+variable "reference_assembly" {
+  description = "Assembly name of the reference bundle (checked against the inputs)."
+  type        = string
+  default     = "GRCh38"
 }
 
 variable "notifier" {
@@ -208,10 +232,10 @@ variable "thawer" {
 # Product settings
 # -----------------------------------------------------------------------------
 
-variable "free_upload_max_bytes" {
+variable "free_upload_limit_bytes" {
   description = "Largest input a Free user may upload (bytes)."
   type        = number
-  default     = 157286400
+  default     = 153600
 }
 
 variable "free_retention_seconds" {

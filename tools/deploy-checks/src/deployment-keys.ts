@@ -13,23 +13,9 @@ export const runtimeKeys: Record<string, string> = {
 };
 
 export const pendingKeys: Partial<Record<ServiceName, Record<string, string>>> = {
-  web: {
-    PUBLIC_BASE_URL: 'the public https origin (links, OIDC redirect URI, upload success redirect)',
-    TLS_CERT_FILE: 'web terminates TLS itself locally (https://localhost:4433); unset behind the ALB',
-    TLS_KEY_FILE: 'the key of TLS_CERT_FILE',
-    OIDC_ISSUER_URL: 'OpenID Connect issuer of the login',
-    OIDC_CLIENT_ID: 'OIDC client id',
-    OIDC_CLIENT_SECRET: 'OIDC client secret (Secrets Manager in AWS)',
-    SESSION_SECRET: 'key that signs session cookies (Secrets Manager in AWS)',
-    STRIPE_SECRET_KEY: 'Stripe API key (Secrets Manager in AWS)',
-    STRIPE_WEBHOOK_SECRET: 'Stripe webhook signing secret (Secrets Manager in AWS)',
-    STRIPE_API_URL: 'where the Stripe SDK connects (the devcloud stand-in locally; unset in AWS)',
-    STRIPE_PRICE_ID: 'the Premium subscription price',
-    FREE_UPLOAD_MAX_BYTES: "the Free tier's upload limit",
-  },
   annotator: {
     REFERENCE_BUNDLE_URI:
-      'where the reference bundle is (s3://bucket/prefix/); read at start and cached on local disk, never in the image',
+      'where the reference bundle is (s3://bucket/prefix/): downloaded at start into the folder of REFERENCE_FASTA/REFERENCE_GFF3 (local disk), never in the image',
   },
 };
 

@@ -491,6 +491,8 @@ const functions: Record<string, Fn> = {
   can: () => unknown,
   regex: () => unknown,
   try: (args) => args.find((a) => a !== unknown) ?? unknown,
+  floor: ([v]) => Math.floor(Number(v)),
+  ceil: ([v]) => Math.ceil(Number(v)),
   min: (args) => Math.min(...args.map(Number)),
   max: (args) => Math.max(...args.map(Number)),
 };

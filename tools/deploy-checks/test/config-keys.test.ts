@@ -108,3 +108,27 @@ describe.each(serviceNames.map((s) => [s]))('%s configuration', (service) => {
     expect(Object.keys(pendingKeys[service] ?? {}).filter((k) => keys.all.includes(k))).toEqual([]);
   });
 });
+
+describe('values that must agree between services', () => {
+  it('the retention window web states is the one the archiver applies (compose and AWS)', () => {
+    expect(Number(compose.services.web!.environment.FREE_RETENTION_MINUTES) * 60).toBe(
+      Number(compose.services.archiver!.environment.FREE_RETENTION_SECONDS),
+    );
+    const web = terraformKeys.get('web')!.known;
+    const archiver = terraformKeys.get('archiver')!.known;
+    expect(Number(web.FREE_RETENTION_MINUTES) * 60).toBe(Number(archiver.FREE_RETENTION_SECONDS));
+  });
+
+  it("the annotator's own stop timeout ends before the container is killed (compose and ECS)", async () => {
+    const graceSeconds = (text: string) => {
+      const m = /^(?:(\d+)m)?(?:(\d+)s)?$/.exec(text)!;
+      return Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0);
+    };
+    expect(Number(compose.services.annotator!.environment.STOP_TIMEOUT_SECONDS)).toBeLessThan(
+      graceSeconds(String(compose.services.annotator!.stop_grace_period)),
+    );
+    const root = await loadModule(terraformRoot);
+    const stop = Number(root.modules.get('annotator')!.body.stop_timeout_seconds);
+    expect(Number(terraformKeys.get('annotator')!.known.STOP_TIMEOUT_SECONDS)).toBeLessThan(stop);
+  });
+});

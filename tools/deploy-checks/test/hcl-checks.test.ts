@@ -5,7 +5,8 @@
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   Evaluator,
@@ -15,6 +16,8 @@ import {
   unknown,
   unresolvedReferences,
 } from '../src/index.ts';
+
+const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 
 function fixture(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'gas-tf-'));
@@ -34,38 +37,7 @@ describe('terraform readers', () => {
   });
 
   it('reports references to undeclared things, and bad module calls', async () => {
-    const dir = fixture({
-      'main.tf': [
-        'variable "prefix" {',
-        '  type = string',
-        '}',
-        'locals {',
-        '  names = { for k, v in { a = 1 } : k => "${var.prefix}-${k}" }',
-        '}',
-        'resource "aws_sqs_queue" "q" {',
-        '  for_each = local.names',
-        '  name     = each.value',
-        '  policy   = data.aws_iam_policy_document.missing.json',
-        '  tags     = { Env = var.prefx, Other = local.nope }',
-        '}',
-        'resource "aws_sns_topic" "t" {',
-        '  name = aws_sqs_queue.queu["a"].name',
-        '  dynamic "x" {',
-        '    for_each = [1]',
-        '    content { v = x.value }',
-        '  }',
-        '}',
-        'module "m" {',
-        '  source = "./child"',
-        '  wrong  = 1',
-        '}',
-        'output "o" {',
-        '  value = module.m.absent',
-        '}',
-      ].join('\n'),
-      'child/main.tf':
-        'variable "needed" {\n  type = string\n}\noutput "present" {\n  value = var.needed\n}\n',
-    });
+    const dir = join(fixtures, 'unresolved');
     const problems = (await unresolvedReferences(dir)).join('\n');
     expect(problems).toContain('no data block "data.aws_iam_policy_document.missing"');
     expect(problems).toContain('no variable "prefx"');
@@ -78,26 +50,7 @@ describe('terraform readers', () => {
   });
 
   it('the evaluator expands for_each from resources-like JSON and refuses a missing key', async () => {
-    const dir = fixture({
-      'names.json': JSON.stringify({ topics: { jobRequests: 'job-requests' } }),
-      'main.tf': [
-        'variable "prefix" {',
-        '  type    = string',
-        '  default = "gas"',
-        '}',
-        'locals {',
-        '  r      = jsondecode(file("${path.module}/names.json"))',
-        '  topics = { for k, n in local.r.topics : k => "${var.prefix}-${n}" }',
-        '}',
-        'resource "aws_sns_topic" "t" {',
-        '  for_each = local.topics',
-        '  name     = each.value',
-        '}',
-        'resource "aws_sqs_queue" "q" {',
-        '  name = "${aws_sns_topic.t["jobRequest"].name}-q"',
-        '}',
-      ].join('\n'),
-    });
+    const dir = join(fixtures, 'evaluate');
     const plan = await planModule(new Evaluator(await loadModule(dir), { prefix: 'ci' }));
     expect(plan.instances.find((i) => i.type === 'aws_sns_topic')?.attributes.name).toBe('ci-job-requests');
     expect(plan.errors.join('\n')).toMatch(/aws_sqs_queue\.q: .*no key "jobRequest" \(has: jobRequests\)/);
