@@ -1,16 +1,22 @@
 /**
- * Test support: run a service's `src/server.ts` as a real child process (through tsx, as
- * in production), with exactly the environment given (plus PATH), to check what an
- * operator sees: the exit code and stderr line when config is bad; the listening address,
- * `/healthz` and a clean exit on SIGTERM when it is good.
+ * Test support: run a service's `src/server.ts` as a real child process, with exactly the
+ * environment given (plus PATH), to check what an operator sees: the exit code and stderr
+ * line when config is bad; the listening address, `/healthz` and a clean exit on SIGTERM.
+ *
+ * It runs `node --import tsx src/server.ts` (one process), not the `tsx` CLI: the CLI runs
+ * the script in a child and, on SIGTERM, waits only 30 ms for that child to acknowledge the
+ * relayed signal before exiting 143 and SIGKILLing it, which under load cuts the graceful
+ * shutdown short (seen here as a flaky exit code). Images should use the same command.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 
 const require = createRequire(import.meta.url);
 
-function tsxCli(): string {
-  return require.resolve('tsx/cli');
+/** tsx's loader-registration entry (what `node --import tsx` loads), as a file URL. */
+function tsxLoader(): string {
+  return pathToFileURL(require.resolve('tsx')).href;
 }
 
 export type ServerProcess = {
@@ -21,7 +27,7 @@ export type ServerProcess = {
 };
 
 export function spawnServer(serverPath: string, env: Record<string, string>, cwd: string): ServerProcess {
-  const child = spawn(process.execPath, [tsxCli(), serverPath], {
+  const child = spawn(process.execPath, ['--import', tsxLoader(), serverPath], {
     cwd,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
