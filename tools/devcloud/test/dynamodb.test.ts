@@ -3,6 +3,8 @@ import {
   DescribeTableCommand,
   DynamoDBClient,
   ListTablesCommand,
+  TransactWriteItemsCommand,
+  UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import {
   DynamoDBDocumentClient,
@@ -124,6 +126,27 @@ describe('DynamoDB (dynalite behind the edge)', () => {
       }),
     );
     expect(mine.Items?.map((i) => i.job_id)).toEqual(['j2', 'j1']);
+  });
+
+  it('refuses operations dynalite does not implement by name (transactions, TTL updates)', async () => {
+    const err = await errorOf(
+      raw.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [{ Put: { TableName: 'jobs', Item: { job_id: { S: 'tx' } } } }],
+        }),
+      ),
+    );
+    expect(err.name).toBe('UnknownOperationException');
+    expect(err.message).toContain('does not implement TransactWriteItems');
+    const ttl = await errorOf(
+      raw.send(
+        new UpdateTimeToLiveCommand({
+          TableName: 'jobs',
+          TimeToLiveSpecification: { Enabled: true, AttributeName: 'expires_at' },
+        }),
+      ),
+    );
+    expect(ttl.message).toContain('does not implement UpdateTimeToLive');
   });
 
   it('refuses a wrong secret with InvalidSignatureException and an unknown key with UnrecognizedClientException', async () => {

@@ -13,7 +13,29 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import dynalite from 'dynalite';
+import { jsonError } from '../edge/errors.ts';
 import type { DevcloudContext, EdgeRequest, EdgeResponse, EmulatedService } from '../edge/types.ts';
+
+/** The operations dynalite 4.0.0 implements (its own list); others are refused here by name. */
+const DYNALITE_OPERATIONS = new Set([
+  'BatchGetItem',
+  'BatchWriteItem',
+  'CreateTable',
+  'DeleteItem',
+  'DeleteTable',
+  'DescribeTable',
+  'DescribeTimeToLive',
+  'GetItem',
+  'ListTables',
+  'PutItem',
+  'Query',
+  'Scan',
+  'TagResource',
+  'UntagResource',
+  'ListTagsOfResource',
+  'UpdateItem',
+  'UpdateTable',
+]);
 
 export class DynamoDbService implements EmulatedService {
   readonly signingNames = ['dynamodb'];
@@ -38,6 +60,16 @@ export class DynamoDbService implements EmulatedService {
   }
 
   handle(req: EdgeRequest): Promise<EdgeResponse> {
+    const operation = (req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
+    if (operation !== '' && !DYNALITE_OPERATIONS.has(operation)) {
+      return Promise.resolve(
+        jsonError(
+          400,
+          'com.amazonaws.dynamodb.v20120810#UnknownOperationException',
+          `devcloud DynamoDB (dynalite) does not implement ${operation}; it implements ${[...DYNALITE_OPERATIONS].join(', ')}.`,
+        ),
+      );
+    }
     return new Promise((resolve, reject) => {
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers))
