@@ -5,6 +5,7 @@
  * failures (assembly mismatch, no contig in the FASTA) stopped with a sentence that names the
  * cause, leaving no output file behind.
  */
+import { execFileSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
@@ -85,6 +86,30 @@ describe('annotateVcf on real data', () => {
       DISTANCE: '2407',
     });
     expect(log.lines.some((l) => l.includes('annotated 132 records'))).toBe(true);
+  });
+
+  it('the output is the input plus CSQ: with CSQ and GAS_NOTE cut out, every data line is the input line', async () => {
+    for (const name of ['vep-test.chr21.vcf', 'vep-test-not-ordered.vcf']) {
+      const o = out('.vcf.gz');
+      await annotateVcf({ input: inputs(name), output: o, genes, reference });
+      // bcftools decompresses; the cut is a plain text edit of the INFO column
+      const annotated = execFileSync('bcftools', ['view', '-H', o], {
+        encoding: 'latin1',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      })
+        .split('\n')
+        .filter((l) => l !== '');
+      const cut = annotated.map((l) => {
+        const cols = l.split('\t');
+        const info = cols[7]!.split(';').filter((e) => !e.startsWith('CSQ=') && !e.startsWith('GAS_NOTE='));
+        cols[7] = info.length > 0 ? info.join(';') : '.';
+        return cols.join('\t');
+      });
+      const original = (await readFile(inputs(name), 'latin1'))
+        .split('\n')
+        .filter((l) => l !== '' && !l.startsWith('#'));
+      expect(cut).toEqual(original);
+    }
   });
 
   it('unsorted input is annotated exactly as the same records sorted, and the log says it was unsorted', async () => {
