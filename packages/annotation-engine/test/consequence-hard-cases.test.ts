@@ -230,6 +230,26 @@ describe('hard cases (hand-worked expectations)', () => {
     });
   });
 
+  it('two-base substitution over two codons, and an in-frame deletion of the stop codon', async () => {
+    // g29-30 GG>AA: codon 3 CTG>CTA (Leu, kept), codon 4 GCT>ACT (Ala>Thr)
+    await expectOn(29, 'GG', 'AA', 'TXP', {
+      consequences: ['missense_variant'],
+      hgvsc: 'TXP.1:c.9_10delinsAA',
+      hgvsp: 'PRP.1:p.Ala4Thr',
+      aminoAcids: 'LA/LT',
+      codons: 'ctGGct/ctAAct',
+      proteinPosition: '3-4',
+      cdsPosition: '9-10',
+    });
+    // deleting TAA (g230-232): the 3' UTR is read on, CAG TGG TAG
+    await expectOn(229, 'GTAA', 'G', 'TXP', {
+      consequences: ['stop_lost', 'inframe_deletion'],
+      hgvsc: 'TXP.1:c.100_102del',
+      hgvsp: 'PRP.1:p.Ter34GlnextTer2',
+      aminoAcids: '*/-',
+    });
+  });
+
   it('stop gained, stop lost with extension, synonymous', async () => {
     await expectOn(117, 'C', 'T', 'TXP', {
       consequences: ['stop_gained'],

@@ -7,7 +7,8 @@
  *   derives, once, a TranscriptLayout (layout.ts): exons in transcript order with their cDNA
  *   offsets, the CDS in cDNA coordinates, and lazily the spliced sequence and the reference
  *   peptide. Introns are the gaps between consecutive exons; gaps of <= 12 bp are "frameshift
- *   introns" (genebuild artefacts) and give no intron or splice terms, as in VEP.
+ *   introns" (genebuild artefacts) and give no intron or splice terms, as in VEP; an allele in
+ *   one inside the CDS is coding_sequence_variant.
  *
  * COORDINATES
  *   Alleles are genomic 1-based closed; an insertion between p and p+1 is start=p+1, end=p.
@@ -29,7 +30,11 @@
  *      bases.
  *   4. Exons: non-coding transcript -> non_coding_transcript_exon_variant; coding transcript ->
  *      5'/3' UTR by cDNA position against the CDS, and when the allele lies inside the CDS the
- *      codon-level terms (step 5).
+ *      codon-level terms (step 5). An insertion right after an exon's last base or right before
+ *      its first base counts as exonic: the splice signal is untouched, so the bases end up in
+ *      the mRNA (bcftools agrees; VEP's mapper leaves such insertions without cDNA position).
+ *      An indel written across the ATG that can equally be placed outside it (a run of repeated
+ *      bases) keeps the start codon: start_retained_variant and no codon-level call.
  *   5. Codons (only when both ends map into the CDS without crossing an intron): reference and
  *      alternative codons, their peptides, then start_lost / start_retained_variant (codon 1),
  *      stop_gained, stop_lost, stop_retained_variant, frameshift_variant, inframe_insertion /
@@ -50,9 +55,17 @@
  *   codes, `=` for synonymous, fsTer / extTer, del / dup / ins / delins) from the same layout.
  *
  * DATA STRUCTURES AND COST
- *   The per-allele path allocates the result object, a small term array and short strings;
- *   spliced sequences and peptides are cached per transcript (WeakMap), so a transcript is
- *   spliced once however many alleles hit it.
+ *   Transcripts come from the interval index (../genes) in start order. The per-allele path
+ *   allocates the result object, a small term array and short strings (codons are cut from the
+ *   cached spliced sequence, never from a copied CDS); spliced sequences and peptides are cached
+ *   per transcript (WeakMap), so a transcript is spliced once however many alleles hit it.
+ *   Only frameshifts and stop losses translate beyond the touched codons. Measured: ~0.3 M
+ *   alleles/s for this predictor alone on one core (synthetic-100k, ~3 transcripts per allele).
+ *
+ * KNOWN DIFFERENCES FROM bcftools csq (test/fixtures/science/bcftools-csq-differences.tsv)
+ *   VEP's rules are followed where the two tools differ: frameshift introns, start_lost with
+ *   frameshift_variant, coding_sequence_variant beside splice sites, no stop codon assumed at the
+ *   end of a stop-less CDS, one CDS frame per transcript.
  */
 import { hgvsc, hgvsp } from '../hgvs/index.ts';
 import type {
