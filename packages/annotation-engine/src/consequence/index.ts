@@ -32,7 +32,7 @@
  *      5'/3' UTR by cDNA position against the CDS, and when the allele lies inside the CDS the
  *      codon-level terms (step 5). An insertion right after an exon's last base or right before
  *      its first base counts as exonic: the splice signal is untouched, so the bases end up in
- *      the mRNA (bcftools agrees; VEP's mapper leaves such insertions without cDNA position).
+ *      the mRNA (bcftools csq calls these exonic too).
  *      An indel written across the ATG that can equally be placed outside it (a run of repeated
  *      bases) keeps the start codon: start_retained_variant and no codon-level call.
  *   5. Codons (only when both ends map into the CDS without crossing an intron): reference and
