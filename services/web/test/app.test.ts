@@ -3,23 +3,24 @@ import { loadConfig } from '@gas/service-kit';
 import { readEnvExample, undocumentedKeys } from '@gas/service-kit/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
-import { WebConfig } from '../src/config.ts';
+import { WebConfig, webConfigRules } from '../src/config.ts';
 
 const envExample = fileURLToPath(new URL('../.env.example', import.meta.url));
 // The documented example, pointed at a closed local port so dependency checks fail fast.
 const env = {
   ...readEnvExample(envExample).values,
   AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+  DATABASE_URL: 'postgres://postgres@127.0.0.1:9/gas',
   LOG_LEVEL: 'silent',
 };
-const app = await buildApp(loadConfig(WebConfig, env));
+const app = await buildApp(loadConfig(WebConfig, env, webConfigRules));
 
 afterAll(async () => {
   await app.close();
 });
 
 describe('web app', () => {
-  it('answers /healthz', async () => {
+  it('answers /healthz (also over plain http: load balancer probes)', async () => {
     const response = await app.inject('/healthz');
     expect(response.statusCode).toBe(200);
     expect(response.json()).toEqual({ status: 'ok' });
@@ -34,6 +35,7 @@ describe('web app', () => {
       's3:results',
       'sns:job-requests',
       'sns:user-tier-changed',
+      'postgres',
     ]);
   });
 

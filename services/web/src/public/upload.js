@@ -1,0 +1,81 @@
+// Upload page enhancement: check the file before sending, ask web for POST fields for that
+// exact file, send it to S3 with a progress bar, then open the job. Without this script the
+// form still posts to S3 and S3 redirects back to /annotate/job.
+(() => {
+  const form = document.getElementById('upload-form');
+  if (!form) return;
+  const input = document.getElementById('file');
+  const problem = document.getElementById('upload-problem');
+  const progress = document.getElementById('upload-progress');
+  const bar = progress.querySelector('.progress-bar');
+  const button = document.getElementById('upload-button');
+  const limit = Number(form.dataset.limit);
+
+  function show(message, offerUpgrade) {
+    problem.textContent = message;
+    if (offerUpgrade) {
+      const link = document.createElement('a');
+      link.href = '/account#upgrade';
+      link.textContent = ' Upgrade to Premium for larger files.';
+      problem.appendChild(link);
+    }
+    problem.classList.remove('d-none');
+  }
+
+  function check() {
+    problem.classList.add('d-none');
+    button.disabled = false;
+    const file = input.files[0];
+    if (!file) return null;
+    if (!/\.vcf(\.gz|\.bgz)?$/i.test(file.name)) {
+      show(`"${file.name}" is not a VCF: choose a .vcf or .vcf.gz file.`, false);
+      button.disabled = true;
+      return null;
+    }
+    if (file.size > limit) {
+      show(
+        `The file is ${(file.size / 1024).toFixed(0)} KB, over the ${form.dataset.limitText} limit of your plan.`,
+        form.dataset.premium !== 'yes',
+      );
+      button.disabled = true;
+      return null;
+    }
+    return file;
+  }
+
+  input.addEventListener('change', check);
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const file = check();
+    if (!file) return;
+    button.disabled = true;
+    const query = new URLSearchParams({ file_name: file.name, size: String(file.size) });
+    const answer = await fetch(`/annotate/presign?${query}`, { headers: { accept: 'application/json' } });
+    const body = await answer.json();
+    if (!answer.ok) {
+      show(body.message, Boolean(body.upgrade));
+      return;
+    }
+    const data = new FormData();
+    for (const [name, value] of Object.entries(body.fields)) data.append(name, value);
+    data.append('file', file);
+    progress.classList.remove('d-none');
+    const request = new XMLHttpRequest();
+    request.open('POST', body.url);
+    request.upload.addEventListener('progress', (e) => {
+      if (e.lengthComputable) bar.style.width = `${Math.round((e.loaded / e.total) * 100)}%`;
+    });
+    request.addEventListener('load', () => {
+      if (request.status === 201 || request.status === 204) {
+        bar.style.width = '100%';
+        window.location.assign(body.next);
+      } else {
+        show(`The upload was refused (HTTP ${request.status}). Reload the page and try again.`, false);
+      }
+    });
+    request.addEventListener('error', () =>
+      show('The upload failed (network). Reload the page and try again.', false),
+    );
+    request.send(data);
+  });
+})();
