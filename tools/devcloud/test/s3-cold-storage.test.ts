@@ -37,7 +37,8 @@ function disconnect(): void {
 }
 
 beforeAll(async () => {
-  t = await startTestCloud({ s3RestoreDelayMs: 800 });
+  // Long enough that the 'ongoing' checks right after RestoreObject hold on a loaded machine.
+  t = await startTestCloud({ s3RestoreDelayMs: 2500 });
   connect();
   await s3.send(new CreateBucketCommand({ Bucket: 'results' }));
 });

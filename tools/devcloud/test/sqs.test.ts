@@ -124,13 +124,21 @@ describe('SQS messages', () => {
   it('hides a received message for the visibility timeout and shows it again with a higher receive count', async () => {
     const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'visibility' }));
     await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'once' }));
-    const first = await sqs.send(new ReceiveMessageCommand({ QueueUrl, VisibilityTimeout: 1 }));
+    const first = await sqs.send(new ReceiveMessageCommand({ QueueUrl, VisibilityTimeout: 60 }));
     expect(first.Messages).toHaveLength(1);
     const hidden = await attrs(QueueUrl!);
     expect(hidden.ApproximateNumberOfMessages).toBe('0');
     expect(hidden.ApproximateNumberOfMessagesNotVisible).toBe('1');
     const empty = await sqs.send(new ReceiveMessageCommand({ QueueUrl }));
     expect(empty.Messages ?? []).toHaveLength(0);
+    // Shorten the remaining invisibility to 1 s (a heartbeat in reverse); the long poll sees it return.
+    await sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl,
+        ReceiptHandle: first.Messages![0]!.ReceiptHandle,
+        VisibilityTimeout: 1,
+      }),
+    );
     const second = await sqs.send(
       new ReceiveMessageCommand({
         QueueUrl,
@@ -175,11 +183,11 @@ describe('SQS messages', () => {
 
   it('delays a message by DelaySeconds (counted as delayed, then visible)', async () => {
     const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'delayed' }));
-    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'later', DelaySeconds: 1 }));
+    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'later', DelaySeconds: 3 }));
     const a = await attrs(QueueUrl!);
     expect(a.ApproximateNumberOfMessagesDelayed).toBe('1');
     expect((await sqs.send(new ReceiveMessageCommand({ QueueUrl }))).Messages ?? []).toHaveLength(0);
-    const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 5 }));
+    const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 10 }));
     expect(got.Messages?.[0]?.Body).toBe('later');
   });
 
