@@ -86,6 +86,19 @@ describe('annotateVcf on real data', () => {
       DISTANCE: '2407',
     });
     expect(log.lines.some((l) => l.includes('annotated 132 records'))).toBe(true);
+    // the summary's counts are the output's, recounted from the CSQ entries
+    const recount = (key: 'Consequence' | 'IMPACT' | 'BIOTYPE') => {
+      const m: Record<string, number> = {};
+      for (const r of records)
+        for (const c of r.csq)
+          for (const v of key === 'Consequence' ? c.Consequence!.split('&') : [c[key]!])
+            if (v !== '') m[v] = (m[v] ?? 0) + 1;
+      return m;
+    };
+    expect(summary.counts.byConsequence).toEqual(recount('Consequence'));
+    expect(summary.counts.byImpact).toEqual(recount('IMPACT'));
+    expect(summary.counts.byBiotype).toEqual(recount('BIOTYPE'));
+    expect(Object.values(summary.counts.byMostSevereConsequence).reduce((a, b) => a + b, 0)).toBe(132);
   });
 
   it('the output is the input plus CSQ: with CSQ and GAS_NOTE cut out, every data line is the input line', async () => {

@@ -17,10 +17,15 @@ export interface AnnotationField {
   name: string;
   /**
    * What the value depends on: `transcript` values (symbol, gene, biotype...) are computed and
-   * escaped once per transcript and cached; `pair` values once per allele x transcript.
+   * escaped once per transcript and cached; `allele` values once per allele; `pair` values once
+   * per allele x transcript.
    */
-  per: 'transcript' | 'pair';
-  /** True when the value can never hold a character CSQ must escape (numbers, SO terms, fixed words). */
+  per: 'transcript' | 'allele' | 'pair';
+  /**
+   * True when the value can never hold a character CSQ must escape: numbers, SO terms, fixed
+   * words, and what the engine itself formats from bases and numbers (HGVS, positions, amino
+   * acids, codons). Free text from gene model files is never safe.
+   */
   safe?: boolean;
   /** The value, '' when there is none (never null: writers treat '' as empty). */
   value(c: TranscriptConsequence, ctx: FieldContext): string;
@@ -30,7 +35,7 @@ const str = (v: string | number | null | undefined): string =>
   v === null || v === undefined ? '' : String(v);
 
 export const CSQ_FIELDS: readonly AnnotationField[] = [
-  { name: 'Allele', per: 'pair', value: (c) => c.allele.allele },
+  { name: 'Allele', per: 'allele', value: (c) => c.allele.allele },
   { name: 'Consequence', per: 'pair', safe: true, value: (c) => c.consequences.join('&') },
   { name: 'IMPACT', per: 'pair', safe: true, value: (c) => c.impact },
   { name: 'SYMBOL', per: 'transcript', value: (c) => str(c.transcript?.geneSymbol) },
@@ -40,22 +45,22 @@ export const CSQ_FIELDS: readonly AnnotationField[] = [
   { name: 'BIOTYPE', per: 'transcript', value: (c) => str(c.transcript?.biotype) },
   { name: 'EXON', per: 'pair', safe: true, value: (c) => str(c.exon) },
   { name: 'INTRON', per: 'pair', safe: true, value: (c) => str(c.intron) },
-  { name: 'HGVSc', per: 'pair', value: (c) => str(c.hgvsc) },
-  { name: 'HGVSp', per: 'pair', value: (c) => str(c.hgvsp) },
-  { name: 'cDNA_position', per: 'pair', value: (c) => str(c.cdnaPosition) },
-  { name: 'CDS_position', per: 'pair', value: (c) => str(c.cdsPosition) },
-  { name: 'Protein_position', per: 'pair', value: (c) => str(c.proteinPosition) },
-  { name: 'Amino_acids', per: 'pair', value: (c) => str(c.aminoAcids) },
-  { name: 'Codons', per: 'pair', value: (c) => str(c.codons) },
+  { name: 'HGVSc', per: 'pair', safe: true, value: (c) => str(c.hgvsc) },
+  { name: 'HGVSp', per: 'pair', safe: true, value: (c) => str(c.hgvsp) },
+  { name: 'cDNA_position', per: 'pair', safe: true, value: (c) => str(c.cdnaPosition) },
+  { name: 'CDS_position', per: 'pair', safe: true, value: (c) => str(c.cdsPosition) },
+  { name: 'Protein_position', per: 'pair', safe: true, value: (c) => str(c.proteinPosition) },
+  { name: 'Amino_acids', per: 'pair', safe: true, value: (c) => str(c.aminoAcids) },
+  { name: 'Codons', per: 'pair', safe: true, value: (c) => str(c.codons) },
   { name: 'Existing_variation', per: 'pair', safe: true, value: () => '' },
   { name: 'DISTANCE', per: 'pair', safe: true, value: (c) => str(c.distance) },
   { name: 'STRAND', per: 'transcript', safe: true, value: (c) => str(c.transcript?.strand) },
   { name: 'FLAGS', per: 'transcript', value: (c) => (c.transcript ? c.transcript.flags.join('&') : '') },
   { name: 'SYMBOL_SOURCE', per: 'transcript', safe: true, value: () => '' },
   { name: 'HGNC_ID', per: 'transcript', safe: true, value: () => '' },
-  { name: 'ALLELE_NUM', per: 'pair', safe: true, value: (c) => String(c.allele.alleleNum) },
+  { name: 'ALLELE_NUM', per: 'allele', safe: true, value: (c) => String(c.allele.alleleNum) },
   { name: 'SOURCE', per: 'transcript', value: (c, ctx) => (c.transcript ? ctx.source : '') },
-  { name: 'VARIANT_CLASS', per: 'pair', safe: true, value: (c) => soVariantClass(c.allele) },
+  { name: 'VARIANT_CLASS', per: 'allele', safe: true, value: (c) => soVariantClass(c.allele) },
 ];
 
 /** Sequence Ontology class of the allele, as VEP's VARIANT_CLASS. */
@@ -101,6 +106,8 @@ export class CsqFormatter {
   private readonly cache = new WeakMap<object, string[]>();
   private intergenic: string[] | null = null;
   private readonly values: string[];
+  private lastAllele: AlleleToAnnotate | null = null;
+  private lastAlleleValues: string[] = [];
 
   constructor(ctx: FieldContext, fields: readonly AnnotationField[] = CSQ_FIELDS) {
     this.ctx = ctx;
@@ -115,17 +122,33 @@ export class CsqFormatter {
    */
   entry(c: TranscriptConsequence): string {
     const fixed = this.transcriptValues(c);
+    const byAllele = this.alleleValues(c);
     const fields = this.fields;
     const values = this.values;
     for (let i = 0; i < fields.length; i++) {
       const f = fields[i]!;
       if (f.per === 'transcript') values[i] = fixed[i]!;
+      else if (f.per === 'allele') values[i] = byAllele[i]!;
       else {
         const v = f.value(c, this.ctx);
         values[i] = f.safe ? v : escapeCsqValue(v, i === 0);
       }
     }
     return values.join('|');
+  }
+
+  /** Allele-level values, kept for the consecutive entries of the same allele. */
+  private alleleValues(c: TranscriptConsequence): string[] {
+    if (c.allele === this.lastAllele) return this.lastAlleleValues;
+    this.lastAllele = c.allele;
+    this.lastAlleleValues = this.fields.map((f, i) =>
+      f.per === 'allele'
+        ? f.safe
+          ? f.value(c, this.ctx)
+          : escapeCsqValue(f.value(c, this.ctx), i === 0)
+        : '',
+    );
+    return this.lastAlleleValues;
   }
 
   /** The CSQ value of a record: its entries joined by `,`. */
