@@ -105,6 +105,22 @@ describe('S3 objects', () => {
     expect(bytes.equals(payload)).toBe(true);
   });
 
+  it('signs and stores keys with spaces, unicode and reserved characters (SDK calls and presigned URLs)', async () => {
+    const key = "odd/ünïcode (1) + a=b&c'~!*;,$@.vcf";
+    await s3.send(new PutObjectCommand({ Bucket: 'things', Key: key, Body: 'odd' }));
+    expect(
+      await (await s3.send(new GetObjectCommand({ Bucket: 'things', Key: key }))).Body?.transformToString(),
+    ).toBe('odd');
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: 'things', Prefix: 'odd/' }));
+    expect(listed.Contents?.map((c) => c.Key)).toEqual([key]);
+    const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: 'things', Key: key }), {
+      expiresIn: 60,
+    });
+    const res = await fetch(url);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('odd');
+  });
+
   it('answers a Range GET with 206 and the exact bytes; an unsatisfiable range with InvalidRange', async () => {
     await s3.send(new PutObjectCommand({ Bucket: 'things', Key: 'digits', Body: '0123456789' }));
     const part = await s3.send(new GetObjectCommand({ Bucket: 'things', Key: 'digits', Range: 'bytes=2-5' }));
