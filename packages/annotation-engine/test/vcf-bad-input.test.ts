@@ -119,6 +119,15 @@ describe('whole-file problems', () => {
     expect(records.map((r) => r.line)).toEqual([2, 3]);
   });
 
+  it('a #CHROM line separated by spaces says so', async () => {
+    const content = ['##fileformat=VCFv4.2', '#CHROM POS ID REF ALT QUAL FILTER INFO', GOOD_BEFORE].join(
+      '\n',
+    );
+    await expect(readVcfFully(await file(content))).rejects.toThrow(
+      'line 2: the #CHROM header line should start with the columns CHROM, POS, ID, REF, ALT, QUAL, FILTER, INFO separated by tabs, but column 1 is "CHROM POS ID REF ALT QUAL FILTER INFO" (the columns look separated by spaces, and VCF needs tabs)',
+    );
+  });
+
   it('a bad #CHROM line is an error naming the line', async () => {
     const content = ['##fileformat=VCFv4.2', '#CHROM\tPOS\tREF\tALT', GOOD_BEFORE].join('\n');
     await expect(readVcfFully(await file(content))).rejects.toThrow(

@@ -96,7 +96,11 @@ export function setColumnsLine(header: VcfHeader, line: string, lineNumber: numb
   const columns = line.slice(1).split('\t');
   for (let i = 0; i < FIXED_COLUMNS.length; i++) {
     if (columns[i]?.toUpperCase() !== FIXED_COLUMNS[i]) {
-      return `the #CHROM header line should start with the columns ${FIXED_COLUMNS.join(', ')} separated by tabs, but column ${i + 1} is "${columns[i] ?? ''}"`;
+      const spaces =
+        columns.length === 1 && line.includes(' ')
+          ? ' (the columns look separated by spaces, and VCF needs tabs)'
+          : '';
+      return `the #CHROM header line should start with the columns ${FIXED_COLUMNS.join(', ')} separated by tabs, but column ${i + 1} is "${columns[i] ?? ''}"${spaces}`;
     }
   }
   if (columns.length > 8 && columns[8]?.toUpperCase() !== 'FORMAT') {

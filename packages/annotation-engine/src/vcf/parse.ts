@@ -126,7 +126,10 @@ export function parseDataLine(text: string, line: number, columns: number): VcfL
   if (t7 < 0) {
     const found = countColumns(text);
     if (columns !== 0 || found < 5) {
-      return `the line has ${found} tab-separated column${found === 1 ? '' : 's'}; a VCF data line has ${columns || 8} (CHROM POS ID REF ALT QUAL FILTER INFO${columns > 8 ? ' FORMAT and the samples' : ''})`;
+      const spaces = / \S+ \S+ /.test(text)
+        ? '; the columns look separated by spaces, and VCF needs tabs'
+        : '';
+      return `the line has ${found} tab-separated column${found === 1 ? '' : 's'}; a VCF data line has ${columns || 8} (CHROM POS ID REF ALT QUAL FILTER INFO${columns > 8 ? ' FORMAT and the samples' : ''})${spaces}`;
     }
     // headerless and short (VEP accepts CHROM POS ID REF ALT): pad QUAL FILTER INFO with "."
     text = text + '\t.'.repeat(8 - found);
