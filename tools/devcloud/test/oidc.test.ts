@@ -180,6 +180,10 @@ describe('authorization code + PKCE through the login page', () => {
     expect(location.searchParams.get('code')).toBeNull();
   });
 
+  it('a malformed interaction URL gets a 400 page', async () => {
+    expect((await fetch(`${idp.url}/interaction/%E0%A4%A`)).status).toBe(400);
+  });
+
   it('an unknown client is refused with an error page and no redirect', async () => {
     const url = new URL(
       client.buildAuthorizationUrl(config, {

@@ -138,6 +138,21 @@ describe('API basics through the stripe SDK', () => {
     await expect(
       stripe.prices.create({ product: 'prod_x', currency: 'usd' } as Stripe.PriceCreateParams),
     ).rejects.toMatchObject({ statusCode: 400, code: 'parameter_missing', param: 'unit_amount' });
+    const malformed = await fetch(`${standIn.url}/v1/customers/%E0%A4%A`, {
+      headers: { authorization: `Bearer ${standIn.secretKey}` },
+    });
+    expect(malformed.status).toBe(400);
+    expect(await malformed.json()).toMatchObject({ error: { type: 'invalid_request_error' } });
+    expect((await fetch(`${standIn.url}/c/pay/%E0%A4%A`)).status).toBe(400);
+    const helper = await fetch(`${standIn.url}/_devcloud/subscriptions/%E0%A4%A/advance`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${standIn.secretKey}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: 'payment=succeeded',
+    });
+    expect(helper.status).toBe(400);
     await expect(
       stripe.customers.create({ email: 'x@example.org', shoe_size: '42' } as Stripe.CustomerCreateParams),
     ).rejects.toMatchObject({

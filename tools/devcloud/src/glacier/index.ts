@@ -205,7 +205,12 @@ export function createGlacierService(ctx: DevcloudContext, options: GlacierOptio
   async function route(req: EdgeRequest): Promise<EdgeResponse> {
     await ready;
     const url = new URL(req.url, 'http://glacier.invalid');
-    const segments = url.pathname.split('/').slice(1).map(decodeURIComponent);
+    let segments: string[];
+    try {
+      segments = url.pathname.split('/').slice(1).map(decodeURIComponent);
+    } catch {
+      throw invalid(`Malformed percent-encoding in the path ${url.pathname}`);
+    }
     const [accountId, vaults, vaultName, collection, itemId, tail] = segments;
     if (accountId !== '-' && accountId !== ctx.accountId) {
       throw new GlacierError(

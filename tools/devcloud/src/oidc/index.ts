@@ -298,10 +298,15 @@ export async function startIdentityProvider(opts: IdentityProviderOptions): Prom
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0]!;
     const match = /^\/interaction\/([^/]+)(?:\/(login|abort))?\/?$/.exec(path);
-    const handled = match
-      ? interaction(req, res, decodeURIComponent(match[1]!), match[2])
-      : Promise.resolve(providerCallback(req, res));
+    // Everything, decoding included, inside the promise so that no error escapes the handler.
+    const handled = Promise.resolve().then(() =>
+      match ? interaction(req, res, decodeURIComponent(match[1]!), match[2]) : providerCallback(req, res),
+    );
     handled.catch((error: unknown) => {
+      if (error instanceof URIError && !res.headersSent) {
+        send(res, 400, messagePage('Bad request', 'The URL has a malformed percent-encoding.'));
+        return;
+      }
       if (!res.headersSent)
         send(res, 500, messagePage('Error', 'The identity provider failed; see its log.'));
       else res.end();

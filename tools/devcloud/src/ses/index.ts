@@ -31,22 +31,29 @@ export function createSesService(ctx: DevcloudContext): EmulatedService {
   return {
     signingNames: ['ses'],
     async handle(req: EdgeRequest): Promise<EdgeResponse> {
-      const path = req.url.split('?')[0] ?? '/';
-      if (path === MAILBOX_PATH_PREFIX || path.startsWith(`${MAILBOX_PATH_PREFIX}/`)) {
-        return handleMailboxHttp(req, mailbox);
+      try {
+        return await route(req);
+      } catch (error) {
+        // A malformed %-escape in the path is the caller's mistake, not ours.
+        if (error instanceof URIError) {
+          return xmlError(400, 'Sender', 'InvalidParameterValue', `Malformed percent-encoding in ${req.url}`);
+        }
+        throw error;
       }
-      if (req.accessKeyId === null) {
-        return xmlError(
-          403,
-          'Sender',
-          'MissingAuthenticationToken',
-          'Request is missing Authentication Token',
-        );
-      }
-      if (path.startsWith('/v2/')) return handleSesV2(req, deps);
-      return handleSesV1(req, deps);
     },
   };
+
+  async function route(req: EdgeRequest): Promise<EdgeResponse> {
+    const path = req.url.split('?')[0] ?? '/';
+    if (path === MAILBOX_PATH_PREFIX || path.startsWith(`${MAILBOX_PATH_PREFIX}/`)) {
+      return handleMailboxHttp(req, mailbox);
+    }
+    if (req.accessKeyId === null) {
+      return xmlError(403, 'Sender', 'MissingAuthenticationToken', 'Request is missing Authentication Token');
+    }
+    if (path.startsWith('/v2/')) return handleSesV2(req, deps);
+    return handleSesV1(req, deps);
+  }
 }
 
 async function handleSesV1(req: EdgeRequest, deps: SesDeps): Promise<EdgeResponse> {

@@ -220,7 +220,12 @@ export class StripeApi {
   }
 
   #route(req: ApiRequest): unknown {
-    const segments = req.path.split('/').filter(Boolean).map(decodeURIComponent);
+    let segments: string[];
+    try {
+      segments = req.path.split('/').filter(Boolean).map(decodeURIComponent);
+    } catch {
+      throw invalidRequest(`Malformed percent-encoding in the path ${req.path}`);
+    }
     if (segments[0] !== 'v1')
       throw new StripeError(
         404,

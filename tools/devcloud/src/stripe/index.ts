@@ -305,7 +305,11 @@ export async function startStripeStandIn(opts: StripeStandInOptions): Promise<Ru
         requestId,
         idempotencyKey ? { 'idempotency-key': idempotencyKey } : {},
       );
-    } catch (error) {
+    } catch (caught) {
+      const error =
+        caught instanceof URIError
+          ? new StripeError(400, 'invalid_request_error', 'Malformed percent-encoding in the URL.')
+          : caught;
       if (error instanceof StripeError || error instanceof FormError) {
         const stripeError =
           error instanceof FormError
@@ -382,6 +386,11 @@ export async function startStripeStandIn(opts: StripeStandInOptions): Promise<Ru
         ? handleApi(req, res, path, query)
         : handlePages(req, res, path);
     work.catch((error: unknown) => {
+      if (error instanceof URIError && !res.headersSent) {
+        res.writeHead(400, { 'content-type': 'text/plain' });
+        res.end('Malformed percent-encoding in the URL.');
+        return;
+      }
       log('stripe stand-in: request failed', { error: String(error) });
       if (!res.headersSent) {
         res.writeHead(500, { 'content-type': 'text/plain' });
