@@ -180,8 +180,13 @@ describe('authorization code + PKCE through the login page', () => {
     expect(location.searchParams.get('code')).toBeNull();
   });
 
-  it('a malformed interaction URL gets a 400 page', async () => {
+  it('a malformed interaction URL gets a 400 page, an oversized login form a 413', async () => {
     expect((await fetch(`${idp.url}/interaction/%E0%A4%A`)).status).toBe(400);
+    const { browser, loginPage } = await startLogin();
+    const huge = await browser.request(formAction(loginPage, /\/login$/), {
+      form: { email: 'free@example.org', password: 'x'.repeat(100_000) },
+    });
+    expect(huge.status).toBe(413);
   });
 
   it('an unknown client is refused with an error page and no redirect', async () => {

@@ -166,7 +166,7 @@ export async function startIdentityProvider(opts: IdentityProviderOptions): Prom
     let size = 0;
     for await (const chunk of req) {
       size += (chunk as Buffer).length;
-      if (size > 64 * 1024) throw new Error('form too large');
+      if (size > 64 * 1024) throw new RangeError('The form is larger than 64 KiB.');
       chunks.push(chunk as Buffer);
     }
     return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
@@ -305,6 +305,10 @@ export async function startIdentityProvider(opts: IdentityProviderOptions): Prom
     handled.catch((error: unknown) => {
       if (error instanceof URIError && !res.headersSent) {
         send(res, 400, messagePage('Bad request', 'The URL has a malformed percent-encoding.'));
+        return;
+      }
+      if (error instanceof RangeError && !res.headersSent) {
+        send(res, 413, messagePage('Too large', error.message));
         return;
       }
       if (!res.headersSent)

@@ -386,9 +386,9 @@ export async function startStripeStandIn(opts: StripeStandInOptions): Promise<Ru
         ? handleApi(req, res, path, query)
         : handlePages(req, res, path);
     work.catch((error: unknown) => {
-      if (error instanceof URIError && !res.headersSent) {
-        res.writeHead(400, { 'content-type': 'text/plain' });
-        res.end('Malformed percent-encoding in the URL.');
+      if ((error instanceof URIError || error instanceof StripeError) && !res.headersSent) {
+        res.writeHead(error instanceof StripeError ? error.status : 400, { 'content-type': 'text/plain' });
+        res.end(error instanceof StripeError ? error.message : 'Malformed percent-encoding in the URL.');
         return;
       }
       log('stripe stand-in: request failed', { error: String(error) });
