@@ -10,12 +10,15 @@ import { dirname } from 'node:path';
 export class JsonSnapshot<T> {
   readonly path: string;
   readonly #produce: () => T;
+  readonly #onError: (err: Error) => void;
   #timer: NodeJS.Timeout | null = null;
   #writing: Promise<void> = Promise.resolve();
 
-  constructor(path: string, produce: () => T) {
+  /** `onError` hears about a background write that failed (the next change tries again). */
+  constructor(path: string, produce: () => T, onError: (err: Error) => void) {
     this.path = path;
     this.#produce = produce;
+    this.#onError = onError;
   }
 
   /** The last snapshot, or null when none was written yet. A corrupt file is an error naming it. */
@@ -35,7 +38,7 @@ export class JsonSnapshot<T> {
     if (this.#timer) return;
     this.#timer = setTimeout(() => {
       this.#timer = null;
-      void this.#write();
+      this.#write().catch((err: Error) => this.#onError(err));
     }, 20);
   }
 
@@ -49,12 +52,15 @@ export class JsonSnapshot<T> {
 
   #write(): Promise<void> {
     const data = JSON.stringify(this.#produce());
-    this.#writing = this.#writing.then(async () => {
-      await mkdir(dirname(this.path), { recursive: true });
-      const tmp = `${this.path}.tmp`;
-      await writeFile(tmp, data);
-      await rename(tmp, this.path);
-    });
+    // A failed write does not block the ones after it.
+    this.#writing = this.#writing
+      .catch(() => undefined)
+      .then(async () => {
+        await mkdir(dirname(this.path), { recursive: true });
+        const tmp = `${this.path}.tmp`;
+        await writeFile(tmp, data);
+        await rename(tmp, this.path);
+      });
     return this.#writing;
   }
 }

@@ -100,6 +100,18 @@ interface BucketState {
   uploads: Map<string, MultipartUpload>;
 }
 
+/** Reads a metadata file; a corrupt one stops the start with a sentence naming it. */
+function readJson<T>(path: string): T {
+  const text = readFileSync(path, 'utf8');
+  try {
+    return JSON.parse(text) as T;
+  } catch (err) {
+    throw new Error(
+      `devcloud S3 metadata file ${path} is not valid JSON (${(err as Error).message}); move it away (and its .data file) to drop that object.`,
+    );
+  }
+}
+
 const keyFile = (key: string): string => createHash('sha256').update(key, 'utf8').digest('hex');
 
 async function writeAtomic(path: string, data: string | Buffer): Promise<void> {
@@ -124,7 +136,7 @@ export class S3Store {
       const metaPath = join(dir, 'bucket.json');
       if (!existsSync(metaPath)) continue;
       const state: BucketState = {
-        meta: JSON.parse(readFileSync(metaPath, 'utf8')) as BucketMeta,
+        meta: readJson<BucketMeta>(metaPath),
         objects: new Map(),
         uploads: new Map(),
       };
@@ -132,7 +144,7 @@ export class S3Store {
       if (existsSync(objectsDir)) {
         for (const file of readdirSync(objectsDir)) {
           if (!file.endsWith('.json')) continue;
-          const meta = JSON.parse(readFileSync(join(objectsDir, file), 'utf8')) as ObjectMeta;
+          const meta = readJson<ObjectMeta>(join(objectsDir, file));
           state.objects.set(meta.key, meta);
         }
       }
@@ -140,7 +152,7 @@ export class S3Store {
       if (existsSync(uploadsDir)) {
         for (const id of readdirSync(uploadsDir)) {
           const p = join(uploadsDir, id, 'upload.json');
-          if (existsSync(p)) state.uploads.set(id, JSON.parse(readFileSync(p, 'utf8')) as MultipartUpload);
+          if (existsSync(p)) state.uploads.set(id, readJson<MultipartUpload>(p));
         }
       }
       this.#buckets.set(name, state);

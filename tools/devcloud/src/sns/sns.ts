@@ -167,10 +167,11 @@ export class SnsService implements EmulatedService {
     this.#ctx = ctx;
     this.#opts = opts;
     this.#agent = new https.Agent({ ca: [...rootCertificates, ...opts.trustedCaPems], keepAlive: false });
-    this.#snapshot = new JsonSnapshot(join(ctx.dataDir, 'sns', 'state.json'), () => ({
-      topics: [...this.#topics.values()],
-      subscriptions: [...this.#subscriptions.values()],
-    }));
+    this.#snapshot = new JsonSnapshot(
+      join(ctx.dataDir, 'sns', 'state.json'),
+      () => ({ topics: [...this.#topics.values()], subscriptions: [...this.#subscriptions.values()] }),
+      (err) => ctx.log.error({ err }, 'sns: could not write the state snapshot'),
+    );
     const state = this.#snapshot.load();
     for (const t of state?.topics ?? []) this.#topics.set(t.arn, t);
     for (const s of state?.subscriptions ?? []) this.#subscriptions.set(s.arn, s);

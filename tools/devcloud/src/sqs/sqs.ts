@@ -204,9 +204,11 @@ export class SqsService implements EmulatedService {
 
   constructor(ctx: DevcloudContext) {
     this.#ctx = ctx;
-    this.#snapshot = new JsonSnapshot(join(ctx.dataDir, 'sqs', 'state.json'), () => ({
-      queues: [...this.#queues.values()],
-    }));
+    this.#snapshot = new JsonSnapshot(
+      join(ctx.dataDir, 'sqs', 'state.json'),
+      () => ({ queues: [...this.#queues.values()] }),
+      (err) => ctx.log.error({ err }, 'sqs: could not write the state snapshot'),
+    );
     for (const q of this.#snapshot.load()?.queues ?? []) this.#queues.set(q.name, q);
   }
 
