@@ -71,7 +71,7 @@ resource "aws_iam_role_policy_attachment" "execution" {
 }
 
 data "aws_iam_policy_document" "execution_secrets" {
-  count = length(local.secret_arns) > 0 ? 1 : 0
+  count = length(var.secrets) > 0 ? 1 : 0
 
   statement {
     sid       = "ReadThisServicesSecrets"
@@ -81,7 +81,7 @@ data "aws_iam_policy_document" "execution_secrets" {
 }
 
 resource "aws_iam_role_policy" "execution_secrets" {
-  count = length(local.secret_arns) > 0 ? 1 : 0
+  count = length(var.secrets) > 0 ? 1 : 0
 
   name   = "read-secrets"
   role   = aws_iam_role.execution.id

@@ -58,16 +58,32 @@ export interface EvaluatorOptions {
 
 const isSymbol = (v: Value): v is string => typeof v === 'string' && v.startsWith('«') && v.endsWith('»');
 
+/** Symbols (values given by a symbolic caller) read as `unknown`. */
+function opaque(v: Value): Value {
+  if (isSymbol(v)) return unknown;
+  if (Array.isArray(v)) return v.map(opaque);
+  if (isObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, opaque(x)]));
+  return v;
+}
+
 export class Evaluator {
   readonly mod: TerraformModule;
-  private readonly vars: Record<string, Value>;
-  private readonly symbolic: boolean;
+  readonly vars: Record<string, Value>;
+  readonly symbolic: boolean;
   private readonly locals = new Map<string, Promise<Value>>();
 
   constructor(mod: TerraformModule, vars: Record<string, Value> = {}, options: EvaluatorOptions = {}) {
     this.mod = mod;
     this.vars = vars;
     this.symbolic = options.symbolic ?? false;
+  }
+
+  /**
+   * The same configuration with every value AWS fills in unknown (no symbols): what Terraform
+   * knows at plan time, which is what `count` and `for_each` may depend on.
+   */
+  planTime(): Evaluator {
+    return new Evaluator(this.mod, opaque(this.vars) as Record<string, Value>);
   }
 
   /** Evaluates an attribute value as hcl2json gives it (literal JSON, or an expression string). */
@@ -340,6 +356,8 @@ export class Evaluator {
     if (meta.name !== 'file' && meta.name !== 'try' && args.some((a) => a === unknown)) return unknown;
     // A symbol stands for a value only AWS knows: functions that look inside it cannot answer.
     if (inspectsItsArguments.has(meta.name) && args.some(isSymbol)) return unknown;
+    // Deduplicating or ordering needs every element (Terraform answers unknown otherwise).
+    if (needsKnownElements.has(meta.name) && !args.every(isKnown)) return unknown;
     return fn(args, { dir: this.mod.dir, file, text });
   }
 }
@@ -429,6 +447,8 @@ const inspectsItsArguments = new Set([
   'can',
   'cidrsubnet',
 ]);
+
+const needsKnownElements = new Set(['distinct', 'toset', 'sort', 'index', 'contains']);
 
 type Fn = (args: Value[], at: { dir: string; file: string; text: string }) => Value;
 const list = (v: Value): Value[] => (Array.isArray(v) ? v : isObject(v) ? Object.values(v) : [v]);
@@ -535,10 +555,24 @@ export async function planModule(evaluator: Evaluator): Promise<{
       return undefined;
     }
   };
+  const planTime = evaluator.planTime();
+  /** Terraform refuses count/for_each that depend on values known only after apply. */
+  const knownAtPlan = async (address: string, argument: 'count' | 'for_each', json: Json, file: string) => {
+    const v = await planTime.value(json, new Map(), file);
+    const keysKnown =
+      v !== unknown && (argument === 'count' || isObject(v) || (Array.isArray(v) && v.every(isKnown)));
+    if (!keysKnown)
+      throw new HclEvalError(
+        `${file}: ${argument} of ${address} depends on values known only after apply (${String(json)})`,
+      );
+  };
   const expand = async (
+    address: string,
     body: Body,
     file: string,
   ): Promise<{ key: string | number | null; scope: Scope }[]> => {
+    if ('for_each' in body) await knownAtPlan(address, 'for_each', body.for_each!, file);
+    if ('count' in body) await knownAtPlan(address, 'count', body.count!, file);
     if ('for_each' in body) {
       const each = await evaluator.value(body.for_each!, new Map(), file);
       if (each === unknown)
@@ -600,7 +634,7 @@ export async function planModule(evaluator: Evaluator): Promise<{
   for (const [address, { body, file }] of evaluator.mod.resources) {
     const [type, name] = address.split('.') as [string, string];
     await guard(address, async () => {
-      for (const { key, scope } of await expand(body, file)) {
+      for (const { key, scope } of await expand(address, body, file)) {
         const full = key === null ? address : `${address}[${JSON.stringify(key)}]`;
         const attributes = await guard(full, () => block(body, scope, file));
         if (attributes) instances.push({ address: full, type, name, key, attributes, file });
@@ -610,7 +644,7 @@ export async function planModule(evaluator: Evaluator): Promise<{
   for (const [address, { body, file }] of evaluator.mod.data) {
     const [, type, name] = address.split('.') as [string, string, string];
     await guard(address, async () => {
-      for (const { key, scope } of await expand(body, file)) {
+      for (const { key, scope } of await expand(address, body, file)) {
         const full = key === null ? address : `${address}[${JSON.stringify(key)}]`;
         const attributes = await guard(full, () => block(body, scope, file));
         if (attributes) data.push({ address: full, type, name, key, attributes, file });

@@ -208,16 +208,29 @@ function serviceKitExports(): Map<string, string> {
   return map;
 }
 
-/** Relative imports and re-exports of a file, resolved to paths. */
-function relativeImports(path: string): string[] {
+/**
+ * Relative imports and re-exports of a file, resolved to paths, with the names taken
+ * (`'all'` for `export *`, namespace and side-effect imports). Type-only imports are skipped.
+ */
+function relativeImports(path: string): { target: string; names: string[] | 'all' }[] {
   const source = readFileSync(path, 'utf8');
-  const out: string[] = [];
-  for (const m of source.matchAll(
-    /(?:import|export)\s+(?:type\s+)?(?:[^'";]*?\s+from\s+)?['"](\.[^'"]+)['"]/g,
-  )) {
-    if (/^(?:import|export)\s+type\s/.test(m[0])) continue;
-    const target = resolve(dirname(path), m[1]!);
-    if (existsSync(target) && statSync(target).isFile()) out.push(target);
+  const out: { target: string; names: string[] | 'all' }[] = [];
+  for (const m of source.matchAll(/(?:import|export)\s+(type\s+)?([^'";]*?\s+from\s+)?['"](\.[^'"]+)['"]/g)) {
+    if (m[1]) continue;
+    const target = resolve(dirname(path), m[3]!);
+    if (!existsSync(target) || !statSync(target).isFile()) continue;
+    const clause = (m[2] ?? '').replace(/\s+from\s+$/, '').trim();
+    const braces = /^\{([^}]*)\}$/.exec(clause);
+    if (braces) {
+      const names = braces[1]!
+        .split(',')
+        .map((part) => part.trim())
+        .filter((part) => part && !part.startsWith('type '))
+        .map((part) => part.split(/\s+as\s+/)[0]!.trim());
+      if (names.length > 0) out.push({ target, names });
+    } else {
+      out.push({ target, names: 'all' });
+    }
   }
   return out;
 }
@@ -278,14 +291,42 @@ export function serviceKitUsedBy(serviceFiles: string[]): FileUse[] {
       }
     }
   }
-  const visit = (file: string) => {
-    for (const next of relativeImports(file)) {
-      if (whole.has(next)) continue;
-      whole.add(next);
-      visit(next);
-    }
+  // Follow relative imports the same way: named imports narrow the target file to those
+  // exports; `export *`, namespace and side-effect imports take it whole.
+  const addNamed = (file: string, name: string): boolean => {
+    if (whole.has(file)) return false;
+    const names = named.get(file) ?? new Set<string>();
+    if (names.has(name)) return false;
+    names.add(name);
+    named.set(file, names);
+    return true;
   };
-  for (const f of [...named.keys(), ...whole]) visit(f);
+  const addWhole = (file: string): boolean => {
+    if (whole.has(file)) return false;
+    whole.add(file);
+    return true;
+  };
+  const queue = [...named.keys(), ...whole];
+  const seen = new Set<string>();
+  while (queue.length > 0) {
+    const file = queue.shift()!;
+    const key = `${file}:${whole.has(file) ? 'all' : [...(named.get(file) ?? [])].join(',')}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    for (const { target, names } of relativeImports(file)) {
+      const changed =
+        names === 'all'
+          ? addWhole(target)
+          : names
+              .map((n) => {
+                const defined = definingFile(target, n) ?? target;
+                return addNamed(defined, n);
+              })
+              .some(Boolean);
+      if (changed)
+        queue.push(...(names === 'all' ? [target] : names.map((n) => definingFile(target, n) ?? target)));
+    }
+  }
   const uses: FileUse[] = [...whole].map((file) => ({ file, exports: 'all' as const }));
   for (const [file, names] of named) if (!whole.has(file)) uses.push({ file, exports: names });
   return uses.sort((a, b) => a.file.localeCompare(b.file));

@@ -60,4 +60,22 @@ describe('terraform readers', () => {
     );
     expect(unknown).toBeTypeOf('symbol');
   });
+
+  it('refuses count/for_each that depend on values known only after apply', async () => {
+    const dir = join(fixtures, 'plan-time');
+    const plan = await planModule(
+      new Evaluator(
+        await loadModule(dir),
+        { secret_arns: { A: '«aws_secretsmanager_secret.a.arn»' } },
+        { symbolic: true },
+      ),
+    );
+    const errors = plan.errors.join('\n');
+    expect(errors).toMatch(/count of aws_iam_role_policy\.p depends on values known only after apply/);
+    expect(errors).toMatch(/for_each of aws_sns_topic\.t depends on values known only after apply/);
+    expect(errors).not.toMatch(/aws_sqs_queue\.fine/);
+    expect(plan.instances.filter((i) => i.type === 'aws_sqs_queue').map((i) => i.attributes.name)).toEqual([
+      'q0',
+    ]);
+  });
 });
