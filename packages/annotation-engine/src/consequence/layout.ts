@@ -8,7 +8,8 @@
  * - lazily, the spliced transcript sequence (transcript orientation) and the reference peptide.
  *
  * Coordinate names: `g` genomic 1-based, `c` cDNA 1-based (transcript orientation),
- * `k` CDS 1-based (phase included). A layout is cached per Transcript object in a WeakMap.
+ * `k` CDS 1-based (phase included). A layout is cached per Transcript object in a WeakMap; the
+ * spliced sequences of at most MAX_SPLICED transcripts are kept (least recently used dropped).
  */
 import type { Exon, ReferenceSequence, Transcript } from '../model.ts';
 import { reverseComplement, translate } from './sequence.ts';
@@ -111,15 +112,36 @@ export function genomicOfCdna(L: TranscriptLayout, c: number): number {
   return 0;
 }
 
+/**
+ * Layouts holding a spliced sequence, least recently used first. A whole-genome annotation set spliced at
+ * once would hold hundreds of MB; sorted input needs only the transcripts around the current
+ * position, so the sequences of the least recently spliced ones are dropped beyond this many.
+ */
+const MAX_SPLICED = 4096;
+const spliced = new Set<TranscriptLayout>();
+
 /** Spliced transcript sequence (transcript orientation, upper case). The reference must hold the transcript. */
 export function transcriptSequence(L: TranscriptLayout, ref: ReferenceSequence): string {
-  if (L.seq !== null && L.seqRef === ref) return L.seq;
+  if (L.seq !== null && L.seqRef === ref) {
+    // most recently used last
+    spliced.delete(L);
+    spliced.add(L);
+    return L.seq;
+  }
   const t = L.t;
   let s = '';
   for (const e of L.exons) s += ref.slice(t.chrom, e.start, e.end);
   L.seq = t.strand === 1 ? s : reverseComplement(s);
   L.seqRef = ref;
   L.peptide = null;
+  spliced.add(L);
+  if (spliced.size > MAX_SPLICED) {
+    const oldest = spliced.values().next().value as TranscriptLayout;
+    spliced.delete(oldest);
+    oldest.seq = null;
+    oldest.seqRef = null;
+    oldest.peptide = null;
+  }
   return L.seq;
 }
 
