@@ -109,6 +109,7 @@ async function main(argv: string[]): Promise<number> {
         contigName: (name) => resolver.resolve(name) ?? name,
       });
       log.info(`gene models ${values.gff}: ${genes.transcripts.length} transcripts (${genes.format})`);
+      checkGeneContigs(genes.transcripts, reference.contigLengths, values.gff!, log);
       // "-" is stdin / stdout (stdout is never ended: the process owns it)
       let output: string | PassThrough = values.output!;
       if (output === '-') {
@@ -152,6 +153,34 @@ async function main(argv: string[]): Promise<number> {
   } finally {
     if (logFile) await new Promise<void>((resolve) => logFile!.end(resolve));
   }
+}
+
+/**
+ * Gene models on contigs the FASTA does not have would silently make every variant intergenic:
+ * an error when none of their contigs is in the FASTA, a warning in the log for the others.
+ */
+function checkGeneContigs(
+  transcripts: readonly { chrom: string }[],
+  contigLengths: ReadonlyMap<string, number>,
+  file: string,
+  log: RunLog,
+): void {
+  const missing = new Map<string, number>();
+  for (const t of transcripts) {
+    if (!contigLengths.has(t.chrom)) missing.set(t.chrom, (missing.get(t.chrom) ?? 0) + 1);
+  }
+  if (missing.size === 0) return;
+  const names = [...missing.keys()].slice(0, 5).join(', ');
+  const fasta = [...contigLengths.keys()].slice(0, 5).join(', ');
+  const n = [...missing.values()].reduce((a, b) => a + b, 0);
+  if (n === transcripts.length) {
+    throw new InputError(
+      `none of the gene models in ${file} is on a contig of the reference FASTA (gene model contigs: ${names}; FASTA: ${fasta}); are they for the same assembly? A --synonyms file can map other contig names`,
+    );
+  }
+  log.warn(
+    `${n} of ${transcripts.length} transcripts are on contigs not in the FASTA (${names}) and will not be used`,
+  );
 }
 
 function parse(argv: string[]) {

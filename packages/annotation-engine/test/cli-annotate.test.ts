@@ -6,6 +6,7 @@
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readCsq } from './fixtures/io/csq.ts';
 import { chr21, inputs, packageRoot, repoRoot, tempDir } from './fixtures/io/shared.ts';
@@ -241,6 +242,25 @@ describe('gas-annotate', () => {
     expect(unwritable.code).toBe(1);
     expect(oneErrorLine(unwritable.stderr)).toBe(
       `gas-annotate: cannot write the output "${noDir}": its directory does not exist`,
+    );
+
+    const gff = gunzipSync(await readFile(chr21.gff))
+      .toString('utf8')
+      .replace(/^21\t/gm, 'chrUn_X\t');
+    await writeFile(out('other.gff3'), gff);
+    const otherContigs = await run([
+      '--fasta',
+      chr21.fasta,
+      '--gff',
+      out('other.gff3'),
+      '-i',
+      inputs('vep-test.chr21.vcf'),
+      '-o',
+      out('j.vcf'),
+    ]);
+    expect(otherContigs.code).toBe(1);
+    expect(oneErrorLine(otherContigs.stderr)).toBe(
+      `gas-annotate: none of the gene models in ${out('other.gff3')} is on a contig of the reference FASTA (gene model contigs: chrUn_X; FASTA: 21); are they for the same assembly? A --synonyms file can map other contig names`,
     );
 
     const badFasta = await run([
