@@ -14,8 +14,9 @@
  */
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { UserTierChanged } from '@gas/contracts';
+import type { Transaction } from 'kysely';
 import type Stripe from 'stripe';
-import type { Db, UserTier } from '../db/database.ts';
+import type { Database, Db, UserTier } from '../db/database.ts';
 import type { User } from './accounts.ts';
 
 export const PREMIUM_STATUSES = new Set(['active', 'trialing', 'past_due']);
@@ -99,6 +100,73 @@ export class Billing {
     return session.url;
   }
 
+  /**
+   * First sign-in: a customer Stripe already has for this (verified) e-mail, e.g. a subscription
+   * bought before the account existed, is linked and the tier read from Stripe.
+   */
+  async adoptCustomerByEmail(user: User): Promise<void> {
+    if (user.stripe_customer_id) return;
+    const customers = await this.deps.stripe.customers.list({ email: user.email, limit: 1 });
+    const customer = customers.data[0];
+    if (!customer) return;
+    await this.deps.db.transaction().execute(async (trx) => {
+      const linked = await trx
+        .updateTable('users')
+        .set({ stripe_customer_id: customer.id })
+        .where('id', '=', user.id)
+        .where('stripe_customer_id', 'is', null)
+        .returningAll()
+        .executeTakeFirst();
+      if (linked) await this.syncTier(trx, linked, customer.id, `first sign-in of ${user.id}`);
+    });
+  }
+
+  /** Sets the tier from the customer's subscriptions as Stripe has them now; publishes UserTierChanged when it changed. */
+  private async syncTier(
+    trx: Transaction<Database>,
+    user: User,
+    customerId: string,
+    cause: string,
+  ): Promise<void> {
+    const subscriptions = await this.deps.stripe.subscriptions.list({
+      customer: customerId,
+      status: 'all',
+      limit: 20,
+    });
+    const byNewest = [...subscriptions.data].sort((a, b) => b.created - a.created);
+    const current = byNewest.find((s) => PREMIUM_STATUSES.has(s.status));
+    const shown = current ?? byNewest[0];
+    const tier: UserTier = current ? 'premium' : 'free';
+    await trx
+      .updateTable('users')
+      .set({
+        tier,
+        stripe_subscription_id: shown?.id ?? null,
+        stripe_subscription_status: shown?.status ?? null,
+        updated_at: new Date(),
+      })
+      .where('id', '=', user.id)
+      .execute();
+    if (tier === user.tier) return;
+    const message: UserTierChanged = {
+      schema_version: 1,
+      type: 'UserTierChanged',
+      user_id: user.id,
+      user_email: user.email,
+      previous_tier: user.tier,
+      new_tier: tier,
+      changed_at: new Date().toISOString(),
+      cause: cause.slice(0, 200),
+    };
+    await this.deps.sns.send(
+      new PublishCommand({
+        TopicArn: this.deps.userTierChangedTopicArn,
+        Message: JSON.stringify(message),
+        MessageAttributes: { type: { DataType: 'String', StringValue: 'UserTierChanged' } },
+      }),
+    );
+  }
+
   /** Handles one verified event; 'duplicate' when its id was seen before (nothing done). */
   async handleEvent(event: Stripe.Event): Promise<'processed' | 'duplicate' | 'ignored'> {
     return this.deps.db.transaction().execute(async (trx) => {
@@ -132,45 +200,7 @@ export class Billing {
           .executeTakeFirst();
       }
       if (!user) return 'ignored';
-      const subscriptions = await this.deps.stripe.subscriptions.list({
-        customer: customerId,
-        status: 'all',
-        limit: 20,
-      });
-      const current = subscriptions.data
-        .filter((s) => PREMIUM_STATUSES.has(s.status))
-        .sort((a, b) => b.created - a.created)[0];
-      const newest = current ?? subscriptions.data.sort((a, b) => b.created - a.created)[0];
-      const tier: UserTier = current ? 'premium' : 'free';
-      await trx
-        .updateTable('users')
-        .set({
-          tier,
-          stripe_subscription_id: newest?.id ?? null,
-          stripe_subscription_status: newest?.status ?? null,
-          updated_at: new Date(),
-        })
-        .where('id', '=', user.id)
-        .execute();
-      if (tier !== user.tier) {
-        const message: UserTierChanged = {
-          schema_version: 1,
-          type: 'UserTierChanged',
-          user_id: user.id,
-          user_email: user.email,
-          previous_tier: user.tier,
-          new_tier: tier,
-          changed_at: new Date().toISOString(),
-          cause: event.id,
-        };
-        await this.deps.sns.send(
-          new PublishCommand({
-            TopicArn: this.deps.userTierChangedTopicArn,
-            Message: JSON.stringify(message),
-            MessageAttributes: { type: { DataType: 'String', StringValue: 'UserTierChanged' } },
-          }),
-        );
-      }
+      await this.syncTier(trx, user, customerId, event.id);
       return 'processed';
     });
   }

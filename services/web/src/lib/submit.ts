@@ -122,6 +122,7 @@ export async function submitUploadedInput(
     input_key: input.key,
     input_file_name: parsed.fileName,
     input_size_bytes: size,
+    email_notifications: user.email_notifications,
   };
   const outcome = await deps.jobs.createPending(job);
   if (outcome === 'exists') {

@@ -7,7 +7,6 @@
   const input = document.getElementById('file');
   const problem = document.getElementById('upload-problem');
   const progress = document.getElementById('upload-progress');
-  const bar = progress.querySelector('.progress-bar');
   const button = document.getElementById('upload-button');
   const limit = Number(form.dataset.limit);
 
@@ -63,11 +62,11 @@
     const request = new XMLHttpRequest();
     request.open('POST', body.url);
     request.upload.addEventListener('progress', (e) => {
-      if (e.lengthComputable) bar.style.width = `${Math.round((e.loaded / e.total) * 100)}%`;
+      if (e.lengthComputable) progress.value = Math.round((e.loaded / e.total) * 100);
     });
     request.addEventListener('load', () => {
       if (request.status === 201 || request.status === 204) {
-        bar.style.width = '100%';
+        progress.value = 100;
         window.location.assign(body.next);
       } else {
         show(`The upload was refused (HTTP ${request.status}). Reload the page and try again.`, false);

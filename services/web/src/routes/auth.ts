@@ -152,6 +152,12 @@ export default async function authRoutes(app: FastifyInstance, settings: OidcSet
       email,
       name: name ?? email,
     });
+    if (claims.email_verified === true && !user.stripe_customer_id) {
+      // A failure here must not block sign-in: the webhook or the next sign-in links it.
+      await app.gas.billing.adoptCustomerByEmail(user).catch((error: unknown) => {
+        request.log.warn({ err: error, user_id: user.id }, 'could not look up an existing Stripe customer');
+      });
+    }
     await app.sessions.start(request, reply, user.id, { idToken: tokens.id_token });
     request.log.info({ user_id: user.id }, 'signed in');
     return reply.redirect(pending.returnTo, 303);

@@ -129,3 +129,15 @@ export async function followIdentityProvider(
     `the provider did not redirect to the callback (status ${page.status}): ${page.html.slice(0, 300)}`,
   );
 }
+
+/** Undoes Handlebars' attribute escaping, as a browser does when it reads an href or value. */
+export function decodeHtml(text: string): string {
+  return text
+    .replaceAll('&#x3D;', '=')
+    .replaceAll('&#x27;', "'")
+    .replaceAll('&#x60;', '`')
+    .replaceAll('&quot;', '"')
+    .replaceAll('&lt;', '<')
+    .replaceAll('&gt;', '>')
+    .replaceAll('&amp;', '&');
+}

@@ -46,6 +46,13 @@ async function readText(stream: Readable, limitBytes: number): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** How far a RUNNING job is, 0-100, from the annotator's progress (bytes of input read); null when unknown. */
+export function progressPercent(job: JobRecord): number | null {
+  const progress = job.progress;
+  if (job.status !== 'RUNNING' || !progress || progress.bytes_total === 0) return null;
+  return Math.min(100, Math.round((progress.bytes_read / progress.bytes_total) * 100));
+}
+
 export default async function jobRoutes(app: FastifyInstance): Promise<void> {
   const { config, s3, jobs } = app.gas;
 
@@ -149,6 +156,7 @@ export default async function jobRoutes(app: FastifyInstance): Promise<void> {
         title: job.input_file_name,
         job,
         running: job.status === 'PENDING' || job.status === 'RUNNING',
+        percent: progressPercent(job),
         available,
         archived: job.results_status === 'ARCHIVED',
         restoring: job.results_status === 'RESTORING',
@@ -184,7 +192,13 @@ export default async function jobRoutes(app: FastifyInstance): Promise<void> {
     async (request, reply) => {
       const job = await ownedJob(request);
       if (!job) return reply.status(404).send({ message: 'There is no job with that id in your account.' });
-      return { job_id: job.job_id, status: job.status, results_status: job.results_status ?? null };
+      return {
+        job_id: job.job_id,
+        status: job.status,
+        results_status: job.results_status ?? null,
+        percent: progressPercent(job),
+        phase: job.progress?.phase ?? null,
+      };
     },
   );
 
