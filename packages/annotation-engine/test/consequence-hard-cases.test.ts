@@ -230,6 +230,16 @@ describe('hard cases (hand-worked expectations)', () => {
     });
   });
 
+  it('an inserted stop codon is nonsense at the next position', async () => {
+    // TAA between codons 4 (GCT, ends g32) and 5 (GGA)
+    await expectOn(32, 'T', 'TTAA', 'TXP', {
+      consequences: ['stop_gained', 'inframe_insertion'],
+      hgvsc: 'TXP.1:c.12_13insTAA',
+      hgvsp: 'PRP.1:p.Gly5Ter',
+      aminoAcids: '-/*',
+    });
+  });
+
   it('two-base substitution over two codons, and an in-frame deletion of the stop codon', async () => {
     // g29-30 GG>AA: codon 3 CTG>CTA (Leu, kept), codon 4 GCT>ACT (Ala>Thr)
     await expectOn(29, 'GG', 'AA', 'TXP', {

@@ -239,8 +239,11 @@ function inFrame(refProt: string, ch: ProteinChange): string | null {
   if (stopAt >= 0) A = A.slice(0, stopAt + 1);
   let pre = 0;
   while (pre < R.length && pre < A.length && R[pre] === A[pre]) pre++;
-  if (pre < A.length && A[pre] === '*' && pre < R.length && R[pre] !== '*') {
-    return `${threeLetter(R[pre] as string)}${o + pre}Ter`;
+  // A stop where the reference has an amino acid, whatever the length change: nonsense at
+  // that position (an inserted stop is p.Gly5Ter, not an insertion of Ter).
+  const refThere = refProt[o + pre - 1];
+  if (pre < A.length && A[pre] === '*' && refThere !== undefined && refThere !== '*') {
+    return `${threeLetter(refThere)}${o + pre}Ter`;
   }
   if (R === A) {
     if (R.length === 0) return null;
