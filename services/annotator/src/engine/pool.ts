@@ -42,16 +42,21 @@ export class EnginePool {
     return this.#busy.size;
   }
 
-  #take(): Worker {
-    const idle = this.#idle.pop();
-    if (idle) return idle;
-    if (this.#busy.size >= this.#size) throw new Error(`all ${this.#size} engine workers are busy`);
+  #spawn(): Worker {
     return new Worker(bootUrl, {
       workerData: { entry: entryUrl, setup: this.#setup },
       resourceLimits: { maxOldGenerationSizeMb: this.#maxHeapMb },
       stdout: false,
       stderr: false,
     });
+  }
+
+  #take(): Worker {
+    const idle = this.#idle.pop();
+    if (idle) return idle;
+    // At most #size workers exist: the busy ones plus the idle ones.
+    if (this.#busy.size >= this.#size) throw new Error(`all ${this.#size} engine workers are busy`);
+    return this.#spawn();
   }
 
   /** Runs a job on a worker; resolves with its outcome, rejects with WorkerCrashedError or on abort. */
@@ -117,6 +122,19 @@ export class EnginePool {
       else options.signal.addEventListener('abort', onAbort, { once: true });
       worker.postMessage({ type: 'run', job } satisfies ToWorker);
     });
+  }
+
+  /** Starts the idle workers now, so they load the reference while no job waits for them. */
+  warm(): void {
+    while (!this.#closed && this.#idle.length + this.#busy.size < this.#size) {
+      const worker = this.#spawn();
+      // An idle worker that dies (bad reference path, out of memory) is simply dropped.
+      worker.once('exit', () => {
+        const index = this.#idle.indexOf(worker);
+        if (index >= 0) this.#idle.splice(index, 1);
+      });
+      this.#idle.push(worker);
+    }
   }
 
   async close(): Promise<void> {

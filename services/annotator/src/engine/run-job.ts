@@ -317,6 +317,10 @@ export async function describeFailure(error: unknown, job: JobToRun, s3: S3Clien
       : (cause as { name?: string })?.name === 'NoSuchKey'
         ? 'The uploaded file is no longer in storage (it may have been deleted); please upload it again.'
         : null;
+  // The pipeline logs its own failures, except those found while opening the input.
+  if (cause instanceof InputError && !log.lines.some((line) => line.includes(cause.message))) {
+    log.error(cause.message);
+  }
   if (userMessage === null) {
     log.error(
       'the job stopped because of an internal error; the GAS team can see the details in the service log',

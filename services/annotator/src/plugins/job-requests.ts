@@ -111,6 +111,7 @@ async function jobRequests(app: FastifyInstance, options: JobRequestsOptions): P
   app.addHook('onReady', async () => {
     const removed = await removeStaleScratch(scratchBase);
     if (removed.length > 0) app.log.info({ removed }, 'removed scratch folders of dead annotator processes');
+    pool.warm();
     drainer.start();
   });
   app.addHook('onClose', async () => {

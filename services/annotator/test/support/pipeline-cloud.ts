@@ -1,0 +1,301 @@
+/**
+ * Test support for the job pipeline: one devcloud per test file (port 0, temp data dir,
+ * random keys), provisioned with the real plan (`planResources` + `applyPlan`: topics,
+ * queues with DLQs and redrive, SQS subscriptions, buckets, jobs table, SES identity),
+ * and helpers that do what web does when a user submits a job (upload the input, write the
+ * PENDING record, publish JobRequested) and what a user checks afterwards (the record, the
+ * results bucket, the mailbox).
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { PublishCommand } from '@aws-sdk/client-sns';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { inputObjectKey, type JobRecord, type JobRequested, type QueueKey } from '@gas/contracts';
+import { type Devcloud, startDevcloud } from '@gas/devcloud';
+import { buildApp as buildNotifierApp } from '@gas/notifier';
+import { loadConfig } from '@gas/service-kit';
+import type { FastifyInstance } from 'fastify';
+import {
+  applyPlan,
+  type ProvisionedResources,
+  subscribeWebhooks,
+} from '../../../../tools/devcloud/src/provision/apply.ts';
+import {
+  createProvisionClients,
+  destroyProvisionClients,
+} from '../../../../tools/devcloud/src/provision/clients.ts';
+import { type ProvisionPlan, planResources } from '../../../../tools/devcloud/src/provision/plan.ts';
+import { NotifierConfig } from '../../../notifier/src/config.ts';
+import { buildApp as buildAnnotatorApp } from '../../src/app.ts';
+import { AnnotatorConfig, annotatorCrossCheck } from '../../src/config.ts';
+
+export const sharedData = new URL('../../../../../shared/data/', import.meta.url).pathname;
+export const referenceDir = join(sharedData, 'reference/grch38-chr21');
+export const WEB_BASE_URL = 'https://gas.test:4433';
+const SENDER = 'gas@example.org';
+
+export type MailboxMessage = {
+  id: string;
+  from: string;
+  to: string[];
+  subject: string;
+  text: string | null;
+  html: string | null;
+};
+
+export type PipelineCloud = Awaited<ReturnType<typeof startPipelineCloud>>;
+
+export async function startPipelineCloud() {
+  const dataDir = await mkdtemp(join(tmpdir(), 'gas-pipeline-'));
+  const credentials = {
+    accessKeyId: `AKIA${randomBytes(8).toString('hex').toUpperCase()}`,
+    secretAccessKey: randomBytes(20).toString('base64'),
+  };
+  const quiet = { info() {}, warn() {}, error() {} };
+  const cloud: Devcloud = await startDevcloud({
+    dataDir,
+    port: 0,
+    tlsPort: 0,
+    credentials: [credentials],
+    log: quiet,
+    // A webhook that is down is retried briefly, then given up (the queue keeps the job).
+    snsDeliveryRetry: { attempts: 3, baseDelayMs: 200, maxDelayMs: 500 },
+  });
+  const aws = {
+    AWS_REGION: cloud.region,
+    AWS_ENDPOINT_URL: cloud.url,
+    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+  };
+  const plan: ProvisionPlan = planResources('gas');
+  const clients = createProvisionClients(aws, false);
+  const provisioned: ProvisionedResources = await applyPlan(plan, clients, {
+    uploadOrigins: [WEB_BASE_URL],
+    senderEmail: SENDER,
+  });
+  const doc = DynamoDBDocumentClient.from(clients.dynamodb);
+  const scratchDir = await mkdtemp(join(tmpdir(), 'gas-annotator-scratch-'));
+  const apps: FastifyInstance[] = [];
+
+  const common = {
+    ...aws,
+    LOG_LEVEL: process.env.GAS_TEST_LOG_LEVEL ?? 'silent',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    SNS_CERT_HOSTS: cloud.snsCertHost,
+    SNS_EXTRA_CA_FILE: cloud.ca.certPath,
+    JOBS_TABLE: provisioned.jobsTable,
+  };
+
+  const state = {
+    cloud,
+    aws,
+    plan,
+    provisioned,
+    clients,
+    doc,
+    scratchDir,
+
+    /** The annotator's environment as the local stack gives it, with test-sized timings. */
+    annotatorEnv(overrides: Record<string, string> = {}): Record<string, string> {
+      return {
+        ...common,
+        INPUTS_BUCKET: provisioned.buckets.inputs,
+        RESULTS_BUCKET: provisioned.buckets.results,
+        JOB_REQUESTS_QUEUE_URL: provisioned.queueUrls.annotatorJobRequests,
+        JOB_REQUESTS_TOPIC_ARN: provisioned.topicArns.jobRequests,
+        JOB_COMPLETED_TOPIC_ARN: provisioned.topicArns.jobCompleted,
+        REFERENCE_FASTA: join(referenceDir, 'chr21.fa.gz'),
+        REFERENCE_GFF3: join(referenceDir, 'ensembl84.chr21.gff3.gz'),
+        REFERENCE_SYNONYMS: join(referenceDir, 'chr_synonyms.txt'),
+        ANNOTATOR_CONCURRENCY: '2',
+        QUEUE_VISIBILITY_TIMEOUT_SECONDS: '12',
+        JOB_LEASE_SECONDS: '8',
+        PROGRESS_INTERVAL_SECONDS: '1',
+        DRAIN_IDLE_SECONDS: '2',
+        STOP_TIMEOUT_SECONDS: '5',
+        SCRATCH_DIR: scratchDir,
+        ...overrides,
+      };
+    },
+
+    notifierEnv(overrides: Record<string, string> = {}): Record<string, string> {
+      return {
+        ...common,
+        JOB_COMPLETED_QUEUE_URL: provisioned.queueUrls.notifierJobCompleted,
+        ARCHIVE_RESTORED_QUEUE_URL: provisioned.queueUrls.notifierArchiveRestored,
+        JOB_COMPLETED_TOPIC_ARN: provisioned.topicArns.jobCompleted,
+        ARCHIVE_RESTORED_TOPIC_ARN: provisioned.topicArns.archiveRestored,
+        MAIL_FROM: SENDER,
+        WEB_BASE_URL,
+        DRAIN_IDLE_SECONDS: '2',
+        ...overrides,
+      };
+    },
+
+    /** Builds the annotator in this process, listening on a free port with its webhook subscribed. */
+    async startAnnotator(overrides: Record<string, string> = {}): Promise<FastifyInstance> {
+      const app = await buildAnnotatorApp(
+        loadConfig(AnnotatorConfig, state.annotatorEnv(overrides), annotatorCrossCheck),
+      );
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      apps.push(app);
+      await state.subscribe('annotator', app);
+      return app;
+    },
+
+    async startNotifier(overrides: Record<string, string> = {}): Promise<FastifyInstance> {
+      const app = await buildNotifierApp(loadConfig(NotifierConfig, state.notifierEnv(overrides)));
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      apps.push(app);
+      await state.subscribe('notifier', app);
+      return app;
+    },
+
+    async subscribe(service: 'annotator' | 'notifier', app: FastifyInstance): Promise<void> {
+      const { port } = app.server.address() as { port: number };
+      await subscribeWebhooks(plan, clients.sns, provisioned.topicArns, {
+        [service]: `http://127.0.0.1:${port}`,
+      });
+    },
+
+    /** What web does on submit: input object, PENDING record, JobRequested. Returns the job id. */
+    async submitJob(options: {
+      body: Uint8Array | string;
+      fileName: string;
+      userId?: string;
+      email?: string;
+      jobId?: string;
+      emailNotifications?: boolean;
+      publishTimes?: number;
+    }): Promise<{ jobId: string; request: JobRequested }> {
+      const jobId = options.jobId ?? randomUUID();
+      const userId = options.userId ?? 'user-alice';
+      const email = options.email ?? 'alice@example.org';
+      const key = inputObjectKey(userId, jobId, options.fileName);
+      const body = typeof options.body === 'string' ? Buffer.from(options.body) : options.body;
+      await clients.s3.send(
+        new PutObjectCommand({ Bucket: provisioned.buckets.inputs, Key: key, Body: body }),
+      );
+      const submittedAt = new Date().toISOString();
+      const record: JobRecord = {
+        job_id: jobId,
+        user_id: userId,
+        user_email: email,
+        user_tier: 'free',
+        status: 'PENDING',
+        submitted_at: submittedAt,
+        input_bucket: provisioned.buckets.inputs,
+        input_key: key,
+        input_file_name: options.fileName,
+        input_size_bytes: body.length,
+        ...(options.emailNotifications !== undefined
+          ? { email_notifications: options.emailNotifications }
+          : {}),
+      };
+      await doc.send(
+        new PutCommand({
+          TableName: provisioned.jobsTable,
+          Item: record,
+          ConditionExpression: 'attribute_not_exists(job_id)',
+        }),
+      );
+      const request: JobRequested = {
+        schema_version: 1,
+        type: 'JobRequested',
+        job_id: jobId,
+        user_id: userId,
+        user_email: email,
+        user_tier: 'free',
+        input_bucket: provisioned.buckets.inputs,
+        input_key: key,
+        input_file_name: options.fileName,
+        input_size_bytes: body.length,
+        submitted_at: submittedAt,
+      };
+      for (let i = 0; i < (options.publishTimes ?? 1); i++) await state.publishJobRequested(request);
+      return { jobId, request };
+    },
+
+    async publishJobRequested(message: unknown): Promise<void> {
+      await clients.sns.send(
+        new PublishCommand({ TopicArn: provisioned.topicArns.jobRequests, Message: JSON.stringify(message) }),
+      );
+    },
+
+    async job(jobId: string): Promise<JobRecord | undefined> {
+      const out = await doc.send(
+        new GetCommand({ TableName: provisioned.jobsTable, Key: { job_id: jobId }, ConsistentRead: true }),
+      );
+      return out.Item as JobRecord | undefined;
+    },
+
+    /** Waits for a final status (the bound only stops a hung test; nothing is timed). */
+    async finished(jobId: string, limitMs = 120_000): Promise<JobRecord> {
+      return eventually(
+        async () => {
+          const record = await state.job(jobId);
+          return record && (record.status === 'COMPLETED' || record.status === 'FAILED') ? record : undefined;
+        },
+        `job ${jobId} to finish`,
+        limitMs,
+      );
+    },
+
+    async resultBytes(key: string): Promise<Buffer> {
+      const out = await clients.s3.send(
+        new GetObjectCommand({ Bucket: provisioned.buckets.results, Key: key }),
+      );
+      return Buffer.from(await out.Body!.transformToByteArray());
+    },
+
+    async mailbox(to?: string): Promise<MailboxMessage[]> {
+      const url = new URL('/_devcloud/mailbox/api/messages', cloud.url);
+      if (to) url.searchParams.set('to', to);
+      const response = await fetch(url);
+      return ((await response.json()) as { messages: MailboxMessage[] }).messages;
+    },
+
+    async queueDepth(queue: QueueKey, deadLetter = false): Promise<number> {
+      const url = deadLetter ? provisioned.deadLetterQueueUrls[queue] : provisioned.queueUrls[queue];
+      const out = await clients.sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: url,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+        }),
+      );
+      return (
+        Number(out.Attributes?.ApproximateNumberOfMessages ?? 0) +
+        Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
+      );
+    },
+
+    async dispose(): Promise<void> {
+      for (const app of apps.reverse()) await app.close().catch(() => undefined);
+      destroyProvisionClients(clients);
+      await cloud.close();
+      await rm(dataDir, { recursive: true, force: true, maxRetries: 5 });
+      await rm(scratchDir, { recursive: true, force: true });
+    },
+  };
+  return state;
+}
+
+/** Polls `check` until it returns a value (not a timing assertion: the bound only stops a hung test). */
+export async function eventually<T>(
+  check: () => Promise<T | undefined | null | false>,
+  what: string,
+  limitMs = 60_000,
+): Promise<T> {
+  const until = Date.now() + limitMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== null && value !== false) return value;
+    if (Date.now() > until) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
