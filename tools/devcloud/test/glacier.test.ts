@@ -254,6 +254,80 @@ describe('archive retrieval jobs', () => {
   });
 });
 
+describe('inventory and ranged retrieval', () => {
+  it('an inventory job lists the vault archives as JSON', async () => {
+    const body = Buffer.from('inventory me');
+    const { archiveId: id } = await glacier.send(
+      new UploadArchiveCommand({ accountId: '-', vaultName: 'scratch', archiveDescription: 'inv', body }),
+    );
+    const { jobId } = await glacier.send(
+      new InitiateJobCommand({
+        accountId: '-',
+        vaultName: 'scratch',
+        jobParameters: { Type: 'inventory-retrieval' },
+      }),
+    );
+    await waitFor('the inventory job', async () => {
+      const job = await glacier.send(new DescribeJobCommand({ accountId: '-', vaultName: 'scratch', jobId }));
+      return job.Completed ? job : undefined;
+    });
+    const output = await glacier.send(
+      new GetJobOutputCommand({ accountId: '-', vaultName: 'scratch', jobId }),
+    );
+    const inventory = JSON.parse(Buffer.from(await output.body!.transformToByteArray()).toString('utf8'));
+    expect(inventory.VaultARN).toBe('arn:aws:glacier:us-east-1:000000000000:vaults/scratch');
+    expect(inventory.ArchiveList).toContainEqual(
+      expect.objectContaining({
+        ArchiveId: id,
+        ArchiveDescription: 'inv',
+        Size: body.length,
+        SHA256TreeHash: sha256TreeHash(body),
+      }),
+    );
+  });
+
+  it('retrieves a 1 MiB-aligned byte range and refuses a misaligned one', async () => {
+    const mib = 1024 * 1024;
+    const bytes = randomBytes(2 * mib + 10);
+    const { archiveId: id } = await glacier.send(
+      new UploadArchiveCommand({ accountId: '-', vaultName: 'scratch', body: bytes }),
+    );
+    await expect(
+      glacier.send(
+        new InitiateJobCommand({
+          accountId: '-',
+          vaultName: 'scratch',
+          jobParameters: { Type: 'archive-retrieval', ArchiveId: id, RetrievalByteRange: '10-99' },
+        }),
+      ),
+    ).rejects.toMatchObject({
+      name: 'InvalidParameterValueException',
+      message: expect.stringContaining('1 MiB'),
+    });
+    const { jobId } = await glacier.send(
+      new InitiateJobCommand({
+        accountId: '-',
+        vaultName: 'scratch',
+        jobParameters: {
+          Type: 'archive-retrieval',
+          ArchiveId: id,
+          RetrievalByteRange: `${mib}-${2 * mib + 9}`,
+        },
+      }),
+    );
+    await waitFor('the ranged job', async () => {
+      const job = await glacier.send(new DescribeJobCommand({ accountId: '-', vaultName: 'scratch', jobId }));
+      return job.Completed ? job : undefined;
+    });
+    const output = await glacier.send(
+      new GetJobOutputCommand({ accountId: '-', vaultName: 'scratch', jobId }),
+    );
+    const got = Buffer.from(await output.body!.transformToByteArray());
+    expect(got.equals(bytes.subarray(mib))).toBe(true);
+    expect(output.checksum).toBe(sha256TreeHash(bytes.subarray(mib)));
+  });
+});
+
 describe('durability and notification retries', () => {
   it('completes and notifies a job initiated before a restart', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'devcloud-glacier-restart-'));
