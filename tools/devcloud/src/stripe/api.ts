@@ -215,7 +215,7 @@ export class StripeApi {
     const expandValue = req.params.expand;
     const expand = (Array.isArray(expandValue) ? expandValue : expandValue ? [expandValue] : []).map(String);
     const answer = this.#route(req);
-    await this.#state.save();
+    if (req.method !== 'GET') await this.#state.save();
     return { status: 200, body: this.render(answer, expand) };
   }
 
