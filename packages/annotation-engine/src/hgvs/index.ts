@@ -232,7 +232,7 @@ function proteinChange(L: TranscriptLayout, ref: ReferenceSequence, ch: ProteinC
 }
 
 function inFrame(refProt: string, ch: ProteinChange): string | null {
-  let R = ch.refPep;
+  const R = ch.refPep;
   let A = ch.altPep;
   const o = ch.firstCodon;
   const stopAt = A.indexOf('*');
@@ -256,7 +256,6 @@ function inFrame(refProt: string, ch: ProteinChange): string | null {
     suf++;
   const del = R.slice(pre, R.length - suf);
   let ins = A.slice(pre, A.length - suf);
-  R = '';
   if (del.length === 0 && ins.length === 0) return null;
   if (del.length === 0) {
     // insertion after protein position p0 (1-based); shift C-terminal
