@@ -172,7 +172,7 @@ export async function buildApp(config: WebConfig, options: BuildOptions = {}): P
       components: { securitySchemes: { apiToken: { type: 'http', scheme: 'bearer' } } },
       security: [{ apiToken: [] }],
     },
-    transform: ({ schema, url }) => ({ schema: { ...schema, hide: !url.startsWith('/api/') }, url }),
+    transform: ({ schema, url }) => ({ schema: { ...schema, hide: !url.startsWith('/api/v1/') }, url }),
   });
 
   const db = options.db ?? createDb(config.DATABASE_URL);
