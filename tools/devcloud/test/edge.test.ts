@@ -2,15 +2,13 @@
  * The edge: one endpoint for every API, routed by the SigV4 service name; HTTPS with the
  * local CA; refusals in each protocol's shape; health and unsigned public routes.
  */
-import { createHmac } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import https from 'node:https';
 import { join } from 'node:path';
 import { CreateBucketCommand, ListBucketsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ListQueuesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildCanonicalRequest, deriveSigningKey, sha256Hex, stringToSign } from '../src/sigv4/sigv4.ts';
-import { s3Client, sqsClient, startTestCloud, type TestCloud } from './helpers.ts';
+import { s3Client, signedFetch, sqsClient, startTestCloud, type TestCloud } from './helpers.ts';
 
 let t: TestCloud;
 
@@ -21,43 +19,14 @@ afterAll(async () => {
   await t.dispose();
 });
 
-/** Signs a request the SigV4 way for any service name (what an SDK for that service would send). */
-function signedFetch(service: string, body: string, headers: Record<string, string>) {
-  const url = new URL(`${t.cloud.url}/`);
-  const amzDate = new Date()
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d{3}/, '');
-  const date = amzDate.slice(0, 8);
-  const all: Record<string, string> = { ...headers, host: url.host, 'x-amz-date': amzDate };
-  const signedHeaders = Object.keys(all).sort();
-  const canonical = buildCanonicalRequest({
-    method: 'POST',
-    path: '/',
-    queryPairs: [],
-    headers: all,
-    signedHeaders,
-    payloadHash: sha256Hex(body),
-    service,
-  });
-  const scope = `${date}/${t.cloud.region}/${service}/aws4_request`;
-  const signature = createHmac('sha256', deriveSigningKey(t.secret, date, t.cloud.region, service))
-    .update(stringToSign(amzDate, scope, canonical))
-    .digest('hex');
-  const { host: _host, ...sent } = all;
-  return fetch(url, {
-    method: 'POST',
-    body,
-    headers: {
-      ...sent,
-      authorization: `AWS4-HMAC-SHA256 Credential=${t.credentials.accessKeyId}/${scope}, SignedHeaders=${signedHeaders.join(';')}, Signature=${signature}`,
-    },
-  });
+/** A SigV4-signed POST to the edge for any service name. */
+function signed(service: string, body: string, headers: Record<string, string>) {
+  return signedFetch(t.cloud, t.credentials, { service, body, headers });
 }
 
 describe('edge routing', () => {
   it('routes by the signed service name: a correctly signed call for an API devcloud does not emulate is refused by name', async () => {
-    const res = await signedFetch('kinesis', '{}', {
+    const res = await signed('kinesis', '{}', {
       'content-type': 'application/x-amz-json-1.1',
       'x-amz-target': 'Kinesis_20131202.ListStreams',
     });
@@ -66,7 +35,7 @@ describe('edge routing', () => {
   });
 
   it('hands a JSON-protocol API the request when signed for it, and refuses the same body signed for a different service scope with a bad signature', async () => {
-    const ok = await signedFetch('sqs', '{}', {
+    const ok = await signed('sqs', '{}', {
       'content-type': 'application/x-amz-json-1.0',
       'x-amz-target': 'AmazonSQS.ListQueues',
     });

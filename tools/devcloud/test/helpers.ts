@@ -95,3 +95,52 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/**
+ * Sends a SigV4-signed request for any service name (what an SDK or CLI for that service sends),
+ * for protocols no SDK v3 client speaks any more (SQS query) or services devcloud lacks.
+ */
+export async function signedFetch(
+  cloud: Devcloud,
+  credentials: { accessKeyId: string; secretAccessKey: string },
+  req: { service: string; path?: string; body: string; headers: Record<string, string> },
+): Promise<Response> {
+  const { createHmac } = await import('node:crypto');
+  const { buildCanonicalRequest, deriveSigningKey, sha256Hex, stringToSign } = await import(
+    '../src/sigv4/sigv4.ts'
+  );
+  const path = req.path ?? '/';
+  const url = new URL(`${cloud.url}${path}`);
+  const amzDate = new Date()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
+  const date = amzDate.slice(0, 8);
+  const all: Record<string, string> = { ...req.headers, host: url.host, 'x-amz-date': amzDate };
+  const signedHeaders = Object.keys(all).sort();
+  const canonical = buildCanonicalRequest({
+    method: 'POST',
+    path,
+    queryPairs: [],
+    headers: all,
+    signedHeaders,
+    payloadHash: sha256Hex(req.body),
+    service: req.service,
+  });
+  const scope = `${date}/${cloud.region}/${req.service}/aws4_request`;
+  const signature = createHmac(
+    'sha256',
+    deriveSigningKey(credentials.secretAccessKey, date, cloud.region, req.service),
+  )
+    .update(stringToSign(amzDate, scope, canonical))
+    .digest('hex');
+  const { host: _host, ...sent } = all;
+  return fetch(url, {
+    method: 'POST',
+    body: req.body,
+    headers: {
+      ...sent,
+      authorization: `AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/${scope}, SignedHeaders=${signedHeaders.join(';')}, Signature=${signature}`,
+    },
+  });
+}

@@ -17,7 +17,7 @@ import {
   type SQSServiceException,
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sqsClient, startTestCloud, type TestCloud } from './helpers.ts';
+import { signedFetch, sqsClient, startTestCloud, type TestCloud } from './helpers.ts';
 
 let t: TestCloud;
 let sqs: SQSClient;
@@ -269,6 +269,67 @@ describe('SQS messages', () => {
       ),
     );
     expect(badPolicy.name).toBe('InvalidAttributeValue');
+  });
+});
+
+describe('SQS legacy query protocol', () => {
+  const form = (params: Record<string, string>, path = '/') =>
+    signedFetch(t.cloud, t.credentials, {
+      service: 'sqs',
+      path,
+      body: new URLSearchParams({ Version: '2012-11-05', ...params }).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
+    });
+
+  it('creates a queue, sends to the queue URL path with an attribute, and receives it, in XML', async () => {
+    const created = await form({
+      Action: 'CreateQueue',
+      QueueName: 'legacy',
+      'Attribute.1.Name': 'VisibilityTimeout',
+      'Attribute.1.Value': '40',
+    });
+    expect(created.status).toBe(200);
+    const createdXml = await created.text();
+    expect(createdXml).toContain(`<QueueUrl>${t.cloud.url}/${t.cloud.accountId}/legacy</QueueUrl>`);
+    const sent = await form(
+      {
+        Action: 'SendMessage',
+        MessageBody: 'from an old client',
+        'MessageAttribute.1.Name': 'kind',
+        'MessageAttribute.1.Value.DataType': 'String',
+        'MessageAttribute.1.Value.StringValue': 'legacy',
+      },
+      `/${t.cloud.accountId}/legacy`,
+    );
+    const sentXml = await sent.text();
+    expect(sentXml).toMatch(/<MD5OfMessageBody>[0-9a-f]{32}<\/MD5OfMessageBody>/);
+    const attributes = await form({
+      Action: 'GetQueueAttributes',
+      QueueUrl: `${t.cloud.url}/${t.cloud.accountId}/legacy`,
+      'AttributeName.1': 'All',
+    });
+    expect(await attributes.text()).toContain(
+      '<Attribute><Name>VisibilityTimeout</Name><Value>40</Value></Attribute>',
+    );
+    const received = await form({
+      Action: 'ReceiveMessage',
+      QueueUrl: `${t.cloud.url}/${t.cloud.accountId}/legacy`,
+      'MessageAttributeName.1': 'All',
+    });
+    const receivedXml = await received.text();
+    expect(receivedXml).toContain('<Body>from an old client</Body>');
+    expect(receivedXml).toContain(
+      '<MessageAttribute><Name>kind</Name><Value><DataType>String</DataType><StringValue>legacy</StringValue></Value></MessageAttribute>',
+    );
+    // The same message through the JSON protocol's view of the queue.
+    const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: 'legacy' }));
+    expect((await attrs(QueueUrl!)).ApproximateNumberOfMessagesNotVisible).toBe('1');
+  });
+
+  it('answers errors with the query error codes', async () => {
+    const res = await form({ Action: 'GetQueueUrl', QueueName: 'no-such-queue' });
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain('<Code>AWS.SimpleQueueService.NonExistentQueue</Code>');
   });
 });
 

@@ -1,6 +1,7 @@
 /**
  * Amazon SQS, JSON protocol (`x-amz-target: AmazonSQS.<Operation>`, as @aws-sdk/client-sqs v3
- * sends it; the SDK may post to the queue URL's path, so the path is ignored).
+ * sends it; the SDK may post to the queue URL's path, so the path is ignored), and the legacy
+ * query protocol mapped onto the same operations (query-protocol.ts).
  *
  * Model: each queue holds its messages in memory; a message is visible when `visibleAt <= now`
  * (covers DelaySeconds and the visibility timeout alike). Receiving a visible message bumps its
@@ -15,6 +16,8 @@ import { join } from 'node:path';
 import { jsonError } from '../edge/errors.ts';
 import { JsonSnapshot } from '../edge/snapshot.ts';
 import type { DevcloudContext, EdgeRequest, EdgeResponse, EmulatedService } from '../edge/types.ts';
+import { splitUrl } from '../sigv4/sigv4.ts';
+import { outputToXml, queryErrorBody, queryResponse, queryToInput } from './query-protocol.ts';
 
 export interface MessageAttributeValue {
   DataType: string;
@@ -248,16 +251,7 @@ export class SqsService implements EmulatedService {
 
   async handle(req: EdgeRequest): Promise<EdgeResponse> {
     const target = req.headers['x-amz-target'] ?? '';
-    if (!target.startsWith('AmazonSQS.')) {
-      return jsonError(
-        400,
-        'com.amazonaws.sqs#InvalidAction',
-        'devcloud SQS speaks the JSON protocol only (x-amz-target: AmazonSQS.<Operation>); use @aws-sdk/client-sqs v3.',
-        {
-          'x-amzn-query-error': 'InvalidAction;Sender',
-        },
-      );
-    }
+    if (!target.startsWith('AmazonSQS.')) return this.#handleQueryProtocol(req);
     const op = target.slice('AmazonSQS.'.length);
     let input: Record<string, unknown>;
     try {
@@ -283,6 +277,43 @@ export class SqsService implements EmulatedService {
           'x-amzn-query-error': `${err.queryCode};Sender`,
         });
       }
+      throw err;
+    }
+  }
+
+  /** The legacy query protocol: same operations, form-encoded in, XML out. */
+  async #handleQueryProtocol(req: EdgeRequest): Promise<EdgeResponse> {
+    const { path, rawQuery } = splitUrl(req.url);
+    const params = new URLSearchParams(req.method === 'GET' ? rawQuery : req.body.toString('utf8'));
+    const action = params.get('Action') ?? '';
+    const requestId = randomUUID();
+    const xml = (status: number, body: string): EdgeResponse => ({
+      status,
+      headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId },
+      body,
+    });
+    if (action === '') {
+      return xml(
+        400,
+        queryErrorBody(
+          'MissingAction',
+          'The request needs an Action (query protocol) or an x-amz-target header (JSON protocol).',
+          requestId,
+        ),
+      );
+    }
+    const pathQueue = /^\/\d+\/[A-Za-z0-9_-]+\/?$/.test(path)
+      ? `${this.#ctx.edgeUrl}${path.replace(/\/$/, '')}`
+      : null;
+    try {
+      const out = (await this.#dispatch(action, queryToInput(action, params, pathQueue))) as Record<
+        string,
+        unknown
+      >;
+      return xml(200, queryResponse(action, outputToXml(action, out), requestId));
+    } catch (err) {
+      if (err instanceof SqsError)
+        return xml(err.status, queryErrorBody(err.queryCode, err.message, requestId));
       throw err;
     }
   }
