@@ -10,6 +10,7 @@ export * from './dockerfile.ts';
 export * from './hcl.ts';
 export * from './hcl-eval.ts';
 export * from './paths.ts';
+export * from './provider-schema.ts';
 export * from './references.ts';
 export * from './sdk-calls.ts';
 export * from './service-config.ts';

@@ -13,6 +13,7 @@ import {
   loadModule,
   parseTerraformFile,
   planModule,
+  providerSchemaProblems,
   unknown,
   unresolvedReferences,
 } from '../src/index.ts';
@@ -77,5 +78,16 @@ describe('terraform readers', () => {
     expect(plan.instances.filter((i) => i.type === 'aws_sqs_queue').map((i) => i.attributes.name)).toEqual([
       'q0',
     ]);
+  });
+
+  it('reports arguments, blocks and attributes the AWS provider does not have', async () => {
+    const problems = (await providerSchemaProblems(join(fixtures, 'provider-schema'))).join('\n');
+    expect(problems).toContain('aws_sqs_queue.q: no argument or block "visibility_timeout"');
+    expect(problems).toContain('aws_lb_listener.l.default_action.redirect: no argument or block "protocl"');
+    expect(problems).toContain('aws_dynamodb_table.t: dynamic "atribute": no such block');
+    expect(problems).toContain('aws_sqs_queue.q.arnn: aws_sqs_queue has no attribute "arnn"');
+    expect(problems).toContain('resource type aws_not_a_type is not in aws-provider-schema.json');
+    expect(problems).not.toContain('AnyKey');
+    expect(problems).not.toMatch(/"status_code"|"type"|"name"/);
   });
 });

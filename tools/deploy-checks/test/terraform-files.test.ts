@@ -9,6 +9,8 @@ import { describe, expect, it } from 'vitest';
 import {
   loadModule,
   parseTerraformFile,
+  providerSchemaProblems,
+  providerVersion,
   repoRoot,
   terraformFilesIn,
   terraformModuleDirs,
@@ -34,6 +36,15 @@ describe('every reference resolves', () => {
   it.each(moduleDirs.map((d) => [relative(repoRoot, d), d]))('%s', async (_shown, dir) => {
     expect(await unresolvedReferences(dir)).toEqual([]);
   });
+});
+
+describe('the AWS provider schema has every argument, block and attribute used', () => {
+  it.each(moduleDirs.map((d) => [relative(repoRoot, d), d]))(
+    `%s (${providerVersion})`,
+    async (_shown, dir) => {
+      expect(await providerSchemaProblems(dir)).toEqual([]);
+    },
+  );
 });
 
 describe('module layout', () => {
