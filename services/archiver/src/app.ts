@@ -1,8 +1,7 @@
 /**
  * The archiver app: builds Fastify from plugins (logging, health), registers a readiness
- * check per dependency and owns the one error handler.
- * Skeleton of issue 2: the /sns/archiver webhook, the drain loops, the schedule and both cold-storage
- * backends arrive with the archiver issue, as plugins registered here.
+ * check per dependency, the archiving plugin (queues + /sns/archiver doorbell + schedule
+ * sweep, see plugins/archiving.ts and archiver.ts) and owns the one error handler.
  */
 import {
   bucketReady,
@@ -14,11 +13,11 @@ import {
   healthPlugin,
   installErrorHandling,
   type Logger,
-  queueReady,
   tableReady,
 } from '@gas/service-kit';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { ArchiverConfig } from './config.ts';
+import { archivingPlugin } from './plugins/archiving.ts';
 
 export async function buildApp(
   config: ArchiverConfig,
@@ -29,15 +28,16 @@ export async function buildApp(
   const sqs = createSqsClient(config);
   const dynamodb = createDynamoDbClient(config);
   const s3 = createS3Client(config);
+
+  await app.register(healthPlugin);
+  app.readiness.add('dynamodb:jobs', tableReady(dynamodb, config.JOBS_TABLE));
+  app.readiness.add('s3:results', bucketReady(s3, config.RESULTS_BUCKET));
+  // The drainers add sqs:job-completed and sqs:user-tier-changed.
+  await app.register(archivingPlugin, { config, sqs, s3, dynamodb });
+  // Registered after the plugin so it runs after it: clients outlive the last write.
   app.addHook('onClose', async () => {
     for (const client of [sqs, dynamodb, s3]) client.destroy();
   });
-
-  await app.register(healthPlugin);
-  app.readiness.add('sqs:job-completed', queueReady(sqs, config.JOB_COMPLETED_QUEUE_URL));
-  app.readiness.add('sqs:user-tier-changed', queueReady(sqs, config.USER_TIER_CHANGED_QUEUE_URL));
-  app.readiness.add('dynamodb:jobs', tableReady(dynamodb, config.JOBS_TABLE));
-  app.readiness.add('s3:results', bucketReady(s3, config.RESULTS_BUCKET));
 
   installErrorHandling(app);
   return app;

@@ -37,6 +37,29 @@ export const ArchiverConfig = Type.Object({
   RESULTS_VAULT: Type.Optional(
     Type.String({ minLength: 1, description: 'Glacier vault name (glacier-vault backend only)' }),
   ),
+  SWEEP_INTERVAL_SECONDS: Type.Number({
+    minimum: 0.2,
+    maximum: 3600,
+    default: 30,
+    description: 'how often the archive schedule is swept for due results (archives are at most this late)',
+  }),
+  ARCHIVE_LEASE_SECONDS: Type.Integer({
+    minimum: 5,
+    maximum: 86_400,
+    default: 900,
+    description:
+      'how long one archiver holds a record it archives; a failed or crashed attempt is retried after it',
+  }),
+  DRAIN_IDLE_SECONDS: Type.Number({
+    minimum: 0,
+    default: 30,
+    description: 'slow safety-net timer: pause after an empty receive (the doorbell cuts it short)',
+  }),
+  STOP_TIMEOUT_SECONDS: Type.Number({
+    minimum: 1,
+    default: 10,
+    description: 'on SIGTERM, messages and a running sweep may finish this long',
+  }),
 });
 export type ArchiverConfig = Static<typeof ArchiverConfig>;
 

@@ -29,10 +29,10 @@ describe('archiver app', () => {
     const response = await app.inject('/readyz');
     expect(response.statusCode).toBe(503);
     expect(response.json().failed).toEqual([
-      'sqs:job-completed',
-      'sqs:user-tier-changed',
       'dynamodb:jobs',
       's3:results',
+      'sqs:job-completed',
+      'sqs:user-tier-changed',
     ]);
   });
 

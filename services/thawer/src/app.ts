@@ -1,8 +1,7 @@
 /**
  * The thawer app: builds Fastify from plugins (logging, health), registers a readiness
- * check per dependency and owns the one error handler.
- * Skeleton of issue 2: the /sns/thawer webhook, the drain loops and both restore backends arrive with
- * the thawer issue, as plugins registered here.
+ * check per dependency, the restoring plugin (queues + /sns/thawer doorbell, see
+ * plugins/restoring.ts and thawer.ts) and owns the one error handler.
  */
 import {
   bucketReady,
@@ -15,12 +14,12 @@ import {
   healthPlugin,
   installErrorHandling,
   type Logger,
-  queueReady,
   tableReady,
   topicReady,
 } from '@gas/service-kit';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { ThawerConfig } from './config.ts';
+import { restoringPlugin } from './plugins/restoring.ts';
 
 export async function buildApp(
   config: ThawerConfig,
@@ -32,16 +31,17 @@ export async function buildApp(
   const sns = createSnsClient(config);
   const dynamodb = createDynamoDbClient(config);
   const s3 = createS3Client(config);
-  app.addHook('onClose', async () => {
-    for (const client of [sqs, sns, dynamodb, s3]) client.destroy();
-  });
 
   await app.register(healthPlugin);
-  app.readiness.add('sqs:user-tier-changed', queueReady(sqs, config.USER_TIER_CHANGED_QUEUE_URL));
-  app.readiness.add('sqs:cold-storage-events', queueReady(sqs, config.COLD_STORAGE_EVENTS_QUEUE_URL));
   app.readiness.add('sns:archive-restored', topicReady(sns, config.ARCHIVE_RESTORED_TOPIC_ARN));
   app.readiness.add('dynamodb:jobs', tableReady(dynamodb, config.JOBS_TABLE));
   app.readiness.add('s3:results', bucketReady(s3, config.RESULTS_BUCKET));
+  // The drainers add sqs:user-tier-changed and sqs:cold-storage-events.
+  await app.register(restoringPlugin, { config, sqs, sns, s3, dynamodb });
+  // Registered after the plugin so it runs after it: clients outlive the last write.
+  app.addHook('onClose', async () => {
+    for (const client of [sqs, sns, dynamodb, s3]) client.destroy();
+  });
 
   installErrorHandling(app);
   return app;

@@ -43,6 +43,22 @@ export const ThawerConfig = Type.Object({
     default: 'Standard',
     description: 'Glacier retrieval tier',
   }),
+  RESTORE_MAX_ATTEMPTS: Type.Integer({
+    minimum: 1,
+    maximum: 20,
+    default: 3,
+    description: 'retrievals started per job before a failing restore is left ARCHIVED with its error',
+  }),
+  DRAIN_IDLE_SECONDS: Type.Number({
+    minimum: 0,
+    default: 30,
+    description: 'slow safety-net timer: pause after an empty receive (the doorbell cuts it short)',
+  }),
+  STOP_TIMEOUT_SECONDS: Type.Number({
+    minimum: 1,
+    default: 10,
+    description: 'on SIGTERM, running restores may finish this long',
+  }),
 });
 export type ThawerConfig = Static<typeof ThawerConfig>;
 

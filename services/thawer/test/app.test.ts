@@ -29,11 +29,11 @@ describe('thawer app', () => {
     const response = await app.inject('/readyz');
     expect(response.statusCode).toBe(503);
     expect(response.json().failed).toEqual([
-      'sqs:user-tier-changed',
-      'sqs:cold-storage-events',
       'sns:archive-restored',
       'dynamodb:jobs',
       's3:results',
+      'sqs:user-tier-changed',
+      'sqs:cold-storage-events',
     ]);
   });
 

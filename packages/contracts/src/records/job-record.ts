@@ -82,6 +82,21 @@ export const JobRecord = Type.Object(
     /** Vault backend: the retrieval job id while RESTORING. */
     restore_job_id: Type.Optional(Type.String({ minLength: 1 })),
     restored_at: Type.Optional(IsoTime),
+    /** S3 storage-class backend: key of the GLACIER-class copy (in the results bucket) while archived. */
+    results_file_archive_key: Type.Optional(ObjectKey),
+    /** Archiver: who is archiving the results file now, and until when (claim before copying). */
+    archive_lease_owner: Type.Optional(Type.String({ minLength: 1 })),
+    archive_lease_expires_at: Type.Optional(IsoTime),
+    /** `changed_at` of the newest UserTierChanged applied to `user_tier` (older events never overwrite it). */
+    tier_changed_at: Type.Optional(IsoTime),
+    /** RESTORING: when the restored file is expected back (retrieval tier's upper bound), for the job page. */
+    restore_expected_at: Type.Optional(IsoTime),
+    /** Restores started for the current archive (retries after a failed retrieval count too). */
+    restore_attempts: Type.Optional(NonNegativeInt),
+    /** The last restore failure, in words a user can read (the job page shows it); removed once restored. */
+    restore_error: Type.Optional(Type.String({ minLength: 1, maxLength: 2000 })),
+    /** Thawer: ArchiveRestored was published for `restored_at` (a redelivered completion re-publishes when absent). */
+    restore_published_at: Type.Optional(IsoTime),
 
     /** The user's choice (account page) copied at submission; absent = send e-mails. */
     email_notifications: Type.Optional(Type.Boolean()),

@@ -1,0 +1,120 @@
+/**
+ * The thawer's intake as one plugin: two SQS drain loops (user-tier-changed,
+ * cold-storage-events: the durable path, with a slow idle timer as the safety net) and the
+ * SNS webhook on `/sns/thawer` for both topics (the doorbell: a verified notification only
+ * wakes the matching loop; the work always comes from the queue's copy, so a duplicate
+ * through both paths is handled once by the record's conditional writes).
+ */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createColdStorages, JobArchiveRecords } from '@gas/cold-storage';
+import { queueSpec, unwrapTopicMessage, webhookOf } from '@gas/contracts';
+import {
+  awsClientConfig,
+  queueDrainersPlugin,
+  snsTrustFromConfig,
+  snsWebhookPlugin,
+  type VerifiedSnsNotification,
+} from '@gas/service-kit';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import type { ThawerConfig } from '../config.ts';
+import { createThawer, type Thawer } from '../thawer.ts';
+
+export type RestoringOptions = {
+  config: ThawerConfig;
+  sqs: SQSClient;
+  sns: SNSClient;
+  s3: S3Client;
+  dynamodb: DynamoDBClient;
+};
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    thawer: Thawer;
+  }
+}
+
+async function restoring(app: FastifyInstance, options: RestoringOptions): Promise<void> {
+  const { config } = options;
+  const storages = createColdStorages({
+    backend: config.COLD_STORAGE_BACKEND,
+    s3: options.s3,
+    clientConfig: awsClientConfig(config),
+    vault: config.RESULTS_VAULT,
+    notificationTopicArn: config.COLD_STORAGE_EVENTS_TOPIC_ARN,
+  });
+  const thawer = createThawer({
+    records: new JobArchiveRecords(
+      DynamoDBDocumentClient.from(options.dynamodb, { marshallOptions: { removeUndefinedValues: true } }),
+      config.JOBS_TABLE,
+    ),
+    storages,
+    s3: options.s3,
+    sns: options.sns,
+    archiveRestoredTopicArn: config.ARCHIVE_RESTORED_TOPIC_ARN,
+    resultsBucket: config.RESULTS_BUCKET,
+    restoreTier: config.RESTORE_TIER,
+    maxAttempts: config.RESTORE_MAX_ATTEMPTS,
+  });
+  app.decorate('thawer', thawer);
+
+  const common = {
+    sqs: options.sqs,
+    idleDelayMs: config.DRAIN_IDLE_SECONDS * 1000,
+    waitTimeSeconds: 20,
+    concurrency: 4,
+  };
+  await app.register(queueDrainersPlugin, {
+    stopDeadlineMs: config.STOP_TIMEOUT_SECONDS * 1000,
+    queues: {
+      'user-tier-changed': {
+        ...common,
+        queueUrl: config.USER_TIER_CHANGED_QUEUE_URL,
+        visibilityTimeoutSeconds: queueSpec('thawerUserTierChanged').visibilityTimeoutSeconds,
+        handler: async (message, context) => {
+          const { message: changed } = unwrapTopicMessage(message, 'userTierChanged');
+          await thawer.tierChanged(changed, context.logger.child({ user_id: changed.user_id }));
+        },
+      },
+      'cold-storage-events': {
+        ...common,
+        queueUrl: config.COLD_STORAGE_EVENTS_QUEUE_URL,
+        visibilityTimeoutSeconds: queueSpec('thawerColdStorageEvents').visibilityTimeoutSeconds,
+        handler: async (message, context) => {
+          const { message: event } = unwrapTopicMessage(message, 'coldStorageEvents');
+          await thawer.coldStorageEvent(event, context.logger);
+        },
+      },
+    },
+  });
+
+  await app.register(snsWebhookPlugin, {
+    path: webhookOf('thawer').path,
+    topics: [
+      { arn: config.USER_TIER_CHANGED_TOPIC_ARN, topic: 'userTierChanged' as const },
+      { arn: config.COLD_STORAGE_EVENTS_TOPIC_ARN, topic: 'coldStorageEvents' as const },
+    ],
+    ...snsTrustFromConfig(config),
+    onNotification: async (
+      notification: VerifiedSnsNotification<'userTierChanged' | 'coldStorageEvents'>,
+    ) => {
+      app.queueDrainers[
+        notification.topic === 'userTierChanged' ? 'user-tier-changed' : 'cold-storage-events'
+      ]!.ring();
+    },
+  });
+
+  app.addHook('onClose', async () => {
+    storages.destroy();
+  });
+}
+
+export const restoringPlugin = fp(restoring, {
+  name: 'thawer-restoring',
+  fastify: '5.x',
+  dependencies: ['gas-health'],
+});
