@@ -315,6 +315,8 @@ async function startLocked(
       stripe = await startStripeStandIn({
         ...stripeOpts,
         ...(tls ? { tls: tls === true ? ownTls : tls } : {}),
+        // Webhook endpoints (the web service) serve certificates from this local CA.
+        trustedCaPems: [ca.certPem, ...(stripeOpts.trustedCaPems ?? [])],
         host,
         dataDir: join(dataDir, 'stripe'),
         log: opts.stripe.log ?? ((message, detail) => log.info(detail ?? {}, `stripe: ${message}`)),

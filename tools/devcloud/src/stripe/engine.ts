@@ -52,7 +52,12 @@ export interface EngineOptions {
 const DELIVERY_TIMEOUT_MS = 10_000;
 
 /** One POST; resolves to the status code, rejects on a network error or after the timeout. */
-function postOnce(url: string, body: string, headers: Record<string, string>, ca: string[]): Promise<number> {
+function postOnce(
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+  ca: string[] | undefined,
+): Promise<number> {
   return new Promise((resolve, reject) => {
     const target = new URL(url);
     const options = {
@@ -135,13 +140,14 @@ export class StripeEngine {
   readonly options: EngineOptions;
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly #endpointChains = new Map<string, Promise<void>>();
-  readonly #ca: string[];
+  /** undefined = Node's default store (which honours NODE_EXTRA_CA_CERTS). */
+  readonly #ca: string[] | undefined;
   #closed = false;
 
   constructor(state: StripeState, options: EngineOptions) {
     this.state = state;
     this.options = options;
-    this.#ca = [...rootCertificates, ...options.trustedCaPems];
+    this.#ca = options.trustedCaPems.length > 0 ? [...rootCertificates, ...options.trustedCaPems] : undefined;
   }
 
   // ---------------------------------------------------------------- objects
