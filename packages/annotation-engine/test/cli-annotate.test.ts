@@ -300,9 +300,7 @@ describe('gas-annotate', { timeout: 120_000 }, () => {
     });
   }
 
-  it('bad lines under the default skip policy: exit 0, reported in the log', {
-    timeout: 120_000,
-  }, async () => {
+  it('bad lines under the default skip policy: exit 0, reported in the log', async () => {
     await writeFile(out('bad.vcf'), BAD_VCF);
     const skip = await run([...base, '-i', out('bad.vcf'), '-o', out('g.vcf'), '--log', out('g.log')]);
     expect(skip.code).toBe(0);
