@@ -286,20 +286,79 @@ describe('SNS to SQS', () => {
     expect(after.Messages ?? []).toHaveLength(0);
   });
 
-  it('refuses FilterPolicy rather than delivering unfiltered', async () => {
+  it('applies a FilterPolicy on message attributes and on the message body, and refuses operators it does not know', async () => {
     const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: 'filtered' }));
-    const q = await queueWithArn('filtered-queue');
+    const byAttrs = await queueWithArn('filtered-attrs');
+    const byBody = await queueWithArn('filtered-body');
+    await sns.send(
+      new SubscribeCommand({
+        TopicArn,
+        Protocol: 'sqs',
+        Endpoint: byAttrs.arn,
+        Attributes: {
+          FilterPolicy: JSON.stringify({
+            kind: ['JobCompleted'],
+            size: [{ numeric: ['>', 10] }],
+            tier: [{ 'anything-but': 'premium' }],
+          }),
+        },
+      }),
+    );
+    await sns.send(
+      new SubscribeCommand({
+        TopicArn,
+        Protocol: 'sqs',
+        Endpoint: byBody.arn,
+        Attributes: {
+          FilterPolicyScope: 'MessageBody',
+          FilterPolicy: JSON.stringify({ job: { status: ['FAILED'], user: [{ prefix: 'u-' }] } }),
+        },
+      }),
+    );
+    const attrs = (kind: string, size: string, tier: string) => ({
+      kind: { DataType: 'String', StringValue: kind },
+      size: { DataType: 'Number', StringValue: size },
+      tier: { DataType: 'String', StringValue: tier },
+    });
+    await sns.send(
+      new PublishCommand({
+        TopicArn,
+        Message: '{"job":{"status":"COMPLETED","user":"u-1"}}',
+        MessageAttributes: attrs('JobCompleted', '5', 'free'),
+      }),
+    );
+    await sns.send(
+      new PublishCommand({
+        TopicArn,
+        Message: '{"job":{"status":"FAILED","user":"x-1"}}',
+        MessageAttributes: attrs('JobCompleted', '50', 'premium'),
+      }),
+    );
+    await sns.send(
+      new PublishCommand({
+        TopicArn,
+        Message: '{"job":{"status":"FAILED","user":"u-2"}}',
+        MessageAttributes: attrs('JobCompleted', '50', 'free'),
+      }),
+    );
+    const a = await receiveOne(byAttrs.url);
+    expect(JSON.parse(a.Body ?? '{}').Message).toBe('{"job":{"status":"FAILED","user":"u-2"}}');
+    const b = await receiveOne(byBody.url);
+    expect(JSON.parse(b.Body ?? '{}').Message).toBe('{"job":{"status":"FAILED","user":"u-2"}}');
+    const none = await sqs.send(new ReceiveMessageCommand({ QueueUrl: byAttrs.url, WaitTimeSeconds: 1 }));
+    expect(none.Messages ?? []).toHaveLength(0);
     const err = await errorOf(
       sns.send(
         new SubscribeCommand({
           TopicArn,
           Protocol: 'sqs',
-          Endpoint: q.arn,
-          Attributes: { FilterPolicy: '{"a":["b"]}' },
+          Endpoint: byAttrs.arn,
+          Attributes: { FilterPolicy: '{"ip":[{"cidr":"10.0.0.0/8"}]}' },
         }),
       ),
     );
     expect(err.name).toBe('InvalidParameterException');
+    expect(err.message).toContain('Unrecognized match type cidr');
   });
 });
 

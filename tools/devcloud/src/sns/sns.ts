@@ -13,7 +13,8 @@
  *   a bounded number of times: the subscription's or topic's DeliveryPolicy when set, else
  *   devcloud's configured default (in memory, so retries pending at shutdown are lost);
  * - SQS subscriptions get the same JSON envelope, or the bare message with its attributes turned
- *   into SQS message attributes when RawMessageDelivery is true.
+ *   into SQS message attributes when RawMessageDelivery is true;
+ * - a subscription's FilterPolicy (filter-policy.ts) decides whether it gets a message at all.
  *
  * Topics and subscriptions are persisted as a JSON snapshot.
  */
@@ -27,6 +28,7 @@ import { JsonSnapshot } from '../edge/snapshot.ts';
 import type { DevcloudContext, EdgeRequest, EdgeResponse, EmulatedService } from '../edge/types.ts';
 import { splitUrl } from '../sigv4/sigv4.ts';
 import type { MessageAttributeValue, SqsService } from '../sqs/sqs.ts';
+import { FilterPolicyError, parseFilterPolicy, passesFilter } from './filter-policy.ts';
 
 export interface DeliveryRetryPolicy {
   /** Total attempts including the first (AWS HTTP default is 1 + 3 + ...; devcloud default 6). */
@@ -471,13 +473,17 @@ export class SnsService implements EmulatedService {
       if (k === 'DeliveryPolicy' && v !== '') assertDeliveryPolicy(v, 'healthyRetryPolicy');
       if (k === 'FilterPolicy' && v !== '') {
         try {
-          JSON.parse(v);
-        } catch {
-          throw new SnsError('InvalidParameter', 'Invalid parameter: FilterPolicy: failed to parse JSON.');
+          parseFilterPolicy(v);
+        } catch (err) {
+          if (err instanceof FilterPolicyError)
+            throw new SnsError('InvalidParameter', `Invalid parameter: FilterPolicy: ${err.message}`);
+          throw err;
         }
+      }
+      if (k === 'FilterPolicyScope' && v !== 'MessageAttributes' && v !== 'MessageBody') {
         throw new SnsError(
           'InvalidParameter',
-          'Invalid parameter: devcloud SNS does not apply FilterPolicy; deliveries would be unfiltered.',
+          'Invalid parameter: FilterPolicyScope must be MessageAttributes or MessageBody.',
         );
       }
     }
@@ -615,6 +621,12 @@ export class SnsService implements EmulatedService {
     for (const sub of this.#subscriptions.values()) {
       if (sub.topicArn !== topicArn || sub.pending) continue;
       const text = perProtocol ? (perProtocol[sub.protocol] ?? perProtocol.default ?? '') : message;
+      const filter = sub.attributes.FilterPolicy;
+      if (filter) {
+        const scope =
+          sub.attributes.FilterPolicyScope === 'MessageBody' ? 'MessageBody' : 'MessageAttributes';
+        if (!passesFilter(parseFilterPolicy(filter), scope, text, attributes)) continue;
+      }
       const raw = sub.attributes.RawMessageDelivery === 'true';
       const envelope = this.#sign(topic, {
         Type: 'Notification',
