@@ -18,6 +18,8 @@ import { loadModule, terraformModuleDirs } from '../src/hcl.ts';
 export interface BlockSchema {
   /** Argument name -> nested block schema (blocks) or null (plain arguments). */
   args: Record<string, BlockSchema | null>;
+  /** Arguments and blocks the provider requires. */
+  required: string[];
 }
 export interface TypeSchema extends BlockSchema {
   /** Attributes readable as `type.name.<attribute>` (arguments and computed attributes). */
@@ -47,12 +49,14 @@ function interfaceBody(source: string, name: string): string | null {
 function blockSchema(source: string, name: string, seen: Set<string>): BlockSchema {
   const body = interfaceBody(source, name) ?? '';
   const args: Record<string, BlockSchema | null> = {};
-  // A doc comment naming the terraform argument, then the property.
+  const required: string[] = [];
+  // A doc comment naming the terraform argument, then the property (`?` when optional).
   for (const m of body.matchAll(
-    /#([a-z0-9_]+) [A-Za-z0-9]+#[a-z0-9_]+\}[\s\S]*?readonly (\w+)\??: ([^;]+);/g,
+    /#([a-z0-9_]+) [A-Za-z0-9]+#[a-z0-9_]+\}[\s\S]*?readonly (\w+)(\??): ([^;]+);/g,
   )) {
     const arg = m[1]!;
-    const nested = /\b([A-Z]\w+)(?:\[\])?(?:\s*\|\s*cdktf\.IResolvable)?$/.exec(m[3]!.trim());
+    if (!m[3]) required.push(arg);
+    const nested = /\b([A-Z]\w+)(?:\[\])?(?:\s*\|\s*cdktf\.IResolvable)?$/.exec(m[4]!.trim());
     const typeName = nested?.[1];
     if (typeName && typeName !== name && !seen.has(typeName) && interfaceBody(source, typeName)) {
       args[arg] = blockSchema(source, typeName, new Set([...seen, typeName]));
@@ -60,7 +64,7 @@ function blockSchema(source: string, name: string, seen: Set<string>): BlockSche
       args[arg] = null;
     }
   }
-  return { args };
+  return { args, required };
 }
 
 function classAttributes(source: string, className: string): string[] {

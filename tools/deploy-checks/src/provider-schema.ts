@@ -3,8 +3,8 @@
  * and nested block of every resource and data block (dynamic blocks included) must exist at
  * its level, and every `type.name.attribute` reference must name an attribute of the type.
  * The names come from aws-provider-schema.json (scripts/extract-aws-schema.ts, generated from
- * the prebuilt provider bindings; the provider version is in the file). Types, required
- * arguments and conflicts are not checked.
+ * the prebuilt provider bindings; the provider version is in the file), and every argument
+ * the provider requires must be given. Value types and conflicts are not checked.
  */
 
 import schemaJson from './aws-provider-schema.json' with { type: 'json' };
@@ -12,6 +12,7 @@ import { asArray, asObject, type Body, type Json, loadModule, moduleReferences }
 
 interface BlockSchema {
   args: Record<string, BlockSchema | null>;
+  required: string[];
 }
 interface TypeSchema extends BlockSchema {
   attributes: string[];
@@ -35,6 +36,10 @@ const metaArguments = new Set([
 
 function blockProblems(body: Body, block: BlockSchema, where: string): string[] {
   const problems: string[] = [];
+  const given = new Set([...Object.keys(body), ...Object.keys(asObject(body.dynamic))]);
+  for (const name of block.required)
+    if (!given.has(name))
+      problems.push(`${where}: the required argument or block "${name}" is missing (${schema.provider})`);
   for (const [key, value] of Object.entries(body)) {
     if (metaArguments.has(key)) continue;
     if (key === 'dynamic') {

@@ -87,6 +87,12 @@ describe('terraform readers', () => {
     expect(problems).toContain('aws_dynamodb_table.t: dynamic "atribute": no such block');
     expect(problems).toContain('aws_sqs_queue.q.arnn: aws_sqs_queue has no attribute "arnn"');
     expect(problems).toContain('resource type aws_not_a_type is not in aws-provider-schema.json');
+    expect(problems).toContain(
+      'aws_sns_topic_subscription.s: the required argument or block "endpoint" is missing',
+    );
+    expect(problems).not.toMatch(
+      /aws_sns_topic_subscription\.s: the required argument or block "(protocol|topic_arn)"/,
+    );
     expect(problems).not.toContain('AnyKey');
     expect(problems).not.toMatch(/"status_code"|"type"|"name"/);
   });
