@@ -73,19 +73,28 @@ function featureBounds(L: TranscriptLayout, start: number, end: number): [number
 }
 
 /** Reads single bases from the reference through a small cache. */
+/**
+ * Reads single bases through a small cache, never outside [lo, hi] (the transcript and the
+ * 100 bp around it that regionNeeded asks the pipeline to load); 'N' beyond.
+ */
 class BaseReader {
   private chunkStart = 0;
   private chunk = '';
   private readonly ref: ReferenceSequence;
   private readonly chrom: string;
-  constructor(ref: ReferenceSequence, chrom: string) {
+  private readonly lo: number;
+  private readonly hi: number;
+  constructor(ref: ReferenceSequence, chrom: string, lo: number, hi: number) {
     this.ref = ref;
     this.chrom = chrom;
+    this.lo = Math.max(1, lo);
+    this.hi = hi;
   }
   at(g: number): string {
+    if (g < this.lo || g > this.hi) return 'N';
     if (g < this.chunkStart || g >= this.chunkStart + this.chunk.length) {
-      this.chunkStart = Math.max(1, g - 128);
-      this.chunk = this.ref.slice(this.chrom, this.chunkStart, this.chunkStart + 255);
+      this.chunkStart = Math.max(this.lo, g - 128);
+      this.chunk = this.ref.slice(this.chrom, this.chunkStart, Math.min(this.hi, this.chunkStart + 255));
     }
     return this.chunk[g - this.chunkStart] as string;
   }
@@ -112,7 +121,7 @@ export function hgvsc(allele: AlleleToAnnotate, L: TranscriptLayout, ref: Refere
           : `${hgvsPosition(L, allele.end)}_${hgvsPosition(L, allele.start)}`;
     return `${prefix}${range}delins${altTx}`;
   }
-  const bases = new BaseReader(ref, allele.chrom);
+  const bases = new BaseReader(ref, allele.chrom, t.start - 100, t.end + 100);
   if (a.length === 0) {
     // deletion of [s, e], shifted 3' in transcript orientation
     let s = allele.start;
