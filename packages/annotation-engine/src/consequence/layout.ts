@@ -100,18 +100,6 @@ export function exonicCdna(L: TranscriptLayout, g: number): number {
   return (L.exonCdnaStart[i] as number) + (L.t.strand === 1 ? g - e.start : e.end - g);
 }
 
-/** Genomic coordinate of cDNA c (1..cdnaLength), or 0 when out of range. */
-export function genomicOfCdna(L: TranscriptLayout, c: number): number {
-  const ex = L.exons;
-  for (let i = 0; i < ex.length; i++) {
-    const e = ex[i] as Exon;
-    const s = L.exonCdnaStart[i] as number;
-    const len = e.end - e.start + 1;
-    if (c >= s && c < s + len) return L.t.strand === 1 ? e.start + (c - s) : e.end - (c - s);
-  }
-  return 0;
-}
-
 /**
  * Layouts holding a spliced sequence, least recently used first. A whole-genome annotation set spliced at
  * once would hold hundreds of MB; sorted input needs only the transcripts around the current

@@ -79,10 +79,6 @@ export function termImpact(term: string): Impact {
   return BY_NAME.get(term)?.impact ?? 'MODIFIER';
 }
 
-export function isKnownTerm(term: string): boolean {
-  return BY_NAME.has(term);
-}
-
 /** Sorts terms in place, most severe first, and returns the array (insertion sort: arrays are tiny). */
 export function sortTerms(terms: string[]): string[] {
   for (let i = 1; i < terms.length; i++) {

@@ -48,11 +48,6 @@ export class TranscriptIntervalIndex {
     }
   }
 
-  /** Contig names present in the models. */
-  contigNames(): string[] {
-    return [...this.contigs.keys()];
-  }
-
   /** Transcripts whose span widened by `flank` each side overlaps [start, end] (1-based closed). */
   overlapping(chrom: string, start: number, end: number, flank: number): Transcript[] {
     const c = this.contigs.get(chrom);
