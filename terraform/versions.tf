@@ -8,11 +8,7 @@ terraform {
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = ">= 5.70.0, < 7.0.0"
-    }
-    random = {
-      source  = "hashicorp/random"
-      version = ">= 3.6.0, < 4.0.0"
+      version = ">= 6.25.0, < 7.0.0"
     }
   }
 }
