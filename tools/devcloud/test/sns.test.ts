@@ -10,6 +10,7 @@ import {
   GetTopicAttributesCommand,
   ListSubscriptionsByTopicCommand,
   ListTopicsCommand,
+  PublishBatchCommand,
   PublishCommand,
   SetSubscriptionAttributesCommand,
   SetTopicAttributesCommand,
@@ -244,6 +245,41 @@ describe('SNS to SQS', () => {
     expect(await verifySnsMessage(envelope)).toBe(true);
     const subs = await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn }));
     expect(subs.Subscriptions?.map((s) => s.Endpoint)).toContain(q.arn);
+  });
+
+  it('publishes a batch: each entry delivered, a bad entry reported in Failed', async () => {
+    const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: 'batch-topic' }));
+    const q = await queueWithArn('batch-topic-queue');
+    await sns.send(
+      new SubscribeCommand({
+        TopicArn,
+        Protocol: 'sqs',
+        Endpoint: q.arn,
+        Attributes: { RawMessageDelivery: 'true' },
+      }),
+    );
+    const out = await sns.send(
+      new PublishBatchCommand({
+        TopicArn,
+        PublishBatchRequestEntries: [
+          { Id: 'a', Message: 'first', MessageAttributes: { n: { DataType: 'Number', StringValue: '1' } } },
+          { Id: 'b', Message: 'second' },
+          { Id: 'c', Message: 'bad', MessageAttributes: { x: { DataType: 'Nonsense', StringValue: '1' } } },
+        ],
+      }),
+    );
+    expect(out.Successful?.map((e) => e.Id)).toEqual(['a', 'b']);
+    expect(out.Failed?.map((e) => [e.Id, e.Code])).toEqual([['c', 'ParameterValueInvalid']]);
+    const got = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: q.url,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 5,
+        MessageAttributeNames: ['All'],
+      }),
+    );
+    const bodies = (got.Messages ?? []).map((m) => m.Body).sort();
+    expect(bodies).toEqual(['first', 'second']);
   });
 
   it('delivers the bare message with SQS message attributes when RawMessageDelivery is true, and stops after Unsubscribe', async () => {

@@ -139,6 +139,31 @@ function attributesXml(attrs: Record<string, string>): string {
     .join('')}</Attributes>`;
 }
 
+/** `<prefix>.entry.N.Name` + `.Value.DataType/StringValue/BinaryValue` -> message attributes, validated. */
+function messageAttributesFrom(p: URLSearchParams, prefix: string): Record<string, SnsMessageAttribute> {
+  const attributes: Record<string, SnsMessageAttribute> = {};
+  for (let i = 1; p.get(`${prefix}.entry.${i}.Name`) !== null; i++) {
+    const name = p.get(`${prefix}.entry.${i}.Name`) ?? '';
+    const type = p.get(`${prefix}.entry.${i}.Value.DataType`) ?? '';
+    const value =
+      p.get(`${prefix}.entry.${i}.Value.StringValue`) ?? p.get(`${prefix}.entry.${i}.Value.BinaryValue`);
+    if (!/^(String|Number|Binary)(\..+)?$/.test(type)) {
+      throw new SnsError(
+        'ParameterValueInvalid',
+        `The message attribute '${name}' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String.`,
+      );
+    }
+    if (value === null) {
+      throw new SnsError(
+        'ParameterValueInvalid',
+        `The message attribute '${name}' must contain non-empty message attribute value for message attribute type '${type}'.`,
+      );
+    }
+    attributes[name] = { Type: type, Value: value };
+  }
+  return attributes;
+}
+
 /** The string SNS signs for a message of this type (keys in this order, Subject only when present). */
 export function snsStringToSign(msg: Record<string, string | undefined>): string {
   const keys =
@@ -407,26 +432,7 @@ export class SnsService implements EmulatedService {
         if (message === null || message === '')
           throw new SnsError('InvalidParameter', 'Invalid parameter: Empty message');
         const subject = p.get('Subject') ?? undefined;
-        const attributes: Record<string, SnsMessageAttribute> = {};
-        for (let i = 1; p.get(`MessageAttributes.entry.${i}.Name`) !== null; i++) {
-          const name = p.get(`MessageAttributes.entry.${i}.Name`) ?? '';
-          const type = p.get(`MessageAttributes.entry.${i}.Value.DataType`) ?? '';
-          const value =
-            p.get(`MessageAttributes.entry.${i}.Value.StringValue`) ??
-            p.get(`MessageAttributes.entry.${i}.Value.BinaryValue`);
-          if (!/^(String|Number|Binary)(\..+)?$/.test(type) && type !== 'String.Array') {
-            throw new SnsError(
-              'ParameterValueInvalid',
-              `The message attribute '${name}' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String.`,
-            );
-          }
-          if (value === null)
-            throw new SnsError(
-              'ParameterValueInvalid',
-              `The message attribute '${name}' must contain non-empty message attribute value for message attribute type '${type}'.`,
-            );
-          attributes[name] = { Type: type, Value: value };
-        }
+        const attributes = messageAttributesFrom(p, 'MessageAttributes');
         const structure = p.get('MessageStructure');
         const messageId = await this.publish(
           this.#topic(topicArn).arn,
@@ -436,6 +442,48 @@ export class SnsService implements EmulatedService {
           structure === 'json',
         );
         return `<MessageId>${messageId}</MessageId>`;
+      }
+      case 'PublishBatch': {
+        const topic = this.#topic(p.get('TopicArn'));
+        const prefix = 'PublishBatchRequestEntries.member';
+        const ids: string[] = [];
+        for (let i = 1; p.get(`${prefix}.${i}.Id`) !== null; i++) ids.push(p.get(`${prefix}.${i}.Id`) ?? '');
+        if (ids.length === 0)
+          throw new SnsError('EmptyBatchRequest', 'The batch request does not contain any entries.');
+        if (ids.length > 10)
+          throw new SnsError(
+            'TooManyEntriesInBatchRequest',
+            'The batch request contains more entries than permissible (10).',
+          );
+        if (new Set(ids).size !== ids.length)
+          throw new SnsError(
+            'BatchEntryIdsNotDistinct',
+            'Two or more batch entries in the request have the same Id.',
+          );
+        const ok: string[] = [];
+        const failed: string[] = [];
+        for (const [index, id] of ids.entries()) {
+          const entry = `${prefix}.${index + 1}`;
+          try {
+            const message = p.get(`${entry}.Message`);
+            if (message === null || message === '')
+              throw new SnsError('InvalidParameter', 'Invalid parameter: Empty message');
+            const messageId = await this.publish(
+              topic.arn,
+              message,
+              p.get(`${entry}.Subject`) ?? undefined,
+              messageAttributesFrom(p, `${entry}.MessageAttributes`),
+              p.get(`${entry}.MessageStructure`) === 'json',
+            );
+            ok.push(`<member><Id>${xmlEscape(id)}</Id><MessageId>${messageId}</MessageId></member>`);
+          } catch (err) {
+            if (!(err instanceof SnsError)) throw err;
+            failed.push(
+              `<member><Id>${xmlEscape(id)}</Id><Code>${err.code}</Code><Message>${xmlEscape(err.message)}</Message><SenderFault>true</SenderFault></member>`,
+            );
+          }
+        }
+        return `<Successful>${ok.join('')}</Successful><Failed>${failed.join('')}</Failed>`;
       }
       default:
         throw new SnsError(
