@@ -4,7 +4,7 @@
  * be followed across services, else a new UUID); work on a job logs through `jobLogger`.
  */
 import { randomUUID } from 'node:crypto';
-import type { FastifyServerOptions, RawRequestDefaultExpression } from 'fastify';
+import { type FastifyServerOptions, LogController, type RawRequestDefaultExpression } from 'fastify';
 import { type DestinationStream, type Logger, pino } from 'pino';
 
 export type { Logger } from 'pino';
@@ -42,6 +42,10 @@ export function requestIdOf(request: RawRequestDefaultExpression): string {
 /** Fastify options for a service: our logger, our request ids, `request_id` in every line. */
 export function fastifyLogging(
   logger: Logger,
-): Pick<FastifyServerOptions, 'loggerInstance' | 'genReqId' | 'requestIdLogLabel'> {
-  return { loggerInstance: logger, genReqId: requestIdOf, requestIdLogLabel: 'request_id' };
+): Pick<FastifyServerOptions, 'loggerInstance' | 'genReqId' | 'logController'> {
+  return {
+    loggerInstance: logger,
+    genReqId: requestIdOf,
+    logController: new LogController({ requestIdLogLabel: 'request_id' }),
+  };
 }
