@@ -3,9 +3,10 @@
  * memory), all answering the same bases; 1-based closed slices; 'N' outside the contig; a slice
  * that was not ensured is refused with a sentence; bad files are named.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FastaError, openReference, type Reference } from '../src/reference/index.ts';
 import { DATA } from './fixtures/science/truth-helpers.ts';
@@ -103,6 +104,22 @@ describe('openReference', () => {
     const empty = join(tmp, 'empty.fa');
     writeFileSync(empty, '');
     await expect(openReference(empty)).rejects.toThrow(/no sequence found/);
+  });
+
+  it('refuses to read a big unindexed FASTA whole and says how to index it', async () => {
+    const path = join(tmp, 'big.fa');
+    writePlain(path, [['c', 'ACGT'.repeat(500)]], false);
+    await expect(openReference(path, { maxUnindexedBytes: 1000 })).rejects.toThrow(
+      /has no \.fai index and is too big to read whole \(\d+ bytes\); index it: samtools faidx/,
+    );
+    const gz = join(tmp, 'big.fa.gz');
+    writeFileSync(gz, gzipSync(readFileSync(path)));
+    await expect(openReference(gz, { maxUnindexedBytes: 10 })).rejects.toThrow(
+      /compressed but has no \.fai\/\.gzi index/,
+    );
+    const small = await openReference(gz);
+    await small.ensure('c', 1, 8);
+    expect(small.slice('c', 1, 8)).toBe('ACGTACGT');
   });
 });
 

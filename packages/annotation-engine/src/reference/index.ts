@@ -12,7 +12,7 @@
  * Coordinates: GENOMIC, 1-BASED, CLOSED throughout (`slice('21', 10, 12)` is three bases).
  * Positions outside the contig read as 'N', as VEP does near contig ends.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { BgzipIndexedFasta, IndexedFasta } from '@gmod/indexedfasta';
@@ -31,6 +31,7 @@ export class FastaError extends Error {
 
 const WINDOW_BASES = 262_144;
 const MAX_WINDOWS = 24;
+const MAX_UNINDEXED_BYTES = 256 * 1024 * 1024;
 /** A grown window is capped so one contig never sits whole in memory by accident. */
 const MAX_MERGED_BASES = 16 * 1024 * 1024;
 
@@ -46,8 +47,16 @@ interface Window {
 /** Reads bases 0-based half-open [min, max) of one contig. */
 type RangeReader = (chrom: string, min: number, max: number) => Promise<string>;
 
+export interface OpenReferenceOptions {
+  /**
+   * Largest file read whole when there is no usable index (default 256 MB): a genome must come
+   * with its index instead, and gets a sentence saying how to make one.
+   */
+  maxUnindexedBytes?: number;
+}
+
 /** Opens a FASTA: `x.fa.gz` with `x.fa.gz.fai` + `x.fa.gz.gzi` (bgzip), `x.fa` with or without `x.fa.fai`. */
-export async function openReference(fastaPath: string): Promise<Reference> {
+export async function openReference(fastaPath: string, opts: OpenReferenceOptions = {}): Promise<Reference> {
   if (!existsSync(fastaPath)) throw new FastaError(`FASTA file not found: ${fastaPath}`);
   const faiPath = `${fastaPath}.fai`;
   const gziPath = `${fastaPath}.gzi`;
@@ -65,7 +74,16 @@ export async function openReference(fastaPath: string): Promise<Reference> {
     read = async (chrom, min, max) => (await fasta.getSequence(chrom, min, max)) ?? '';
   } else {
     // No usable index: read the whole file (gzip or plain) and keep the contigs in memory.
-    // Meant for small test FASTAs; a big genome should be bgzipped and indexed (samtools faidx).
+    // Meant for small FASTAs; a genome must be indexed.
+    const size = statSync(fastaPath).size;
+    const limit = opts.maxUnindexedBytes ?? MAX_UNINDEXED_BYTES;
+    if (size > limit) {
+      throw new FastaError(
+        gzipped
+          ? `${fastaPath} is compressed but has no ${existsSync(faiPath) ? '.gzi' : '.fai/.gzi'} index and is too big to read whole (${size} bytes); compress it with bgzip and index it: samtools faidx ${fastaPath}`
+          : `${fastaPath} has no .fai index and is too big to read whole (${size} bytes); index it: samtools faidx ${fastaPath}`,
+      );
+    }
     const raw = await readFile(fastaPath);
     const text = (gzipped ? gunzipSync(raw) : raw).toString('latin1');
     const contigs = parseFastaText(text, fastaPath);
