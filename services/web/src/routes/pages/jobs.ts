@@ -96,7 +96,13 @@ export default async function jobRoutes(app: FastifyInstance): Promise<void> {
           consequence: Type.Optional(Type.String({ maxLength: 100 })),
           impact: Type.Optional(Type.String({ maxLength: 20 })),
           clinvar: Type.Optional(Type.String({ maxLength: 100 })),
-          max_af: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+          // An empty filter field (the form always sends every field) means "any".
+          max_af: Type.Optional(
+            Type.String({
+              pattern: '^$|^(0(\\.[0-9]+)?|1(\\.0+)?|\\.[0-9]+)$',
+              description: 'allele frequency 0-1',
+            }),
+          ),
           page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100000 })),
         }),
       },
@@ -104,7 +110,7 @@ export default async function jobRoutes(app: FastifyInstance): Promise<void> {
     async (request, reply) => {
       const job = await ownedJob(request);
       if (!job) return notFound(reply);
-      const query = request.query as ResultFilters & { page?: number };
+      const query = request.query as Omit<ResultFilters, 'max_af'> & { max_af?: string; page?: number };
       const available = job.status === 'COMPLETED' && (job.results_status ?? 'AVAILABLE') === 'AVAILABLE';
       let summary: Summary | null = null;
       let viewer = null;
@@ -125,7 +131,7 @@ export default async function jobRoutes(app: FastifyInstance): Promise<void> {
           consequence: query.consequence || undefined,
           impact: query.impact || undefined,
           clinvar: query.clinvar || undefined,
-          max_af: query.max_af,
+          max_af: query.max_af ? Number.parseFloat(query.max_af) : undefined,
         };
         const pageNumber = query.page ?? 1;
         const result = await readResultPageFromS3(
