@@ -262,6 +262,14 @@ describe('storage', () => {
       });
     for (const b of ofType('aws_s3_bucket_ownership_controls'))
       expect(block(b.attributes.rule).object_ownership).toBe('BucketOwnerEnforced');
+    for (const key of keys) {
+      const doc = data.find((d) => d.address === `data.aws_iam_policy_document.bucket_tls_only["${key}"]`)!;
+      expect(block(doc.attributes.statement)).toMatchObject({
+        effect: 'Deny',
+        actions: ['s3:*'],
+        condition: [{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }],
+      });
+    }
   });
 
   it('the inputs bucket allows the browser POST from the site (CORS)', () => {
