@@ -62,12 +62,36 @@ interface Feature {
   parents: string[];
 }
 
+/** An exon/CDS/UTR/codon row, reduced to what linking needs (whole-genome files have millions). */
 interface Part {
   type: string;
   start: number;
   end: number;
   phase: number;
-  attrs: Record<string, string>;
+  /** CDS rows: protein id as written (protein_id, else the CDS ID without prefix). */
+  protein: string | null;
+  proteinVersion: string | null;
+  /** RefSeq exon rows carry the transcript accession. */
+  transcriptId: string | null;
+}
+
+function makePart(
+  type: string,
+  start: number,
+  end: number,
+  phaseText: string,
+  attrs: Record<string, string>,
+): Part {
+  const cds = type === 'CDS';
+  return {
+    type,
+    start,
+    end,
+    phase: phaseText === '.' ? 0 : Number(phaseText),
+    protein: cds ? (attrs.protein_id ?? (attrs.ID !== undefined ? stripPrefix(attrs.ID) : null)) : null,
+    proteinVersion: cds ? (attrs.protein_version ?? null) : null,
+    transcriptId: attrs.transcript_id ?? null,
+  };
 }
 
 interface TranscriptParts {
@@ -197,7 +221,7 @@ export class GeneModelParser {
     const parents = attrs.Parent ? attrs.Parent.split(',') : [];
     if (PART_TYPES.has(type)) {
       if (parents.length === 0) this.fail(`${type} without a Parent attribute`);
-      const part: Part = { type, start, end, phase: phaseText === '.' ? 0 : Number(phaseText), attrs };
+      const part = makePart(type, start, end, phaseText, attrs);
       for (const parent of parents) this.addPart(parent, chrom, strand, part, null);
       return;
     }
@@ -236,7 +260,7 @@ export class GeneModelParser {
       return;
     }
     if (!PART_TYPES.has(type)) return;
-    const part: Part = { type, start, end, phase: phaseText === '.' ? 0 : Number(phaseText), attrs };
+    const part = makePart(type, start, end, phaseText, attrs);
     for (const id of ids) this.addPart(id, chrom, strand, part, attrs);
   }
 
@@ -286,7 +310,15 @@ export class GeneModelParser {
         id,
         f.chrom,
         f.strand,
-        { type: 'exon', start: f.start, end: f.end, phase: 0, attrs: {} },
+        {
+          type: 'exon',
+          start: f.start,
+          end: f.end,
+          phase: 0,
+          protein: null,
+          proteinVersion: null,
+          transcriptId: null,
+        },
         null,
       );
     }
@@ -306,7 +338,7 @@ export class GeneModelParser {
     // RefSeq puts transcript_id on the exon rows only, and names the mRNA row by accession.
     const rawId =
       a.transcript_id ??
-      tp.parts.find((p) => p.attrs.transcript_id !== undefined)?.attrs.transcript_id ??
+      tp.parts.find((p) => p.transcriptId !== null)?.transcriptId ??
       (a.gbkey !== undefined ? a.Name : undefined) ??
       stripPrefix(a.ID ?? key);
     const { id, version } = splitVersion(rawId, a.version ?? null);
@@ -391,9 +423,9 @@ export class GeneModelParser {
         if (firstCds === null || (tp.strand === 1 ? p.start < firstCds.start : p.end > firstCds.end))
           firstCds = p;
         if (proteinId === null) {
-          const raw = p.attrs.protein_id ?? (p.attrs.ID !== undefined ? stripPrefix(p.attrs.ID) : null);
+          const raw = p.protein;
           if (raw !== null) {
-            const split = splitVersion(raw, p.attrs.protein_version ?? null);
+            const split = splitVersion(raw, p.proteinVersion);
             proteinId = split.id;
             proteinVersion = split.version;
           }
