@@ -46,7 +46,7 @@ RUN case "$SERVICE" in \
       web|annotator|notifier|archiver|thawer) ;; \
       *) echo "Build with --build-arg SERVICE=<web|annotator|notifier|archiver|thawer> (got '$SERVICE')." >&2; exit 1 ;; \
     esac
-RUN pnpm --filter "@gas/$SERVICE" deploy --prod /out
+RUN pnpm --filter "@gas/$SERVICE" deploy --prod --offline /out
 # tsx runs the TypeScript in the image, so it must be a production dependency of the service.
 RUN test -f /out/src/server.ts || { echo "services/$SERVICE has no src/server.ts" >&2; exit 1; }; \
     test -d /out/node_modules/tsx || { echo "@gas/$SERVICE must list tsx in dependencies (not devDependencies)" >&2; exit 1; }
@@ -57,11 +57,12 @@ RUN node -e "const r=require('/repo/packages/contracts/resources.json');require(
 FROM workspace AS devtools
 # docker-compose runs the devcloud stand-ins (OIDC provider, Stripe) and the provisioning
 # from here with `tsx tools/devcloud/src/...`; never used in AWS. The workspace stays
-# root-owned and read-only for the node user.
+# root-owned and read-only for the node user; tsx is the workspace's own (no pnpm or
+# corepack download at run time).
 USER node
 # State of the stand-ins and the local CA (a named volume takes this folder's owner).
 RUN mkdir -p /home/node/data
-ENTRYPOINT ["pnpm", "exec", "tsx"]
+ENTRYPOINT ["/repo/node_modules/.bin/tsx"]
 
 # -----------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS runtime

@@ -44,11 +44,14 @@ let child: ChildProcess | undefined;
 let port = 0;
 
 beforeAll(async () => {
-  // The deploy stage's command, offline (the store already holds every locked package).
-  await run('pnpm', ['--filter', `@gas/${service}`, 'deploy', '--prod', '--offline', out], {
-    cwd: repoRoot,
-    timeout: 240_000,
-  });
+  // The deploy stage's command as written (offline: the store holds every locked package).
+  const deploy = deployStage.instructions.find((i) => i.keyword === 'RUN' && i.args.includes(' deploy '))!;
+  const argv = deploy.args
+    .replace('"@gas/$SERVICE"', `@gas/${service}`)
+    .replace(/ \/out$/, ` ${out}`)
+    .split(/\s+/);
+  expect(argv.slice(0, 1)).toEqual(['pnpm']);
+  await run('pnpm', argv.slice(1), { cwd: repoRoot, timeout: 240_000 });
   // The deploy stage's gas-service.json step, run as written with the image paths mapped.
   const step = deployStage.instructions.find(
     (i) => i.keyword === 'RUN' && i.args.includes('gas-service.json'),
