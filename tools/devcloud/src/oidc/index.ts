@@ -19,7 +19,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Configuration, KoaContextWithOIDC, default as Provider } from 'oidc-provider';
 import { FileAdapter, ProviderStateFile } from './adapter.ts';
 import { loadOrCreateSecrets } from './keys.ts';
 import { escapeHtml, layout, loginPage, messagePage, PAGE_CSP } from './pages.ts';
@@ -148,7 +148,10 @@ export async function startIdentityProvider(opts: IdentityProviderOptions): Prom
       );
     },
   };
-  const provider = new Provider(issuer, configuration);
+  // Loaded on first use, so importing devcloud does not load koa and oidc-provider (which also
+  // prints an "Unsupported runtime" warning on Node 20, where it works) unless the IdP starts.
+  const { default: ProviderClass } = await import('oidc-provider');
+  const provider: Provider = new ProviderClass(issuer, configuration);
   const providerCallback = provider.callback();
 
   const send = (res: ServerResponse, status: number, html: string) => {
