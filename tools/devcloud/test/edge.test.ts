@@ -112,8 +112,11 @@ describe('edge over HTTPS with the local CA', () => {
 
   it('keeps the CA across restarts (certificates are made once per data dir)', async () => {
     const before = t.cloud.ca.certPem;
+    const serverCertBefore = await readFile(join(t.dataDir, 'tls', 'devcloud-tls.pem'), 'utf8');
     const cloud = await t.restart();
     expect(cloud.ca.certPem).toBe(before);
+    // The server certificate (localhost, 127.0.0.1, ::1) is reused too, not reissued at each start.
+    expect(await readFile(join(t.dataDir, 'tls', 'devcloud-tls.pem'), 'utf8')).toBe(serverCertBefore);
     const sqs = sqsClient(cloud, t.credentials);
     await sqs.send(new ListQueuesCommand({}));
     sqs.destroy();

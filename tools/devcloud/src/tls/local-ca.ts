@@ -105,8 +105,10 @@ export async function ensureLocalCa(dataDir: string): Promise<LocalCa> {
 function coversHosts(certPem: string, hosts: string[]): boolean {
   const cert = new NodeX509(certPem);
   if (new Date(cert.validTo).getTime() < Date.now() + DAY_MS) return false;
-  const san = cert.subjectAltName ?? '';
-  return hosts.every((h) => san.includes(`DNS:${h}`) || san.includes(`IP Address:${h}`));
+  // checkIP/checkHost compare the way TLS clients do (IPv6 in any spelling, exact DNS names).
+  return hosts.every((h) =>
+    isIp(h) ? cert.checkIP(h) !== undefined : cert.checkHost(h, { wildcards: false }) !== undefined,
+  );
 }
 
 const isIp = (h: string): boolean => /^\d+\.\d+\.\d+\.\d+$/.test(h) || h.includes(':');
