@@ -86,6 +86,21 @@ describe('mailbox JSON API', () => {
     expect(after.messages).toEqual([]);
   });
 
+  it('long-polls with wait= until a message for the recipient arrives', async () => {
+    const waiting = fetch(`${server.url}/_devcloud/mailbox/api/messages?to=late@example.org&wait=10`);
+    const ses = new SESClient(clientConfig(testCloud.cloud, testCloud.credentials));
+    await ses.send(
+      new SendEmailCommand({
+        Source: 'noreply@gas.example',
+        Destination: { ToAddresses: ['late@example.org'] },
+        Message: { Subject: { Data: 'Arrived later' }, Body: { Text: { Data: 'hello' } } },
+      }),
+    );
+    const { messages } = (await (await waiting).json()) as { messages: { subject: string }[] };
+    expect(messages.map((m) => m.subject)).toEqual(['Arrived later']);
+    expect((await fetch(`${server.url}/_devcloud/mailbox/api/messages?wait=soon`)).status).toBe(400);
+  });
+
   it('refuses a method it does not serve with 405', async () => {
     const response = await fetch(`${server.url}/_devcloud/mailbox/api/messages`, { method: 'POST' });
     expect(response.status).toBe(405);

@@ -4,7 +4,9 @@
  *   GET    /_devcloud/mailbox                      HTML list (newest first; `?to=` filters)
  *   GET    /_devcloud/mailbox/messages/:id         HTML view: headers, text part, HTML part
  *   POST   /_devcloud/mailbox/delete               form button: empty the mailbox
- *   GET    /_devcloud/mailbox/api/messages?to=...  JSON `{ messages: MailboxMessage[] }`
+ *   GET    /_devcloud/mailbox/api/messages?to=...  JSON `{ messages: MailboxMessage[] }`; with
+ *                                                  `&wait=<seconds>` (max 20) it waits until at
+ *                                                  least one message matches (long poll)
  *   GET    /_devcloud/mailbox/api/messages/:id     JSON MailboxMessage (404 when unknown)
  *   GET    /_devcloud/mailbox/api/messages/:id/raw the raw MIME (message/rfc822), when kept
  *   DELETE /_devcloud/mailbox/api/messages         empties the mailbox, `{ deleted: n }`
@@ -47,7 +49,20 @@ export async function handleMailboxHttp(req: EdgeRequest, mailbox: Mailbox): Pro
   const to = url.searchParams.get('to') ?? undefined;
 
   if (rest === '/api/messages' || rest === '/api/messages/') {
-    if (req.method === 'GET') return json(200, { messages: await mailbox.list({ to }) });
+    if (req.method === 'GET') {
+      const waitText = url.searchParams.get('wait');
+      const waitSeconds = waitText === null ? 0 : Number(waitText);
+      if (!Number.isFinite(waitSeconds) || waitSeconds < 0 || waitSeconds > 20) {
+        return json(400, { error: `wait must be a number of seconds from 0 to 20, not "${waitText}".` });
+      }
+      const deadline = Date.now() + waitSeconds * 1000;
+      let messages = await mailbox.list({ to });
+      while (messages.length === 0 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        messages = await mailbox.list({ to });
+      }
+      return json(200, { messages });
+    }
     if (req.method === 'DELETE') return json(200, { deleted: await mailbox.clear() });
     return json(405, { error: `${req.method} is not allowed on ${url.pathname}; use GET or DELETE.` });
   }
