@@ -398,7 +398,7 @@ function codingTerms(
     if (kLo <= 3 && L.phase === 0 && !t.flags.includes('cds_start_NF')) terms.push('start_lost');
     const len = cdsLength(L);
     if (kHi > len - 3 && !t.flags.includes('cds_end_NF')) {
-      const pep = translate(transcriptSequence(L, ref).slice(L.cdsEndC - 3, L.cdsEndC));
+      const pep = translate(transcriptSequence(L, ref).slice(L.cdsEndC - 3, L.cdsEndC), 0, false, L.code);
       if (pep === '*') terms.push('stop_lost');
     }
     terms.push('coding_sequence_variant');
@@ -436,8 +436,8 @@ function codingTerms(
     altCodons = before + altTx.toUpperCase() + after;
     result.proteinPosition = firstCodon === lastCodon ? String(firstCodon) : `${firstCodon}-${lastCodon}`;
   }
-  const refPep = translate(refCodons);
-  const altPep = translate(altCodons);
+  const refPep = translate(refCodons, 0, false, L.code);
+  const altPep = translate(altCodons, 0, false, L.code);
   result.codons = `${refCodons === '' ? '-' : refCodons}/${altCodons === '' ? '-' : altCodons}`;
   result.aminoAcids =
     refPep === altPep ? refPep : `${refPep === '' ? '-' : refPep}/${altPep === '' ? '-' : altPep}`;

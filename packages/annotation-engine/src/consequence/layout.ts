@@ -12,7 +12,7 @@
  * spliced sequences of at most MAX_SPLICED transcripts are kept (least recently used dropped).
  */
 import type { Exon, ReferenceSequence, Transcript } from '../model.ts';
-import { reverseComplement, translate } from './sequence.ts';
+import { type GeneticCode, geneticCodeFor, reverseComplement, translate } from './sequence.ts';
 
 export interface TranscriptLayout {
   t: Transcript;
@@ -30,6 +30,8 @@ export interface TranscriptLayout {
   seqRef: ReferenceSequence | null;
   /** Reference CDS (with phase Ns) translated to the first stop, '' until built. */
   peptide: string | null;
+  /** Standard code, or the vertebrate mitochondrial one on MT/chrM (as VEP). */
+  code: GeneticCode;
 }
 
 const layouts = new WeakMap<Transcript, TranscriptLayout>();
@@ -64,6 +66,7 @@ export function layoutOf(t: Transcript): TranscriptLayout {
     seq: null,
     seqRef: null,
     peptide: null,
+    code: geneticCodeFor(t.chrom),
   };
   if (t.cdsStart !== null && t.cdsEnd !== null) {
     const a = exonicCdna(L, t.strand === 1 ? t.cdsStart : t.cdsEnd);
@@ -145,7 +148,7 @@ export function referencePeptide(L: TranscriptLayout, ref: ReferenceSequence): s
   if (L.peptide !== null) return L.peptide;
   const seq = L.seq as string;
   const cds = 'N'.repeat(L.phase) + seq.slice(L.cdsStartC - 1, L.cdsEndC);
-  L.peptide = translate(cds);
+  L.peptide = translate(cds, 0, false, L.code);
   return L.peptide;
 }
 

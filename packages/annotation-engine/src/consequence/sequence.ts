@@ -1,6 +1,6 @@
 /**
- * Sequence helpers for the predictor: reverse complement, the standard genetic code, and
- * translation. Translation works on upper-case DNA; an incomplete trailing codon or a codon with
+ * Sequence helpers for the predictor: reverse complement, the standard and vertebrate
+ * mitochondrial genetic codes, and translation. Translation works on upper-case DNA; an incomplete trailing codon or a codon with
  * anything but ACGT translates to 'X' (as VEP does), a stop to '*'.
  */
 
@@ -29,22 +29,37 @@ export function reverseComplement(seq: string): string {
 const BASES = 'TCAG';
 // Standard code, codons ordered TTT, TTC, TTA, TTG, TCT, ... (first base slowest).
 const AA = 'FFLLSSSSYY**CC*WLLLLPPPPHHQQRRRRIIIMTTTTNNKKSSRRVVVVAAAADDEEGGGG';
-const CODE = new Map<string, string>();
+const STANDARD = new Map<string, string>();
 for (let i = 0; i < 64; i++) {
   const codon = (BASES[i >> 4] as string) + (BASES[(i >> 2) & 3] as string) + (BASES[i & 3] as string);
-  CODE.set(codon, AA[i] as string);
+  STANDARD.set(codon, AA[i] as string);
+}
+/** Vertebrate mitochondrial code (NCBI table 2): TGA Trp, ATA Met, AGA/AGG stop. */
+const MITOCHONDRIAL = new Map(STANDARD);
+MITOCHONDRIAL.set('TGA', 'W');
+MITOCHONDRIAL.set('ATA', 'M');
+MITOCHONDRIAL.set('AGA', '*');
+MITOCHONDRIAL.set('AGG', '*');
+
+export type GeneticCode = ReadonlyMap<string, string>;
+export const STANDARD_CODE: GeneticCode = STANDARD;
+export const MITOCHONDRIAL_CODE: GeneticCode = MITOCHONDRIAL;
+
+/** The code VEP uses for a contig: the vertebrate mitochondrial one on MT/chrM, else the standard one. */
+export function geneticCodeFor(chrom: string): GeneticCode {
+  return /^(chr)?(MT|M)$/i.test(chrom) ? MITOCHONDRIAL : STANDARD;
 }
 
-export function translateCodon(codon: string): string {
-  return CODE.get(codon.toUpperCase()) ?? 'X';
+export function translateCodon(codon: string, code: GeneticCode = STANDARD): string {
+  return code.get(codon.toUpperCase()) ?? 'X';
 }
 
 /** Translates from `from` (0-based) to the end, or up to and including the first stop when stopAtStop. */
-export function translate(seq: string, from = 0, stopAtStop = false): string {
+export function translate(seq: string, from = 0, stopAtStop = false, code: GeneticCode = STANDARD): string {
   let out = '';
   let i = from;
   for (; i + 3 <= seq.length; i += 3) {
-    const aa = translateCodon(seq.slice(i, i + 3));
+    const aa = translateCodon(seq.slice(i, i + 3), code);
     out += aa;
     if (stopAtStop && aa === '*') return out;
   }

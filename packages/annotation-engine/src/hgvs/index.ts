@@ -220,7 +220,7 @@ function proteinChange(L: TranscriptLayout, ref: ReferenceSequence, ch: ProteinC
     const kFrom = ch.kStart - 1; // 0-based index of the first replaced base (insertion: after kEnd)
     const refLen = ch.kEnd - ch.kStart + 1;
     const altTail = tail.slice(from, kFrom) + ch.altTx + tail.slice(kFrom + refLen);
-    const alt = translate(altTail, 0, true);
+    const alt = translate(altTail, 0, true, L.code);
     const refPart = refProt.slice(ch.firstCodon - 1);
     let i = 0;
     while (i < alt.length && i < refPart.length && alt[i] === refPart[i]) i++;
