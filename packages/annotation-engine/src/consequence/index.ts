@@ -8,7 +8,8 @@
  *   offsets, the CDS in cDNA coordinates, and lazily the spliced sequence and the reference
  *   peptide. Introns are the gaps between consecutive exons; gaps of <= 12 bp are "frameshift
  *   introns" (genebuild artefacts) and give no intron or splice terms, as in VEP; an allele in
- *   one inside the CDS is coding_sequence_variant.
+ *   one inside the CDS is coding_sequence_variant. Transcripts on MT/chrM use the vertebrate
+ *   mitochondrial genetic code (sequence.ts), all others the standard one.
  *
  * COORDINATES
  *   Alleles are genomic 1-based closed; an insertion between p and p+1 is start=p+1, end=p.
