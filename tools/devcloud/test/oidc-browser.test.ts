@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,7 +17,7 @@ let browser: Browser;
 let app: Server;
 let redirectUri: string;
 let config: client.Configuration;
-const clientSecret = `secret-${Math.random().toString(36).slice(2)}`;
+const clientSecret = randomBytes(24).toString('base64url');
 
 beforeAll(async () => {
   app = createServer((_req, res) => {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ const REDIRECT_URI = 'https://localhost:4433/auth/callback';
 const POST_LOGOUT_URI = 'https://localhost:4433/';
 const CLIENT = {
   client_id: 'gas-web',
-  client_secret: 'test-client-secret-generated-for-this-test',
+  client_secret: randomBytes(24).toString('base64url'),
   redirect_uris: [REDIRECT_URI],
   post_logout_redirect_uris: [POST_LOGOUT_URI],
 };
