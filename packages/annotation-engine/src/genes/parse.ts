@@ -303,7 +303,7 @@ export class GeneModelParser {
    */
   private addPartlessTranscripts(): void {
     for (const [id, f] of this.features) {
-      if (this.partsByParent.has(id) || isGeneType(f.type) || f.parents.length === 0) continue;
+      if (this.partsByParent.has(id) || !isTranscriptType(f.type) || f.parents.length === 0) continue;
       const parent = this.features.get(f.parents[0] as string);
       if (parent === undefined || !isGeneType(parent.type)) continue;
       this.addPart(
@@ -343,7 +343,6 @@ export class GeneModelParser {
       stripPrefix(a.ID ?? key);
     const { id, version } = splitVersion(rawId, a.version ?? null);
     const geneRawId = g.gene_id ?? dbxrefGeneId(g.Dbxref) ?? stripPrefix(g.ID ?? a.gene_id ?? a.gene ?? key);
-    const geneVersionless = gene === feature ? geneRawId : geneRawId;
     const hasCds = tp.parts.some((p) => p.type === 'CDS');
     const biotype =
       a.biotype ??
@@ -359,7 +358,7 @@ export class GeneModelParser {
       id,
       version,
       biotype,
-      geneId: geneVersionless,
+      geneId: geneRawId,
       geneSymbol,
       geneBiotype,
       attrs: a,
@@ -469,6 +468,11 @@ export class GeneModelParser {
       proteinId: proteinId === null ? null : `${proteinId}.${proteinVersion ?? '1'}`,
     };
   }
+}
+
+/** Feature types that name a transcript (mRNA, lnc_RNA, lincRNA, processed_transcript, ...). */
+function isTranscriptType(type: string): boolean {
+  return /(RNA|transcript)$/i.test(type) || type === 'NMD_transcript_variant';
 }
 
 function isGeneType(type: string): boolean {
