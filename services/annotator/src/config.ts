@@ -67,6 +67,12 @@ export const AnnotatorConfig = Type.Object({
     default: 5,
     description: 'progress written to the job record (and lease renewed) this often',
   }),
+  QUEUE_WAIT_SECONDS: Type.Integer({
+    minimum: 0,
+    maximum: 20,
+    default: 20,
+    description: 'SQS long poll per ReceiveMessage',
+  }),
   DRAIN_IDLE_SECONDS: Type.Number({
     minimum: 0,
     default: 30,

@@ -15,7 +15,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { listeningPort, type ServerProcess, spawnServer } from '@gas/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, type PipelineCloud, sharedData, startPipelineCloud, WEB_BASE_URL } from './support/pipeline-cloud.ts';
+import {
+  eventually,
+  type PipelineCloud,
+  sharedData,
+  startPipelineCloud,
+  WEB_BASE_URL,
+} from './support/pipeline-cloud.ts';
 
 const serviceDir = fileURLToPath(new URL('..', import.meta.url));
 const bigInput = readFileSync(join(sharedData, 'inputs/synthetic-100k.chr21.vcf.gz'));
@@ -29,7 +35,8 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  for (const p of processes) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+  for (const p of processes)
+    if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
   await t?.dispose();
 });
 
@@ -42,7 +49,9 @@ async function startAnnotatorProcess(overrides: Record<string, string> = {}): Pr
   processes.push(server);
   const port = await listeningPort(server);
   const { subscribeWebhooks } = await import('../../../tools/devcloud/src/provision/apply.ts');
-  await subscribeWebhooks(t.plan, t.clients.sns, t.provisioned.topicArns, { annotator: `http://127.0.0.1:${port}` });
+  await subscribeWebhooks(t.plan, t.clients.sns, t.provisioned.topicArns, {
+    annotator: `http://127.0.0.1:${port}`,
+  });
   return server;
 }
 
@@ -73,12 +82,16 @@ describe('an annotator that dies or is stopped mid-job', () => {
 
     // 2. B takes it over (A's lease lapsed, the message reappeared), and is stopped mid-job.
     const b = await startAnnotatorProcess({ STOP_TIMEOUT_SECONDS: '1' });
-    const takenOver = await eventually(async () => {
-      const record = await t.job(jobId);
-      return record?.lease_owner?.includes(`:${b.child.pid}:`) && (record.progress?.bytes_read ?? 0) > 0
-        ? record
-        : undefined;
-    }, 'annotator B to take the job over', 90_000);
+    const takenOver = await eventually(
+      async () => {
+        const record = await t.job(jobId);
+        return record?.lease_owner?.includes(`:${b.child.pid}:`) && (record.progress?.bytes_read ?? 0) > 0
+          ? record
+          : undefined;
+      },
+      'annotator B to take the job over',
+      90_000,
+    );
     expect(takenOver.attempts).toBe(2);
     expect(scratchOf(a.child.pid!)).toEqual([]); // B removed what the dead A left
     b.child.kill('SIGTERM');
@@ -106,7 +119,10 @@ describe('an annotator that dies or is stopped mid-job', () => {
     expect(log).not.toContain('attempt 1');
 
     await eventually(async () => (await t.mailbox('frank@example.org')).length > 0, 'the e-mail');
-    await eventually(async () => (await t.queueDepth('notifierJobCompleted')) === 0, 'the notifier queue to drain');
+    await eventually(
+      async () => (await t.queueDepth('notifierJobCompleted')) === 0,
+      'the notifier queue to drain',
+    );
     const mails = await t.mailbox('frank@example.org');
     expect(mails).toHaveLength(1);
     expect(mails[0]!.text).toContain(`${WEB_BASE_URL}/annotations/${jobId}`);

@@ -32,6 +32,12 @@ export const NotifierConfig = Type.Object({
     default: 60,
     description: 'how long a claim to send one e-mail holds before another delivery may send it',
   }),
+  QUEUE_WAIT_SECONDS: Type.Integer({
+    minimum: 0,
+    maximum: 20,
+    default: 20,
+    description: 'SQS long poll per ReceiveMessage',
+  }),
   DRAIN_IDLE_SECONDS: Type.Number({
     minimum: 0,
     default: 30,

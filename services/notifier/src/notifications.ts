@@ -7,7 +7,8 @@
  *          IF notified_at is absent AND no live claim exists
  *   send   SES v2 SendEmail
  *   mark   SET notified_at, notification_message_id; REMOVE the claim
- *   (SES refused or failed: REMOVE the claim and throw, so the message is retried)
+ *   (SES refused or failed: REMOVE the claim, keep the reason in `notify_error` for the
+ *   operator, and throw, so the message is retried with backoff)
  * Trade-off: claiming first means two deliveries never both send (no duplicate e-mail from
  * concurrent deliveries). A notifier that dies between SendEmail and `mark` leaves a claim
  * that lapses after NOTIFY_LEASE_SECONDS; the retry then sends again, so the only duplicate
@@ -121,8 +122,13 @@ export function createNotifier(deps: NotifierDeps) {
       );
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
-      const current = await getRecord(message.job_id);
-      if (current?.notified_at) return 'already-sent';
+      // Another delivery holds the claim: it usually finishes within a second; look again
+      // a few times before handing the message back for a later retry.
+      for (let look = 0; look < 8; look++) {
+        const current = await getRecord(message.job_id);
+        if (current?.notified_at) return 'already-sent';
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
       throw new Error(
         `job ${message.job_id}: another delivery is sending its e-mail right now; retrying later`,
       );
@@ -158,9 +164,12 @@ export function createNotifier(deps: NotifierDeps) {
           new UpdateCommand({
             TableName: table,
             Key: { job_id: message.job_id },
-            UpdateExpression: 'REMOVE notify_lease_owner, notify_lease_expires_at',
+            UpdateExpression: 'SET notify_error = :error REMOVE notify_lease_owner, notify_lease_expires_at',
             ConditionExpression: 'notify_lease_owner = :owner',
-            ExpressionAttributeValues: { ':owner': deps.owner },
+            ExpressionAttributeValues: {
+              ':owner': deps.owner,
+              ':error': `${(error as Error).name}: ${(error as Error).message}`.slice(0, 1000),
+            },
           }),
         )
         .catch((releaseError: unknown) =>
@@ -173,7 +182,7 @@ export function createNotifier(deps: NotifierDeps) {
         TableName: table,
         Key: { job_id: message.job_id },
         UpdateExpression:
-          'SET notified_at = :now, notification_message_id = :id REMOVE notify_lease_owner, notify_lease_expires_at',
+          'SET notified_at = :now, notification_message_id = :id REMOVE notify_lease_owner, notify_lease_expires_at, notify_error',
         ExpressionAttributeValues: { ':now': new Date().toISOString(), ':id': sesMessageId },
       }),
     );

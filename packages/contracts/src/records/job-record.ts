@@ -105,6 +105,8 @@ export const JobRecord = Type.Object(
     /** Notifier: who is sending the completion e-mail right now, and until when (claim before SendEmail). */
     notify_lease_owner: Type.Optional(Type.String({ minLength: 1 })),
     notify_lease_expires_at: Type.Optional(IsoTime),
+    /** Notifier: why the last attempt to send the completion e-mail failed (removed once sent). */
+    notify_error: Type.Optional(Type.String()),
     /** Notifier: SES message id of the completion e-mail. */
     notification_message_id: Type.Optional(Type.String({ minLength: 1 })),
     /** Notifier: the `restored_at` whose "available again" e-mail was sent. */

@@ -93,7 +93,7 @@ async function jobRequests(app: FastifyInstance, options: JobRequestsOptions): P
     concurrency: config.ANNOTATOR_CONCURRENCY,
     visibilityTimeoutSeconds: config.QUEUE_VISIBILITY_TIMEOUT_SECONDS,
     idleDelayMs: config.DRAIN_IDLE_SECONDS * 1000,
-    waitTimeSeconds: 20,
+    waitTimeSeconds: config.QUEUE_WAIT_SECONDS,
   });
   app.decorate('jobRequests', { drainer, pool, owner, scratchRoot });
 

@@ -117,6 +117,7 @@ export async function startPipelineCloud() {
         JOB_LEASE_SECONDS: '8',
         PROGRESS_INTERVAL_SECONDS: '1',
         DRAIN_IDLE_SECONDS: '2',
+        QUEUE_WAIT_SECONDS: '1',
         STOP_TIMEOUT_SECONDS: '5',
         SCRATCH_DIR: scratchDir,
         ...overrides,
@@ -133,6 +134,7 @@ export async function startPipelineCloud() {
         MAIL_FROM: SENDER,
         WEB_BASE_URL,
         DRAIN_IDLE_SECONDS: '2',
+        QUEUE_WAIT_SECONDS: '1',
         ...overrides,
       };
     },

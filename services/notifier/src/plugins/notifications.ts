@@ -46,7 +46,7 @@ async function notifications(app: FastifyInstance, options: NotificationsOptions
   const common = {
     sqs: options.sqs,
     idleDelayMs: config.DRAIN_IDLE_SECONDS * 1000,
-    waitTimeSeconds: 20,
+    waitTimeSeconds: config.QUEUE_WAIT_SECONDS,
     concurrency: 4,
   };
   await app.register(queueDrainersPlugin, {
