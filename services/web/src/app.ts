@@ -24,12 +24,12 @@ import {
   createSnsClient,
   fastifyLogging,
   healthPlugin,
-  installErrorHandling,
   type Logger,
+  serviceErrorHandler,
   tableReady,
   topicReady,
 } from '@gas/service-kit';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import Stripe from 'stripe';
 import type { WebConfig } from './config.ts';
 import { createDb, type Db } from './db/database.ts';
@@ -230,6 +230,40 @@ export async function buildApp(config: WebConfig, options: BuildOptions = {}): P
   await app.register(apiRoutes, { rateLimit: { max: config.RATE_LIMIT_PER_MINUTE, timeWindow: '1 minute' } });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  installErrorHandling(app);
+  // The one error handler (service-kit's for the API, probes and webhooks). Pages answer errors with a page; the API, probes and webhooks keep the JSON body.
+  const wantsPage = (request: FastifyRequest) =>
+    !/^\/(api|stripe|healthz|readyz)\b/.test(request.url) &&
+    (request.headers.accept ?? '').includes('text/html');
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0];
+    if (wantsPage(request)) {
+      return reply
+        .status(404)
+        .view('error', { title: 'Page not found', message: `There is no page at ${path}.` });
+    }
+    return reply.status(404).send({
+      statusCode: 404,
+      error: 'Not Found',
+      message: `No route ${request.method} ${path}.`,
+      request_id: request.id,
+    });
+  });
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const status =
+      error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    if (!wantsPage(request) || reply.sent) return serviceErrorHandler(error, request, reply);
+    if (status >= 500) {
+      request.log.error({ err: error, route: request.routeOptions.url }, 'request failed');
+      return reply.status(500).view('error', {
+        title: 'Something went wrong',
+        message: `Something went wrong on our side. If it keeps happening, quote request id ${request.id}.`,
+      });
+    }
+    request.log.info(
+      { route: request.routeOptions.url, statusCode: status, reason: error.message },
+      'request refused',
+    );
+    return reply.status(status).view('error', { title: 'That did not work', message: error.message });
+  });
   return app;
 }
