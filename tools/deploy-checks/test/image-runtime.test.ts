@@ -7,11 +7,13 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureLocalCa, issueCertificate } from '../../devcloud/src/tls/local-ca.ts';
 import { composeFile, execForm, readDockerfile, repoRoot } from '../src/index.ts';
 
 const run = promisify(execFile);
@@ -125,4 +127,21 @@ describe(`the ${service} image's runtime, without Docker`, () => {
     expect(await exited).toBe(0);
     expect(await probe({ PORT: String(port) })).not.toBe(0);
   }, 60_000);
+
+  it('the health probe speaks https when the service terminates TLS itself (TLS_CERT_FILE set, as web locally)', async () => {
+    const ca = await ensureLocalCa(work);
+    const cert = await issueCertificate(ca, 'web', { hosts: ['localhost', '127.0.0.1'], purpose: 'server' });
+    const server = createHttpsServer({ cert: cert.certPem, key: cert.keyPem }, (req, res) => {
+      res.writeHead(req.url === '/healthz' ? 200 : 404).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const tlsPort = String((server.address() as { port: number }).port);
+    try {
+      expect(await probe({ PORT: tlsPort, TLS_CERT_FILE: cert.certPath })).toBe(0);
+      expect(await probe({ PORT: tlsPort })).not.toBe(0);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
 });
