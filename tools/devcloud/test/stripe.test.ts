@@ -452,6 +452,45 @@ describe('webhook retries', () => {
 });
 
 describe('persistence', () => {
+  it('a delivery in flight at shutdown stays pending and is delivered after the restart', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'devcloud-stripe-pending-'));
+    const received: Received[] = [];
+    const server = createServer(async (req, res) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      received.push({
+        body: Buffer.concat(chunks).toString('utf8'),
+        signature: String(req.headers['stripe-signature']),
+      });
+      if (received.length > 1) res.writeHead(200).end(); // the first request is left hanging
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const secret = `whsec_${randomBytes(16).toString('hex')}`;
+    const webhooks = [{ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, secret }];
+    try {
+      const first = await startStripeStandIn({ dataDir: dir, webhooks });
+      const client = new Stripe(first.secretKey, { host: first.host, port: first.port, protocol: 'http' });
+      const customer = await client.customers.create({ email: 'pending@example.org' });
+      await waitFor('the first attempt', () => received[0]);
+      await first.close();
+
+      const second = await startStripeStandIn({ dataDir: dir, webhooks });
+      try {
+        const delivered = await waitFor('the delivery after restart', () => received[1]);
+        const event = client.webhooks.constructEvent(delivered.body, delivered.signature, secret);
+        expect(event.type).toBe('customer.created');
+        expect((event.data.object as Stripe.Customer).id).toBe(customer.id);
+        expect(JSON.parse(received[0]!.body).id).toBe(event.id);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a restart on the same data folder keeps objects and does not seed twice', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'devcloud-stripe-restart-'));
     try {

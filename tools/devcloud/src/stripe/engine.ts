@@ -57,12 +57,14 @@ function postOnce(
   body: string,
   headers: Record<string, string>,
   ca: string[] | undefined,
+  signal: AbortSignal,
 ): Promise<number> {
   return new Promise((resolve, reject) => {
     const target = new URL(url);
     const options = {
       method: 'POST',
       headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+      signal,
     };
     const onResponse = (response: http.IncomingMessage) => {
       response.resume();
@@ -140,6 +142,7 @@ export class StripeEngine {
   readonly options: EngineOptions;
   readonly #timers = new Set<NodeJS.Timeout>();
   readonly #endpointChains = new Map<string, Promise<void>>();
+  readonly #stopping = new AbortController();
   /** undefined = Node's default store (which honours NODE_EXTRA_CA_CERTS). */
   readonly #ca: string[] | undefined;
   #closed = false;
@@ -800,10 +803,17 @@ export class StripeEngine {
           accept: '*/*; q=0.5, application/xml',
         },
         this.#ca,
+        this.#stopping.signal,
       );
       if (status < 200 || status > 299) error = `HTTP ${status}`;
     } catch (cause) {
       error = cause instanceof Error ? cause.message : String(cause);
+    }
+    if (this.#closed && error) {
+      delivery.attempts -= 1;
+      delivery.nextAttemptAt = Date.now();
+      await this.state.save();
+      return;
     }
     if (!error) {
       delivery.status = 'succeeded';
@@ -844,6 +854,8 @@ export class StripeEngine {
     this.#closed = true;
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
+    // An attempt in flight is abandoned; it stays pending and is retried after the next start.
+    this.#stopping.abort();
     await Promise.allSettled([...this.#endpointChains.values()]);
   }
 }
