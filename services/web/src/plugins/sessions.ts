@@ -140,6 +140,20 @@ async function sessions(app: FastifyInstance, options: SessionOptions): Promise<
     },
   });
 
+  // Ended sessions are refused when read; this sweep only keeps the table small.
+  const sweep = setInterval(() => {
+    const now = Date.now();
+    app.db
+      .deleteFrom('sessions')
+      .where((eb) =>
+        eb.or([eb('expires_at', '<', new Date(now)), eb('last_seen_at', '<', new Date(now - idleMs))]),
+      )
+      .execute()
+      .catch((error: unknown) => app.log.warn({ err: error }, 'session sweep failed'));
+  }, 10 * 60_000);
+  sweep.unref();
+  app.addHook('onClose', async () => clearInterval(sweep));
+
   app.addHook('onRequest', async (request, reply) => {
     const raw = request.cookies[SESSION_COOKIE];
     if (!raw) return;
