@@ -50,6 +50,13 @@ export const ArchiverConfig = Type.Object({
     description:
       'how long one archiver holds a record it archives; a failed or crashed attempt is retried after it',
   }),
+  RECEIVE_WAIT_SECONDS: Type.Integer({
+    minimum: 0,
+    maximum: 20,
+    default: 20,
+    description:
+      'SQS long-poll wait per ReceiveMessage (a closed consumer may leave one poll open this long)',
+  }),
   DRAIN_IDLE_SECONDS: Type.Number({
     minimum: 0,
     default: 30,

@@ -49,6 +49,13 @@ export const ThawerConfig = Type.Object({
     default: 3,
     description: 'retrievals started per job before a failing restore is left ARCHIVED with its error',
   }),
+  RECEIVE_WAIT_SECONDS: Type.Integer({
+    minimum: 0,
+    maximum: 20,
+    default: 20,
+    description:
+      'SQS long-poll wait per ReceiveMessage (a closed consumer may leave one poll open this long)',
+  }),
   DRAIN_IDLE_SECONDS: Type.Number({
     minimum: 0,
     default: 30,

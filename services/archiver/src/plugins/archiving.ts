@@ -71,7 +71,7 @@ async function archiving(app: FastifyInstance, options: ArchivingOptions): Promi
   const common = {
     sqs: options.sqs,
     idleDelayMs: config.DRAIN_IDLE_SECONDS * 1000,
-    waitTimeSeconds: 20,
+    waitTimeSeconds: config.RECEIVE_WAIT_SECONDS,
     concurrency: 4,
   };
   await app.register(queueDrainersPlugin, {

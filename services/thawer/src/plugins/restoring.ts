@@ -65,7 +65,7 @@ async function restoring(app: FastifyInstance, options: RestoringOptions): Promi
   const common = {
     sqs: options.sqs,
     idleDelayMs: config.DRAIN_IDLE_SECONDS * 1000,
-    waitTimeSeconds: 20,
+    waitTimeSeconds: config.RECEIVE_WAIT_SECONDS,
     concurrency: 4,
   };
   await app.register(queueDrainersPlugin, {

@@ -1,0 +1,381 @@
+/**
+ * Test support for the tier lifecycle (archive, restore, downgrade): one devcloud per test
+ * file (port 0, temp data dir, random keys) with short cold-storage delays, provisioned with
+ * the real plan (`planResources` + `applyPlan`: topics, queues with DLQs and redrive, SQS
+ * subscriptions, buckets, the S3 restore notification, jobs table with both GSIs, the vault).
+ * Helpers do what the other services do (the annotator finishing a job, web publishing a
+ * tier change) and read what a user or operator would check (the record, the objects, the
+ * vault, the archive-restored topic's queue).
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DescribeVaultCommand } from '@aws-sdk/client-glacier';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  type HeadObjectCommandOutput,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
+import { PublishCommand } from '@aws-sdk/client-sns';
+import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type ArchiveRestored,
+  type JobCompleted,
+  type JobRecord,
+  type QueueKey,
+  resultObjectKeys,
+  type UserTierChanged,
+  unwrapTopicMessage,
+} from '@gas/contracts';
+import { type Devcloud, startDevcloud } from '@gas/devcloud';
+import { createLogger, loadConfig } from '@gas/service-kit';
+import type { FastifyInstance } from 'fastify';
+import { applyPlan, subscribeWebhooks } from '../../../../tools/devcloud/src/provision/apply.ts';
+import {
+  createProvisionClients,
+  destroyProvisionClients,
+} from '../../../../tools/devcloud/src/provision/clients.ts';
+import { planResources } from '../../../../tools/devcloud/src/provision/plan.ts';
+import { buildApp as buildThawerApp } from '../../../thawer/src/app.ts';
+import { checkThawerConfig, ThawerConfig } from '../../../thawer/src/config.ts';
+import { buildApp as buildArchiverApp } from '../../src/app.ts';
+import { ArchiverConfig, checkArchiverConfig } from '../../src/config.ts';
+
+export type Backend = 's3-glacier' | 'glacier-vault';
+export const backends: Backend[] = ['s3-glacier', 'glacier-vault'];
+
+/** Log lines of one app, parsed (what an operator would grep). */
+export type LogLines = Array<Record<string, unknown> & { msg?: string; level?: number }>;
+
+export type TiersCloud = Awaited<ReturnType<typeof startTiersCloud>>;
+
+export async function startTiersCloud(options: { restoreDelayMs: number }) {
+  const dataDir = await mkdtemp(join(tmpdir(), 'gas-tiers-'));
+  const credentials = {
+    accessKeyId: `AKIA${randomBytes(8).toString('hex').toUpperCase()}`,
+    secretAccessKey: randomBytes(20).toString('base64'),
+  };
+  const cloud: Devcloud = await startDevcloud({
+    dataDir,
+    port: 0,
+    tlsPort: 0,
+    credentials: [credentials],
+    log: { info() {}, warn() {}, error() {} },
+    s3RestoreDelayMs: options.restoreDelayMs,
+    glacierJobDelayMs: options.restoreDelayMs,
+    snsDeliveryRetry: { attempts: 3, baseDelayMs: 200, maxDelayMs: 500 },
+  });
+  const aws = {
+    AWS_REGION: cloud.region,
+    AWS_ENDPOINT_URL: cloud.url,
+    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+  };
+  const plan = planResources('gas');
+  const clients = createProvisionClients(aws, true);
+  const provisioned = await applyPlan(plan, clients, {
+    uploadOrigins: ['https://gas.test:4433'],
+    senderEmail: 'gas@example.org',
+  });
+  const vault = provisioned.resultsVault!;
+  const doc = DynamoDBDocumentClient.from(clients.dynamodb);
+  const apps = new Set<FastifyInstance>();
+  const restoredSeen: ArchiveRestored[] = [];
+
+  const common = {
+    ...aws,
+    LOG_LEVEL: process.env.GAS_TEST_LOG_LEVEL ?? 'info',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    SNS_CERT_HOSTS: cloud.snsCertHost,
+    SNS_EXTRA_CA_FILE: cloud.ca.certPath,
+    JOBS_TABLE: provisioned.jobsTable,
+    RESULTS_BUCKET: provisioned.buckets.results,
+    RESULTS_VAULT: vault,
+    USER_TIER_CHANGED_TOPIC_ARN: provisioned.topicArns.userTierChanged,
+    DRAIN_IDLE_SECONDS: '1',
+    // Short long polls: devcloud keeps a closed consumer's poll open until it ends, and a
+    // message it takes then stays invisible for the queue's visibility timeout.
+    RECEIVE_WAIT_SECONDS: '1',
+    STOP_TIMEOUT_SECONDS: '5',
+  };
+
+  function logSink(): { lines: LogLines; stream: { write(line: string): void } } {
+    const lines: LogLines = [];
+    return { lines, stream: { write: (line: string) => void lines.push(JSON.parse(line)) } };
+  }
+
+  async function listenAndSubscribe(service: 'archiver' | 'thawer', app: FastifyInstance): Promise<void> {
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    apps.add(app);
+    const { port } = app.server.address() as { port: number };
+    await subscribeWebhooks(plan, clients.sns, provisioned.topicArns, {
+      [service]: `http://127.0.0.1:${port}`,
+    });
+  }
+
+  const state = {
+    cloud,
+    clients,
+    provisioned,
+    vault,
+    doc,
+
+    archiverEnv(backend: Backend, overrides: Record<string, string> = {}): Record<string, string> {
+      return {
+        ...common,
+        JOB_COMPLETED_QUEUE_URL: provisioned.queueUrls.archiverJobCompleted,
+        USER_TIER_CHANGED_QUEUE_URL: provisioned.queueUrls.archiverUserTierChanged,
+        JOB_COMPLETED_TOPIC_ARN: provisioned.topicArns.jobCompleted,
+        COLD_STORAGE_BACKEND: backend,
+        FREE_RETENTION_SECONDS: '3',
+        SWEEP_INTERVAL_SECONDS: '0.5',
+        ...overrides,
+      };
+    },
+
+    thawerEnv(backend: Backend, overrides: Record<string, string> = {}): Record<string, string> {
+      return {
+        ...common,
+        USER_TIER_CHANGED_QUEUE_URL: provisioned.queueUrls.thawerUserTierChanged,
+        COLD_STORAGE_EVENTS_QUEUE_URL: provisioned.queueUrls.thawerColdStorageEvents,
+        COLD_STORAGE_EVENTS_TOPIC_ARN: provisioned.topicArns.coldStorageEvents,
+        ARCHIVE_RESTORED_TOPIC_ARN: provisioned.topicArns.archiveRestored,
+        COLD_STORAGE_BACKEND: backend,
+        RESTORE_TIER: 'Expedited',
+        ...overrides,
+      };
+    },
+
+    /** The archiver in this process, listening on a free port, its webhook subscribed. */
+    async startArchiver(backend: Backend, overrides: Record<string, string> = {}) {
+      const config = loadConfig(ArchiverConfig, state.archiverEnv(backend, overrides), checkArchiverConfig);
+      const sink = logSink();
+      const app = await buildArchiverApp(config, {
+        logger: createLogger({ service: 'archiver', level: config.LOG_LEVEL }, sink.stream),
+      });
+      await listenAndSubscribe('archiver', app);
+      return { app, config, logs: sink.lines };
+    },
+
+    async startThawer(backend: Backend, overrides: Record<string, string> = {}) {
+      const config = loadConfig(ThawerConfig, state.thawerEnv(backend, overrides), checkThawerConfig);
+      const sink = logSink();
+      const app = await buildThawerApp(config, {
+        logger: createLogger({ service: 'thawer', level: config.LOG_LEVEL }, sink.stream),
+      });
+      await listenAndSubscribe('thawer', app);
+      return { app, config, logs: sink.lines };
+    },
+
+    /** Closes an app, then outlasts its last long poll (see RECEIVE_WAIT_SECONDS above). */
+    async stop(app: FastifyInstance): Promise<void> {
+      apps.delete(app);
+      await app.close();
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+    },
+
+    /**
+     * What the annotator does when a job succeeds: result objects and log in the results
+     * bucket, the COMPLETED record (results AVAILABLE), JobCompleted published `publishTimes` times.
+     */
+    async completeJob(options: {
+      userId: string;
+      tier: 'free' | 'premium';
+      completedAt?: Date;
+      publishTimes?: number;
+    }): Promise<{ jobId: string; record: JobRecord; vcf: Buffer }> {
+      const jobId = randomUUID();
+      const keys = resultObjectKeys(options.userId, jobId, 'sample.vcf.gz');
+      const vcf = randomBytes(1.5 * 1024 * 1024); // > 1 MiB: two tree-hash chunks in the vault
+      const bucket = provisioned.buckets.results;
+      const put = (Key: string, Body: Buffer | string, ContentType: string) =>
+        clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body, ContentType }));
+      await put(keys.annotated_vcf_key, vcf, 'application/gzip');
+      await put(keys.tsv_key, 'chrom\tpos\n', 'text/tab-separated-values');
+      await put(keys.json_key, '[]', 'application/json');
+      await put(keys.summary_key, '{}', 'application/json');
+      await put(keys.log_key, 'annotated 1 variant\n', 'text/plain');
+      const completedAt = (options.completedAt ?? new Date()).toISOString();
+      const submittedAt = new Date(Date.parse(completedAt) - 1000).toISOString();
+      const email = `${options.userId}@example.org`;
+      const counts = { variants_read: 1, variants_annotated: 1, records_skipped: 0, consequences: 1 };
+      const { log_key, ...result_keys } = keys;
+      const record: JobRecord = {
+        job_id: jobId,
+        user_id: options.userId,
+        user_email: email,
+        user_tier: options.tier,
+        status: 'COMPLETED',
+        submitted_at: submittedAt,
+        input_bucket: provisioned.buckets.inputs,
+        input_key: `inputs/${options.userId}/${jobId}~sample.vcf.gz`,
+        input_file_name: 'sample.vcf.gz',
+        input_size_bytes: 100,
+        completed_at: completedAt,
+        results_bucket: bucket,
+        result_keys,
+        log_key,
+        counts,
+        results_status: 'AVAILABLE',
+      };
+      await doc.send(new PutCommand({ TableName: provisioned.jobsTable, Item: record }));
+      const message: JobCompleted = {
+        schema_version: 1,
+        type: 'JobCompleted',
+        status: 'COMPLETED',
+        job_id: jobId,
+        user_id: options.userId,
+        user_email: email,
+        user_tier: options.tier,
+        input_file_name: 'sample.vcf.gz',
+        submitted_at: submittedAt,
+        completed_at: completedAt,
+        results_bucket: bucket,
+        log_key,
+        counts,
+        result_keys,
+      };
+      for (let i = 0; i < (options.publishTimes ?? 1); i++) {
+        await clients.sns.send(
+          new PublishCommand({
+            TopicArn: provisioned.topicArns.jobCompleted,
+            Message: JSON.stringify(message),
+          }),
+        );
+      }
+      return { jobId, record, vcf };
+    },
+
+    /** What web publishes after the Stripe webhook stored the new tier. */
+    async changeTier(userId: string, newTier: 'free' | 'premium', changedAt = new Date()): Promise<void> {
+      const message: UserTierChanged = {
+        schema_version: 1,
+        type: 'UserTierChanged',
+        user_id: userId,
+        user_email: `${userId}@example.org`,
+        previous_tier: newTier === 'premium' ? 'free' : 'premium',
+        new_tier: newTier,
+        changed_at: changedAt.toISOString(),
+        cause: `evt_test_${randomBytes(6).toString('hex')}`,
+      };
+      await clients.sns.send(
+        new PublishCommand({
+          TopicArn: provisioned.topicArns.userTierChanged,
+          Message: JSON.stringify(message),
+        }),
+      );
+    },
+
+    /** Publishes a cold-storage event as S3 or Glacier would (for duplicate-notification tests). */
+    async publishColdStorageEvent(event: unknown): Promise<void> {
+      await clients.sns.send(
+        new PublishCommand({
+          TopicArn: provisioned.topicArns.coldStorageEvents,
+          Message: JSON.stringify(event),
+        }),
+      );
+    },
+
+    async job(jobId: string): Promise<JobRecord> {
+      const out = await doc.send(
+        new GetCommand({ TableName: provisioned.jobsTable, Key: { job_id: jobId }, ConsistentRead: true }),
+      );
+      return out.Item as JobRecord;
+    },
+
+    async object(key: string): Promise<Buffer | undefined> {
+      try {
+        const out = await clients.s3.send(
+          new GetObjectCommand({ Bucket: provisioned.buckets.results, Key: key }),
+        );
+        return Buffer.from(await out.Body!.transformToByteArray());
+      } catch (error) {
+        if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
+        throw error;
+      }
+    },
+
+    async head(key: string): Promise<HeadObjectCommandOutput | undefined> {
+      try {
+        return await clients.s3.send(
+          new HeadObjectCommand({ Bucket: provisioned.buckets.results, Key: key }),
+        );
+      } catch (error) {
+        if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404)
+          return undefined;
+        throw error;
+      }
+    },
+
+    async vaultArchiveCount(): Promise<number> {
+      const out = await clients.glacier!.send(new DescribeVaultCommand({ accountId: '-', vaultName: vault }));
+      return out.NumberOfArchives ?? 0;
+    },
+
+    /** Messages in a queue, visible or in flight (0 = every message was handled and deleted). */
+    async queueDepth(queue: QueueKey): Promise<number> {
+      const out = await clients.sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: provisioned.queueUrls[queue],
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+        }),
+      );
+      return (
+        Number(out.Attributes?.ApproximateNumberOfMessages ?? 0) +
+        Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
+      );
+    },
+
+    /** ArchiveRestored messages published for a job so far (read from the notifier's queue; no notifier runs). */
+    async archiveRestoredFor(jobId: string): Promise<ArchiveRestored[]> {
+      for (;;) {
+        const out = await clients.sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: provisioned.queueUrls.notifierArchiveRestored,
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: 0,
+          }),
+        );
+        const messages = out.Messages ?? [];
+        if (messages.length === 0) break;
+        for (const m of messages) {
+          restoredSeen.push(unwrapTopicMessage(m, 'archiveRestored').message);
+          await clients.sqs.send(
+            new DeleteMessageCommand({
+              QueueUrl: provisioned.queueUrls.notifierArchiveRestored,
+              ReceiptHandle: m.ReceiptHandle,
+            }),
+          );
+        }
+      }
+      return restoredSeen.filter((m) => m.job_id === jobId);
+    },
+
+    async dispose(): Promise<void> {
+      for (const app of [...apps].reverse()) await app.close().catch(() => undefined);
+      destroyProvisionClients(clients);
+      await cloud.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+  return state;
+}
+
+/** Polls `check` until it returns a value (not a timing assertion: the bound only stops a hung test). */
+export async function eventually<T>(
+  check: () => Promise<T | undefined | null | false>,
+  what: string,
+  limitMs = 30_000,
+): Promise<T> {
+  const until = Date.now() + limitMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== null && value !== false) return value;
+    if (Date.now() > until) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
