@@ -7,6 +7,8 @@ import {
   DeleteQueueCommand,
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
+  ListDeadLetterSourceQueuesCommand,
+  ListMessageMoveTasksCommand,
   ListQueuesCommand,
   PurgeQueueCommand,
   ReceiveMessageCommand,
@@ -15,6 +17,7 @@ import {
   SetQueueAttributesCommand,
   type SQSClient,
   type SQSServiceException,
+  StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signedFetch, sqsClient, startTestCloud, type TestCloud } from './helpers.ts';
@@ -255,6 +258,26 @@ describe('SQS messages', () => {
     );
     expect(dead.Messages?.[0]?.Body).toBe('poison');
     expect(dead.Messages?.[0]?.MessageId).toBe(sent.MessageId);
+    expect(dead.Messages?.[0]?.Attributes?.DeadLetterQueueSourceArn).toMatch(/:work$/);
+
+    // The operator's redrive: find the source queues, move the messages back.
+    const sources = await sqs.send(new ListDeadLetterSourceQueuesCommand({ QueueUrl: dlq.QueueUrl }));
+    expect(sources.queueUrls).toEqual([QueueUrl]);
+    await sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: dlq.QueueUrl,
+        ReceiptHandle: dead.Messages![0]!.ReceiptHandle,
+        VisibilityTimeout: 0,
+      }),
+    );
+    await sqs.send(new StartMessageMoveTaskCommand({ SourceArn: dlqArn }));
+    const tasks = await sqs.send(new ListMessageMoveTasksCommand({ SourceArn: dlqArn }));
+    expect(tasks.Results?.[0]).toMatchObject({ Status: 'COMPLETED', ApproximateNumberOfMessagesMoved: 1 });
+    const back = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl, MessageSystemAttributeNames: ['ApproximateReceiveCount'] }),
+    );
+    expect(back.Messages?.[0]?.MessageId).toBe(sent.MessageId);
+    expect(back.Messages?.[0]?.Attributes?.ApproximateReceiveCount).toBe('1');
     const badPolicy = await errorOf(
       sqs.send(
         new CreateQueueCommand({

@@ -204,6 +204,8 @@ export class SqsService implements EmulatedService {
   readonly #waiters = new Map<string, Set<() => void>>();
   readonly #snapshot: JsonSnapshot<SqsSnapshot>;
   #closed = false;
+  /** Finished redrive tasks (moves complete at once here), newest last; in memory only. */
+  readonly #moveTasks: Array<Record<string, unknown>> = [];
 
   constructor(ctx: DevcloudContext) {
     this.#ctx = ctx;
@@ -402,6 +404,26 @@ export class SqsService implements EmulatedService {
         q.messages = [];
         this.#snapshot.schedule();
         return {};
+      }
+      case 'ListDeadLetterSourceQueues': {
+        const dlq = this.#queueFromUrl(input.QueueUrl);
+        const arn = this.queueArn(dlq.name);
+        const sources = [...this.#queues.values()]
+          .filter(
+            (q) =>
+              q.attributes.RedrivePolicy &&
+              (JSON.parse(q.attributes.RedrivePolicy) as { deadLetterTargetArn: string })
+                .deadLetterTargetArn === arn,
+          )
+          .map((q) => this.queueUrl(q.name))
+          .sort();
+        return { queueUrls: sources };
+      }
+      case 'StartMessageMoveTask':
+        return this.#moveMessages(input);
+      case 'ListMessageMoveTasks': {
+        const source = String(input.SourceArn ?? '');
+        return { Results: this.#moveTasks.filter((t) => t.SourceArn === source).reverse() };
       }
       default:
         throw new SqsError(
@@ -608,6 +630,73 @@ export class SqsService implements EmulatedService {
     const out: Record<string, string> = { MessageId: msg.messageId, MD5OfMessageBody: msg.md5OfBody };
     if (msg.md5OfMessageAttributes) out.MD5OfMessageAttributes = msg.md5OfMessageAttributes;
     return out;
+  }
+
+  /**
+   * StartMessageMoveTask: moves every message of a dead-letter queue back to the queue it came
+   * from (or to DestinationArn), at once; the task is reported COMPLETED.
+   */
+  #moveMessages(input: Record<string, unknown>): Record<string, string> {
+    const sourceArn = String(input.SourceArn ?? '');
+    const dlqName = this.queueByArn(sourceArn);
+    if (dlqName === null)
+      throw new SqsError(
+        'ResourceNotFoundException',
+        `The source queue ${sourceArn} does not exist.`,
+        'ResourceNotFoundException',
+      );
+    const dlq = this.#queues.get(dlqName) as Queue;
+    const destinationArn = input.DestinationArn === undefined ? null : String(input.DestinationArn);
+    if (destinationArn !== null && this.queueByArn(destinationArn) === null) {
+      throw new SqsError(
+        'ResourceNotFoundException',
+        `The destination queue ${destinationArn} does not exist.`,
+        'ResourceNotFoundException',
+      );
+    }
+    const now = Date.now();
+    let moved = 0;
+    const kept: StoredMessage[] = [];
+    for (const msg of dlq.messages) {
+      const target = this.queueByArn(destinationArn ?? msg.systemAttributes.DeadLetterQueueSourceArn ?? '');
+      if (target === null) {
+        kept.push(msg);
+        continue;
+      }
+      const { DeadLetterQueueSourceArn: _source, ...systemAttributes } = msg.systemAttributes;
+      this.#queues
+        .get(target)
+        ?.messages.push({
+          ...msg,
+          systemAttributes,
+          receiveCount: 0,
+          firstReceivedAt: null,
+          visibleAt: now,
+          receiptNonce: null,
+          delayed: false,
+        });
+      this.#signal(target);
+      moved++;
+    }
+    if (kept.length === dlq.messages.length && dlq.messages.length > 0) {
+      throw new SqsError(
+        'InvalidParameterValue',
+        'The messages of this queue did not come from a dead-letter redrive; give a DestinationArn.',
+      );
+    }
+    dlq.messages = kept;
+    this.#snapshot.schedule();
+    const handle = randomUUID();
+    this.#moveTasks.push({
+      TaskHandle: handle,
+      Status: 'COMPLETED',
+      SourceArn: sourceArn,
+      ...(destinationArn ? { DestinationArn: destinationArn } : {}),
+      ApproximateNumberOfMessagesMoved: moved,
+      ApproximateNumberOfMessagesToMove: moved,
+      StartedTimestamp: now,
+    });
+    return { TaskHandle: handle };
   }
 
   #signal(queueName: string): void {
