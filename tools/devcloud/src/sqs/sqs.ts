@@ -664,17 +664,15 @@ export class SqsService implements EmulatedService {
         continue;
       }
       const { DeadLetterQueueSourceArn: _source, ...systemAttributes } = msg.systemAttributes;
-      this.#queues
-        .get(target)
-        ?.messages.push({
-          ...msg,
-          systemAttributes,
-          receiveCount: 0,
-          firstReceivedAt: null,
-          visibleAt: now,
-          receiptNonce: null,
-          delayed: false,
-        });
+      this.#queues.get(target)?.messages.push({
+        ...msg,
+        systemAttributes,
+        receiveCount: 0,
+        firstReceivedAt: null,
+        visibleAt: now,
+        receiptNonce: null,
+        delayed: false,
+      });
       this.#signal(target);
       moved++;
     }
