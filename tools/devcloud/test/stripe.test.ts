@@ -298,6 +298,19 @@ describe('Checkout in subscription mode with the hosted page', () => {
     expect(listed.data.map((e) => e.id)).toContain(completedEvent.id);
   });
 
+  it('a session past expires_at reads as expired and its page says so', async () => {
+    const soon = await stripe.checkout.sessions.create({
+      mode: 'subscription',
+      line_items: [{ price: priceId, quantity: 1 }],
+      success_url: 'https://localhost:4433/ok',
+      expires_at: Math.floor(Date.now() / 1000) - 1,
+    });
+    expect((await stripe.checkout.sessions.retrieve(soon.id)).status).toBe('expired');
+    const page = await new TestBrowser().navigate(soon.url!);
+    expect(page.status).toBe(410);
+    expect(page.html).toContain('expired');
+  });
+
   it('refuses a second payment of a completed session', async () => {
     const page = await new TestBrowser().navigate(session.url!);
     expect(page.html).toContain('Already paid');

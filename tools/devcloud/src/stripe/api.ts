@@ -141,6 +141,7 @@ const INTERVALS = ['day', 'week', 'month', 'year'];
 
 export class StripeApi {
   readonly #engine: StripeEngine;
+  #changedOnGet = false;
 
   constructor(engine: StripeEngine) {
     this.#engine = engine;
@@ -215,7 +216,8 @@ export class StripeApi {
     const expandValue = req.params.expand;
     const expand = (Array.isArray(expandValue) ? expandValue : expandValue ? [expandValue] : []).map(String);
     const answer = this.#route(req);
-    if (req.method !== 'GET') await this.#state.save();
+    if (req.method !== 'GET' || this.#changedOnGet) await this.#state.save();
+    this.#changedOnGet = false;
     return { status: 200, body: this.render(answer, expand) };
   }
 
@@ -779,7 +781,13 @@ export class StripeApi {
     }
     if (id && !action && req.method === 'GET') {
       new Params(p, []);
-      return this.#require('checkout.session', id, 'checkout.session');
+      const session = this.#require('checkout.session', id, 'checkout.session');
+      // An open session past expires_at reads as expired (Stripe expires them on its own).
+      if (session.status === 'open' && (session.expires_at as number) < nowSeconds()) {
+        this.#engine.expireCheckoutSession(session.id);
+        this.#changedOnGet = true;
+      }
+      return session;
     }
     if (id && action === 'line_items' && req.method === 'GET') {
       new Params(p, LIST_PARAMS);
