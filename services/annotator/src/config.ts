@@ -62,6 +62,12 @@ export const AnnotatorConfig = Type.Object({
     default: 120,
     description: 'how long a RUNNING job stays ours without a renewal (takeover after that)',
   }),
+  JOB_MAX_ATTEMPTS: Type.Integer({
+    minimum: 1,
+    default: queueDefaults.maxReceiveCount,
+    description:
+      'runs of a job that hit an internal error before it is marked FAILED (at most the queue maxReceiveCount)',
+  }),
   PROGRESS_INTERVAL_SECONDS: Type.Number({
     minimum: 0.2,
     default: 5,
@@ -106,6 +112,12 @@ export const annotatorCrossCheck: CrossCheck<AnnotatorConfig> = (config) => {
     problems.push({
       key: 'PROGRESS_INTERVAL_SECONDS',
       problem: `must be at most a third of JOB_LEASE_SECONDS, so the lease is renewed well before it expires (got ${config.PROGRESS_INTERVAL_SECONDS})`,
+    });
+  }
+  if (config.JOB_MAX_ATTEMPTS > queueDefaults.maxReceiveCount) {
+    problems.push({
+      key: 'JOB_MAX_ATTEMPTS',
+      problem: `must be at most the queue's maxReceiveCount (${queueDefaults.maxReceiveCount}), or the last attempt's message is in the dead-letter queue before the job is marked FAILED (got ${config.JOB_MAX_ATTEMPTS})`,
     });
   }
   return problems;

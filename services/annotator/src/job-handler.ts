@@ -90,7 +90,8 @@ export function completedMessageOf(record: JobRecord): JobCompleted {
 
 export function createJobRequestHandler(options: JobHandlerOptions) {
   const { jobs, pool } = options;
-  const maxAttempts = options.maxAttempts ?? queueSpec('annotatorJobRequests').maxReceiveCount;
+  const queueMaxReceives = queueSpec('annotatorJobRequests').maxReceiveCount;
+  const maxAttempts = options.maxAttempts ?? queueMaxReceives;
   const active = new Set<Promise<unknown>>();
 
   async function publishCompleted(record: JobRecord): Promise<void> {
@@ -255,7 +256,9 @@ export function createJobRequestHandler(options: JobHandlerOptions) {
           },
           'job failed with an internal error',
         );
-        if (context.receiveCount < maxAttempts) {
+        // Retry while this job has runs left and its message has receives left before the
+        // dead-letter queue (a job must never sit RUNNING with its message gone).
+        if (attempt < maxAttempts && context.receiveCount < queueMaxReceives) {
           await jobs.release(record.job_id, options.owner);
           throw new Error(`job ${record.job_id} attempt ${attempt} failed: ${failure.internalMessage}`);
         }

@@ -128,6 +128,11 @@ describe('an annotator that dies or is stopped mid-job', () => {
     expect(mails[0]!.text).toContain(`${WEB_BASE_URL}/annotations/${jobId}`);
     expect(mails[0]!.text).toMatch(/Variants annotated:\s+100,000/);
     expect(scratchOf(c.child.pid!)).toEqual([]);
+    // Memory stays bounded: the whole annotator process (main thread + engine worker) after
+    // a 100,000-record job peaked far below the worker's heap limit (WORKER_MAX_HEAP_MB=1024).
+    const peakKb = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${c.child.pid}/status`, 'utf8'))![1]);
+    console.info(`annotator C peak RSS: ${Math.round(peakKb / 1024)} MB`);
+    expect(peakKb / 1024).toBeLessThan(768);
 
     c.child.kill('SIGTERM');
     expect(await c.exited).toEqual({ code: 0, signal: null });

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { INTERNAL_ERROR_MESSAGE } from '../src/job-handler.ts';
 import {
   eventually,
   type PipelineCloud,
@@ -232,4 +233,33 @@ describe('the SNS webhook is down', () => {
     expect(record.counts?.variants_read).toBe(5);
     await eventually(async () => (await t.mailbox('erin@example.org')).length === 1, 'the e-mail');
   });
+});
+
+describe('an internal error', () => {
+  it('is retried, then FAILED with a plain sentence; the details stay in the service log', async () => {
+    await annotator.close();
+    annotator = await t.startAnnotator({
+      REFERENCE_GFF3: join(t.scratchDir, 'missing-gene-models.gff3'),
+      JOB_MAX_ATTEMPTS: '2',
+    });
+    const { jobId } = await t.submitJob({
+      body: [...header, ...records.slice(0, 2)].join('\n'),
+      fileName: 'unlucky.vcf',
+      email: 'grace@example.org',
+    });
+    const record = await t.finished(jobId);
+    expect(record.status).toBe('FAILED');
+    expect(record.attempts).toBe(2);
+    expect(record.error_message).toBe(INTERNAL_ERROR_MESSAGE);
+    expect(record.error_message).not.toContain('missing-gene-models');
+    const log = (await t.resultBytes(record.log_key!)).toString('utf8');
+    expect(log).toContain('internal error');
+    expect(log).not.toContain('missing-gene-models');
+    const mails = await eventually(async () => {
+      const found = await t.mailbox('grace@example.org');
+      return found.length > 0 ? found : undefined;
+    }, 'the e-mail');
+    expect(mails[0]!.text).toContain('internal error on our side, not because of your file');
+    expect(scratchLeft()).toEqual([]);
+  }, 90_000);
 });

@@ -84,6 +84,7 @@ async function jobRequests(app: FastifyInstance, options: JobRequestsOptions): P
     scratchRoot,
     leaseSeconds: config.JOB_LEASE_SECONDS,
     progressIntervalMs: config.PROGRESS_INTERVAL_SECONDS * 1000,
+    maxAttempts: config.JOB_MAX_ATTEMPTS,
   });
   const drainer = createQueueDrainer({
     sqs: options.sqs,
