@@ -6,7 +6,8 @@
  *                [--synonyms FILE] [--on-error skip|stop] [--log FILE] [--assembly NAME]
  *
  * Exit codes: 0 success (problems skipped under the skip policy are in the log and summary);
- * 1 the input, gene models or reference cannot be used; 2 bad command line; 3 internal error.
+ * 1 the input, gene models or reference cannot be used; 2 bad command line; 3 internal error;
+ * 130 stopped by SIGINT/SIGTERM (the partial output is removed).
  * On failure stderr gets exactly one line, `gas-annotate: <what is wrong>`; `--debug` adds
  * the stack trace.
  */
@@ -21,7 +22,7 @@ import { RunLog } from './output/log.ts';
 import { ENGINE_NAME, ENGINE_VERSION, sha256File } from './output/provenance.ts';
 import { OutputError } from './output/sink.ts';
 import type { OutputFormat } from './output/types.ts';
-import { annotateVcf } from './pipeline.ts';
+import { AnnotationAbortedError, annotateVcf } from './pipeline.ts';
 import { FastaError, openReference } from './reference/index.ts';
 import { InputError } from './vcf/problems.ts';
 
@@ -116,7 +117,16 @@ async function main(argv: string[]): Promise<number> {
         output = new PassThrough();
         output.pipe(process.stdout, { end: false });
       }
+      const stop = new AbortController();
+      // `on`, not `once`: tsx relays a signal to us again when our answer is slow (under load),
+      // and a second, unhandled SIGTERM would kill the process before it removes its partial output
+      const onSignal = (sig: NodeJS.Signals) => {
+        if (!stop.signal.aborted) stop.abort(new Error(`received ${sig}`));
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
       const { summary } = await annotateVcf({
+        signal: stop.signal,
         input: values.input === '-' ? process.stdin : values.input!,
         inputName: values.input === '-' ? 'stdin' : values.input!,
         output,
@@ -210,6 +220,7 @@ function parse(argv: string[]) {
 /** One line for stderr, and the exit code, for any failure. */
 export function describeFailure(err: unknown): { line: string; code: number } {
   if (err instanceof UsageError) return { line: err.message, code: 2 };
+  if (err instanceof AnnotationAbortedError) return { line: err.message, code: 130 };
   if (
     err instanceof InputError ||
     err instanceof GeneModelError ||

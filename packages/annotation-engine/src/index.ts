@@ -21,6 +21,7 @@ export type { AnnotatedRecord, AnnotationWriter, OutputFormat, Provenance } from
 export {
   type AnnotateVcfOptions,
   type AnnotateVcfResult,
+  AnnotationAbortedError,
   type AnnotationSource,
   annotateVcf,
   geneModelSource,

@@ -25,6 +25,7 @@ import { allelesOf } from './normalise/alleles.ts';
 import { ContigResolver } from './normalise/contigs.ts';
 import { assemblyHint, RefChecker } from './normalise/refcheck.ts';
 import { createWriter } from './output/factory.ts';
+import { type AnnotationField, CSQ_FIELDS } from './output/fields.ts';
 import { RunLog } from './output/log.ts';
 import { ENGINE_NAME, ENGINE_VERSION } from './output/provenance.ts';
 import { buildSummary, type RunSummary, SummaryCollector } from './output/summary.ts';
@@ -53,6 +54,14 @@ export interface AnnotationSource {
   regionNeeded(allele: AlleleToAnnotate): Region;
   /** Synchronous: the pipeline has loaded `regionNeeded` before calling. */
   annotate(allele: AlleleToAnnotate, reference: ReferenceSequence): TranscriptConsequence[];
+  /**
+   * Optional asynchronous loading before `annotate` for a record's span (1-based closed, the
+   * reference's contig name; `end` is one past the REF for insertions): known-variant sources
+   * read their tabix window here. Returns a promise only when it has to wait.
+   */
+  prepare?(chrom: string, start: number, end: number): Promise<void> | undefined;
+  /** CSQ / TSV / JSON fields this source adds after the built-in ones (known/index.ts). */
+  fields?: readonly AnnotationField[];
 }
 
 /** Gene models as an annotation source: VEP-style consequences per transcript. */
@@ -83,12 +92,30 @@ export interface AnnotateVcfOptions {
   assembly?: string;
   provenance?: Partial<Provenance>;
   log?: RunLog;
+  /**
+   * Stops the run between batches (SIGTERM, a cancelled job): the promise rejects with an
+   * `AnnotationAbortedError` and the output file is removed.
+   */
+  signal?: AbortSignal;
+}
+
+/** The run was stopped through `signal` before it finished. */
+export class AnnotationAbortedError extends Error {
+  override name = 'AnnotationAbortedError';
+  constructor(reason: unknown) {
+    super(
+      `annotation stopped before the end (${reason instanceof Error ? reason.message : String(reason ?? 'aborted')}); no output was written`,
+    );
+  }
 }
 
 export interface AnnotateVcfResult {
   summary: RunSummary;
   log: RunLog;
 }
+
+/** Longest stretch of annotation without letting timers and signal handlers run. */
+const YIELD_EVERY_MS = 20;
 
 /** Problems written line by line into the log; the summary keeps more. */
 const LOGGED_PROBLEMS = 100;
@@ -143,7 +170,8 @@ export async function annotateVcf(options: AnnotateVcfOptions): Promise<Annotate
   const outputName = typeof options.output === 'string' ? options.output : options.output ? 'stream' : null;
   let writer: AnnotationWriter | null = null;
   if (options.output !== null) {
-    writer = createWriter(options.output, { format: options.format, bgzip: options.bgzip, provenance });
+    const fields = [...CSQ_FIELDS, ...sources.flatMap((s) => s.fields ?? [])];
+    writer = createWriter(options.output, { format: options.format, bgzip: options.bgzip, provenance, fields });
     log.info(
       `writing ${writer.format.toUpperCase()} to ${outputName === 'stream' ? 'the output stream' : basename(outputName!)}`,
     );
@@ -193,6 +221,10 @@ export async function annotateVcf(options: AnnotateVcfOptions): Promise<Annotate
       return failed(rec, chrom, err);
     }
     await reference.ensure(chrom, lo, hi);
+    for (const s of sources) {
+      const wait = s.prepare?.(chrom, rec.pos, refEnd + 1);
+      if (wait) await wait;
+    }
     const bases = reference.slice(chrom, rec.pos, refEnd);
     const verdictOf = refCheck.check(rec.line, rec.chrom, rec.pos, rec.ref, bases);
     const mismatch = refCheck.verdict(false, hint);
@@ -229,9 +261,25 @@ export async function annotateVcf(options: AnnotateVcfOptions): Promise<Annotate
   };
 
   try {
+    const signal = options.signal;
+    if (signal?.aborted) throw new AnnotationAbortedError(signal.reason);
     await writer?.start(header);
+    let sinceYield = 0;
+    let lastYield = performance.now();
     for await (const batch of reader.batches()) {
+      if (signal?.aborted) throw new AnnotationAbortedError(signal.reason);
       for (const rec of batch) {
+        // Records resolve as microtasks, which starve timers and signal handlers: give the event
+        // loop a turn every ~20 ms (heartbeats of the annotator service, SIGTERM, the abort signal).
+        if (++sinceYield === 256) {
+          sinceYield = 0;
+          const now = performance.now();
+          if (now - lastYield > YIELD_EVERY_MS) {
+            await new Promise<void>((resolve) => setImmediate(resolve));
+            lastYield = performance.now();
+            if (signal?.aborted) throw new AnnotationAbortedError(signal.reason);
+          }
+        }
         if (sorted) {
           const prevChrom = lastChrom;
           const prevPos = lastPos;

@@ -4,7 +4,7 @@
  * summary and log files, exit codes, and exactly one line on stderr on failure, never a stack.
  */
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -299,6 +299,40 @@ describe('gas-annotate', { timeout: 120_000 }, () => {
       await expect(readFile(o)).rejects.toThrow(/ENOENT/);
     });
   }
+
+  it('SIGTERM stops the run: exit 130, one line, no output or partial file left', async () => {
+    const o = out('sig.vcf.gz');
+    // node with the tsx loader, as in a container: the `tsx` command is a parent process that
+    // relays signals to the real one and SIGKILLs it when it has not answered within 60 ms,
+    // which a loaded machine can miss
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', cli, ...base, '-i', inputs('synthetic-100k.chr21.vcf.gz'), '-o', o],
+      { cwd: repoRoot },
+    );
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
+    let exited = false;
+    const closed = new Promise<number | null>((resolve) =>
+      child.on('close', (code) => {
+        exited = true;
+        resolve(code);
+      }),
+    );
+    // the partial output appears once the run is under way
+    while (!(await readdir(temp.dir)).some((f) => f.startsWith('sig.vcf.gz.partial-'))) {
+      if (exited) throw new Error(`the CLI ended before the signal: ${stderr}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    child.kill('SIGTERM');
+    expect(await closed).toBe(130);
+    expect(oneErrorLine(stderr)).toBe(
+      'gas-annotate: annotation stopped before the end (received SIGTERM); no output was written',
+    );
+    expect((await readdir(temp.dir)).filter((f) => f.startsWith('sig.vcf.gz'))).toEqual([]);
+  });
 
   it('bad lines under the default skip policy: exit 0, reported in the log', async () => {
     await writeFile(out('bad.vcf'), BAD_VCF);

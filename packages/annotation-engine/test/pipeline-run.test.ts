@@ -6,13 +6,13 @@
  * cause, leaving no output file behind.
  */
 import { execFileSync } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GeneModels } from '../src/genes/index.ts';
 import { RunLog } from '../src/output/log.ts';
-import { annotateVcf } from '../src/pipeline.ts';
+import { AnnotationAbortedError, annotateVcf, geneModelSource } from '../src/pipeline.ts';
 import type { Reference } from '../src/reference/index.ts';
 import { AssemblyMismatchError, InputError } from '../src/vcf/problems.ts';
 import { readCsq } from './fixtures/io/csq.ts';
@@ -320,6 +320,36 @@ describe('annotateVcf on real data', () => {
     expect(summary.warnings).toEqual(['the file has a header but no data records (2 lines)']);
     const text = await readFile(o, 'utf8');
     expect(text.trimEnd().split('\n').pop()).toBe(HEADER[1]);
+  });
+
+  it('an abort signal stops the run between batches and removes the output', async () => {
+    const o = out('.vcf.gz');
+    const stop = new AbortController();
+    const genesSource = geneModelSource(genes);
+    let annotated = 0;
+    const err = await annotateVcf({
+      input: inputs('synthetic-100k.chr21.vcf.gz'),
+      output: o,
+      genes,
+      reference,
+      signal: stop.signal,
+      sources: [
+        {
+          regionNeeded: (a) => genesSource.regionNeeded(a),
+          annotate: (a, ref) => {
+            if (++annotated === 10) stop.abort(new Error('job cancelled'));
+            return genesSource.annotate(a, ref);
+          },
+        },
+      ],
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AnnotationAbortedError);
+    expect((err as Error).message).toBe(
+      'annotation stopped before the end (job cancelled); no output was written',
+    );
+    expect(annotated).toBeLessThan(100_000);
+    await expect(readFile(o)).rejects.toThrow(/ENOENT/);
+    expect((await readdir(temp.dir)).filter((f) => f.includes('.partial-'))).toEqual([]);
   });
 
   it('reads from a stream and writes to a stream (the annotator service streams S3 objects)', async () => {
