@@ -317,10 +317,10 @@ export async function startTiersCloud(options: { restoreDelayMs: number }) {
     },
 
     /** Messages in a queue, visible or in flight (0 = every message was handled and deleted). */
-    async queueDepth(queue: QueueKey): Promise<number> {
+    async queueDepth(queue: QueueKey, deadLetter = false): Promise<number> {
       const out = await clients.sqs.send(
         new GetQueueAttributesCommand({
-          QueueUrl: provisioned.queueUrls[queue],
+          QueueUrl: (deadLetter ? provisioned.deadLetterQueueUrls : provisioned.queueUrls)[queue],
           AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
         }),
       );
