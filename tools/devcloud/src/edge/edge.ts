@@ -108,7 +108,9 @@ export function createEdgeHandler(opts: EdgeOptions): (req: IncomingMessage, res
     let service: string;
     let region = opts.defaultRegion;
     let accessKeyId: string | null = null;
-    if (isSigned(signedProbe)) {
+    // A CORS preflight is never signed by the browser, even to a presigned URL (its query carries
+    // the signature of the PUT): S3 answers it from the bucket's CORS rules, before any auth.
+    if (method !== 'OPTIONS' && isSigned(signedProbe)) {
       const verdict = verifyRequest({ method, url, headers, body }, opts.credentials);
       if (!verdict.ok) {
         opts.log.warn(
