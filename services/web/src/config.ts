@@ -100,6 +100,12 @@ export const WebConfig = Type.Object({
     default: 5368709120,
     description: 'largest input a Premium user may upload in one POST (S3 limit 5 GB)',
   }),
+  MULTIPART_PART_BYTES: Type.Integer({
+    minimum: 5242880,
+    maximum: 5368709120,
+    default: 67108864,
+    description: 'part size of Premium multipart uploads (S3 minimum 5 MiB; default 64 MiB)',
+  }),
   UPLOAD_URL_TTL_SECONDS: Type.Integer({
     minimum: 60,
     maximum: 3600,

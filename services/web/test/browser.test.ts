@@ -48,7 +48,17 @@ beforeAll(async () => {
   port = await freePort();
   stack = await startTestStack({ baseUrl: `https://localhost:${port}` });
   const cert = await stack.devcloud.issueServerCertificate('web', ['localhost', '127.0.0.1']);
-  const config = loadConfig(WebConfig, { ...stack.env, TRUST_PROXY: 'false' }, webConfigRules);
+  // Premium files over 1 MB go in 5 MiB parts here, so the multipart path runs with a small file.
+  const config = loadConfig(
+    WebConfig,
+    {
+      ...stack.env,
+      TRUST_PROXY: 'false',
+      PREMIUM_UPLOAD_LIMIT_BYTES: '1048576',
+      MULTIPART_PART_BYTES: '5242880',
+    },
+    webConfigRules,
+  );
   app = await buildApp(config, {
     db: createDb(config.DATABASE_URL, 4),
     https: { cert: cert.certPem, key: cert.keyPem },
@@ -147,6 +157,36 @@ describe('in Chromium', () => {
     await page.screenshot({ path: join(SCREENSHOTS, 'job-results-filtered.png'), fullPage: true });
 
     expect(consoleErrors).toEqual([]);
+    await context.close();
+  }, 120_000);
+
+  it('a Premium file over the POST limit goes to S3 in parts from the page', async () => {
+    const context = await browser.newContext({ ignoreHTTPSErrors: true });
+    const page = await context.newPage();
+    await page.goto(`https://localhost:${port}/auth/login`);
+    await page.locator('input[name="email"]').fill('premium@example.org');
+    await page.locator('input[name="password"]').fill(DEMO_PASSWORD);
+    await Promise.all([
+      page.waitForURL(`https://localhost:${port}/dashboard`),
+      page.locator('button[type="submit"]').first().click(),
+    ]);
+    expect(await text(page.getByTestId('who'))).toBe('Paula Premium (Premium)');
+    await page.goto(`https://localhost:${port}/annotate`);
+    const messages: string[] = [];
+    page.on('console', (message) => messages.push(`${message.type()}: ${message.text()}`));
+    const big = Buffer.concat([Buffer.from(SMALL_VCF), Buffer.alloc(6 * 1024 * 1024, 10)]);
+    await page.locator('#file').setInputFiles({ name: 'large.vcf', mimeType: 'text/plain', buffer: big });
+    await page.locator('#upload-button').click();
+    await page.waitForURL(/\/annotations\/[0-9a-f-]{36}$/, { timeout: 30_000 }).catch(async () => {
+      throw new Error(`no job page: ${await text(page.locator('#upload-problem'))} ${messages.join(' | ')}`);
+    });
+    const job = await app.gas.jobs.get(page.url().split('/').pop()!);
+    expect(job).toMatchObject({
+      status: 'PENDING',
+      input_file_name: 'large.vcf',
+      input_size_bytes: big.length,
+      user_tier: 'premium',
+    });
     await context.close();
   }, 120_000);
 });

@@ -411,3 +411,89 @@ describe('jobs list', () => {
     expect(stolen.body).not.toContain('file-');
   });
 });
+
+describe('Premium multipart upload', () => {
+  it('starts an upload with one presigned URL per part, completes it from the ETags, and the job takes it', async () => {
+    const limited = await buildTestApp(stack, { MULTIPART_PART_BYTES: String(5 * 1024 * 1024) });
+    try {
+      const client = new WebClient(limited.app);
+      await client.signIn('premium@example.org');
+      const csrf = await client.csrfToken('/annotate');
+      const content = Buffer.concat([Buffer.from(SMALL_VCF), Buffer.alloc(11 * 1024 * 1024, 10)]);
+      const start = await client.request({
+        method: 'POST',
+        url: '/annotate/multipart',
+        headers: { 'content-type': 'application/json', 'x-csrf-token': csrf },
+        payload: JSON.stringify({ file_name: 'big.vcf', size: content.length }),
+      });
+      expect(start.statusCode).toBe(200);
+      const upload = start.json() as {
+        key: string;
+        upload_id: string;
+        part_bytes: number;
+        parts: Array<{ part_number: number; url: string }>;
+      };
+      expect(upload.key).toMatch(new RegExp(`^inputs/${paulaId}/[0-9a-f-]{36}~big\\.vcf$`));
+      expect(upload.parts.map((p) => p.part_number)).toEqual([1, 2, 3]);
+      expect(new URL(upload.parts[0]!.url).searchParams.get('X-Amz-Expires')).toBe('600');
+      const parts = [];
+      for (const part of upload.parts) {
+        const from = (part.part_number - 1) * upload.part_bytes;
+        const response = await fetch(part.url, {
+          method: 'PUT',
+          body: new Uint8Array(content.subarray(from, from + upload.part_bytes)),
+        });
+        expect(response.status).toBe(200);
+        parts.push({ part_number: part.part_number, etag: response.headers.get('etag')! });
+      }
+      // Completing someone else's key is refused before S3 is asked.
+      const forged = await client.request({
+        method: 'POST',
+        url: '/annotate/multipart/complete',
+        headers: { 'content-type': 'application/json', 'x-csrf-token': csrf },
+        payload: JSON.stringify({
+          key: inputObjectKey(francesId, randomUUID(), 'x.vcf'),
+          upload_id: upload.upload_id,
+          parts,
+        }),
+      });
+      expect(forged.statusCode).toBe(403);
+      const done = await client.request({
+        method: 'POST',
+        url: '/annotate/multipart/complete',
+        headers: { 'content-type': 'application/json', 'x-csrf-token': csrf },
+        payload: JSON.stringify({ key: upload.key, upload_id: upload.upload_id, parts }),
+      });
+      expect(done.statusCode).toBe(200);
+      const submitted = await client.get(done.json().next);
+      expect(submitted.statusCode).toBe(303);
+      const job = await app.gas.jobs.get((submitted.headers.location as string).split('/').pop()!);
+      expect(job).toMatchObject({
+        status: 'PENDING',
+        user_tier: 'premium',
+        input_size_bytes: content.length,
+        input_key: upload.key,
+      });
+    } finally {
+      await limited.app.close();
+    }
+  });
+
+  it('is refused to a Free user with the upgrade offered, and without the CSRF header', async () => {
+    const free = await frances.request({
+      method: 'POST',
+      url: '/annotate/multipart',
+      headers: { 'content-type': 'application/json', 'x-csrf-token': await frances.csrfToken('/annotate') },
+      payload: JSON.stringify({ file_name: 'big.vcf', size: 10_000_000 }),
+    });
+    expect(free.statusCode).toBe(403);
+    expect(free.json()).toEqual({ message: 'Large uploads are a Premium feature.', upgrade: true });
+    const noToken = await paula.request({
+      method: 'POST',
+      url: '/annotate/multipart',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify({ file_name: 'big.vcf', size: 10_000_000 }),
+    });
+    expect(noToken.statusCode).toBe(403);
+  });
+});

@@ -33,7 +33,8 @@ export type SubmitDeps = {
   jobs: JobsRepository;
   inputsBucket: string;
   jobRequestsTopicArn: string;
-  uploadLimitBytes(tier: User['tier']): number;
+  /** Largest input accepted for a job: the Free limit, or no limit for Premium (Infinity). */
+  inputLimitBytes(tier: User['tier']): number;
 };
 
 export function acceptedInputName(fileName: string): boolean {
@@ -88,7 +89,7 @@ export async function submitUploadedInput(
     }
     throw error;
   }
-  const limit = deps.uploadLimitBytes(user.tier);
+  const limit = deps.inputLimitBytes(user.tier);
   const refuseAndDelete = async (error: SubmitError) => {
     await deps.s3.send(new DeleteObjectCommand({ Bucket: deps.inputsBucket, Key: input.key }));
     throw error;

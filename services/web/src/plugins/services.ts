@@ -42,7 +42,8 @@ async function services(
       jobs: options.jobs,
       inputsBucket: options.config.INPUTS_BUCKET,
       jobRequestsTopicArn: options.config.JOB_REQUESTS_TOPIC_ARN,
-      uploadLimitBytes,
+      inputLimitBytes: (tier: UserTier) =>
+        tier === 'premium' ? Number.POSITIVE_INFINITY : options.config.FREE_UPLOAD_LIMIT_BYTES,
     },
   });
 }

@@ -31,7 +31,7 @@
       button.disabled = true;
       return null;
     }
-    if (file.size > limit) {
+    if (file.size > limit && form.dataset.premium !== 'yes') {
       show(
         `The file is ${(file.size / 1024).toFixed(0)} KB, over the ${form.dataset.limitText} limit of your plan.`,
         form.dataset.premium !== 'yes',
@@ -42,12 +42,64 @@
     return file;
   }
 
+  // Premium files over one POST's limit: a multipart upload, each part PUT to its presigned URL.
+  async function sendInParts(file) {
+    const json = {
+      'content-type': 'application/json',
+      'x-csrf-token': form.dataset.csrf,
+      accept: 'application/json',
+    };
+    const start = await fetch('/annotate/multipart', {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ file_name: file.name, size: file.size }),
+    });
+    const upload = await start.json();
+    if (!start.ok) {
+      show(upload.message, Boolean(upload.upgrade));
+      return;
+    }
+    progress.classList.remove('d-none');
+    const parts = [];
+    for (const part of upload.parts) {
+      const from = (part.part_number - 1) * upload.part_bytes;
+      const answer = await fetch(part.url, {
+        method: 'PUT',
+        body: file.slice(from, from + upload.part_bytes),
+      });
+      if (!answer.ok) {
+        show(
+          `Part ${part.part_number} was refused (HTTP ${answer.status}). Reload the page and try again.`,
+          false,
+        );
+        return;
+      }
+      parts.push({ part_number: part.part_number, etag: answer.headers.get('etag') });
+      progress.value = Math.round((parts.length / upload.parts.length) * 100);
+    }
+    const done = await fetch(upload.complete, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ key: upload.key, upload_id: upload.upload_id, parts }),
+    });
+    const body = await done.json();
+    if (!done.ok) {
+      show(body.message, false);
+      return;
+    }
+    window.location.assign(body.next);
+  }
+
   input.addEventListener('change', check);
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const file = check();
     if (!file) return;
     button.disabled = true;
+    if (file.size > limit) {
+      await sendInParts(file);
+      return;
+    }
     const query = new URLSearchParams({ file_name: file.name, size: String(file.size) });
     const answer = await fetch(`/annotate/presign?${query}`, { headers: { accept: 'application/json' } });
     const body = await answer.json();

@@ -15,6 +15,7 @@ import { inputObjectKey, inputsPrefix, safeFileName } from '@gas/contracts';
 import type { FastifyInstance } from 'fastify';
 import Type from 'typebox';
 import { formatBytes } from '../../lib/format.ts';
+import { completeMultipartUpload, startMultipartUpload } from '../../lib/multipart.ts';
 import { acceptedInputName, SubmitError, submitUploadedInput } from '../../lib/submit.ts';
 import { requirePageUser, signedInUser } from '../guards.ts';
 
@@ -82,6 +83,90 @@ export default async function annotateRoutes(app: FastifyInstance): Promise<void
         url: post.url,
         fields: post.fields,
         next: `/annotate/job?bucket=${encodeURIComponent(config.INPUTS_BUCKET)}&key=${encodeURIComponent(key)}`,
+      };
+    },
+  );
+
+  app.post(
+    '/annotate/multipart',
+    {
+      preHandler: requirePageUser,
+      schema: {
+        body: Type.Object({
+          file_name: Type.String({ minLength: 1, maxLength: 255 }),
+          size: Type.Integer({ minimum: 1 }),
+        }),
+      },
+    },
+    async (request, reply) => {
+      const user = signedInUser(request);
+      const { file_name, size } = request.body as { file_name: string; size: number };
+      if (user.tier !== 'premium') {
+        return reply.status(403).send({ message: 'Large uploads are a Premium feature.', upgrade: true });
+      }
+      if (!acceptedInputName(file_name)) {
+        return reply
+          .status(400)
+          .send({ message: `"${file_name}" is not a VCF: choose a .vcf or .vcf.gz file.` });
+      }
+      try {
+        const started = await startMultipartUpload(s3, {
+          bucket: config.INPUTS_BUCKET,
+          userId: user.id,
+          fileName: file_name,
+          size,
+          partBytes: config.MULTIPART_PART_BYTES,
+          expiresIn: config.UPLOAD_URL_TTL_SECONDS,
+        });
+        return { ...started, complete: '/annotate/multipart/complete' };
+      } catch (error) {
+        if (error instanceof SubmitError)
+          return reply.status(error.statusCode).send({ message: error.message });
+        throw error;
+      }
+    },
+  );
+
+  app.post(
+    '/annotate/multipart/complete',
+    {
+      preHandler: requirePageUser,
+      schema: {
+        body: Type.Object({
+          key: Type.String({ minLength: 1, maxLength: 1024 }),
+          upload_id: Type.String({ minLength: 1, maxLength: 1024 }),
+          parts: Type.Array(
+            Type.Object({
+              part_number: Type.Integer({ minimum: 1, maximum: 10000 }),
+              etag: Type.String({ minLength: 1, maxLength: 200 }),
+            }),
+            { minItems: 1, maxItems: 10000 },
+          ),
+        }),
+      },
+    },
+    async (request, reply) => {
+      const user = signedInUser(request);
+      const body = request.body as {
+        key: string;
+        upload_id: string;
+        parts: Array<{ part_number: number; etag: string }>;
+      };
+      try {
+        await completeMultipartUpload(s3, {
+          bucket: config.INPUTS_BUCKET,
+          userId: user.id,
+          key: body.key,
+          uploadId: body.upload_id,
+          parts: body.parts,
+        });
+      } catch (error) {
+        if (error instanceof SubmitError)
+          return reply.status(error.statusCode).send({ message: error.message });
+        throw error;
+      }
+      return {
+        next: `/annotate/job?bucket=${encodeURIComponent(config.INPUTS_BUCKET)}&key=${encodeURIComponent(body.key)}`,
       };
     },
   );
