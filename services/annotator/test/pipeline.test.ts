@@ -235,6 +235,20 @@ describe('the SNS webhook is down', () => {
   });
 });
 
+describe('the SNS doorbell', () => {
+  it('wakes an idle annotator at once (its safety-net timer is 10 minutes)', async () => {
+    await annotator.close();
+    annotator = await t.startAnnotator({ DRAIN_IDLE_SECONDS: '600', QUEUE_WAIT_SECONDS: '0' });
+    // The drain loop's first receive finds nothing and sleeps; only a verified notification wakes it.
+    const { jobId } = await t.submitJob({
+      body: [...header, ...records.slice(0, 1)].join('\n'),
+      fileName: 'doorbell.vcf',
+      email: 'hugo@example.org',
+    });
+    expect((await t.finished(jobId, 60_000)).status).toBe('COMPLETED');
+  });
+});
+
 describe('an internal error', () => {
   it('is retried, then FAILED with a plain sentence; the details stay in the service log', async () => {
     await annotator.close();

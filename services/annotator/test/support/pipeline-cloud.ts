@@ -11,7 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { PublishCommand } from '@aws-sdk/client-sns';
+import { ListSubscriptionsByTopicCommand, PublishCommand } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { inputObjectKey, type JobRecord, type JobRequested, type QueueKey } from '@gas/contracts';
@@ -158,11 +158,22 @@ export async function startPipelineCloud() {
       return app;
     },
 
+    /** Subscribes the app's webhook and waits until the app has confirmed every subscription. */
     async subscribe(service: 'annotator' | 'notifier', app: FastifyInstance): Promise<void> {
       const { port } = app.server.address() as { port: number };
-      await subscribeWebhooks(plan, clients.sns, provisioned.topicArns, {
-        [service]: `http://127.0.0.1:${port}`,
-      });
+      const base = `http://127.0.0.1:${port}`;
+      await subscribeWebhooks(plan, clients.sns, provisioned.topicArns, { [service]: base });
+      const webhook = plan.webhooks.find((w) => w.service === service)!;
+      const endpoint = new URL(webhook.path, base).toString();
+      for (const topicKey of webhook.topicKeys) {
+        await eventually(async () => {
+          const out = await clients.sns.send(
+            new ListSubscriptionsByTopicCommand({ TopicArn: provisioned.topicArns[topicKey] }),
+          );
+          const found = out.Subscriptions?.find((sub) => sub.Endpoint === endpoint);
+          return found?.SubscriptionArn && found.SubscriptionArn !== 'PendingConfirmation' ? true : undefined;
+        }, `${service} to confirm its ${topicKey} subscription`);
+      }
     },
 
     /** What web does on submit: input object, PENDING record, JobRequested. Returns the job id. */
