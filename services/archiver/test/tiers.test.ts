@@ -3,9 +3,17 @@
  * through the SDK), both cold-storage backends running the same tests. Short windows: Free
  * results are kept 3 s, the schedule is swept every 0.5 s, a restore takes 2 s.
  */
+import {
+  type ArchivedFile,
+  type ColdStorages,
+  createColdStorages,
+  JobArchiveRecords,
+} from '@gas/cold-storage';
 import type { JobRecord } from '@gas/contracts';
+import { createLogger } from '@gas/service-kit';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createArchiver } from '../src/archiver.ts';
 import {
   type Backend,
   backends,
@@ -233,3 +241,77 @@ describe.each(backends)('tiers over time, %s backend', (backend: Backend) => {
     if (backend === 'glacier-vault') expect(await t.vaultArchiveCount()).toBe(vaultBefore + 1);
   });
 });
+
+// The race the conditional writes exist for, driven step by step (no archiver app runs here):
+// the user upgrades while their results file is being copied to cold storage.
+describe.each(backends)(
+  'an upgrade that lands while the file is being copied, %s backend',
+  (backend: Backend) => {
+    it('refuses the ARCHIVED mark, discards the cold copy and leaves the results where they were', async () => {
+      const storages = createColdStorages({
+        backend,
+        s3: t.clients.s3,
+        clientConfig: t.clientConfig,
+        vault: t.vault,
+      });
+      const records = new JobArchiveRecords(t.doc, t.provisioned.jobsTable);
+      const userId = `gil-${backend}`;
+      const { jobId, vcf, record } = await t.completeJob({
+        userId,
+        tier: 'free',
+        completedAt: new Date(Date.now() - 10_000),
+        publishTimes: 0,
+      });
+      expect(await records.schedule(jobId, new Date(Date.now() - 1000))).toBeDefined();
+      const vaultBefore = await t.vaultArchiveCount();
+      let copied: ArchivedFile | undefined;
+      const racing: ColdStorages = {
+        ...storages,
+        current: {
+          ...storages.current,
+          backend,
+          archive: async (file) => {
+            copied = await storages.current.archive(file);
+            // Web published the upgrade; the thawer/archiver applied it to the record meanwhile.
+            await records.applyTier(jobId, 'premium', new Date().toISOString());
+            return copied;
+          },
+          startRestore: storages.current.startRestore.bind(storages.current),
+          copyBack: storages.current.copyBack.bind(storages.current),
+          discard: storages.current.discard.bind(storages.current),
+        },
+      };
+      const logs: LogLines = [];
+      const archiver = createArchiver({
+        records,
+        storages: racing,
+        s3: t.clients.s3,
+        retentionSeconds: 3,
+        leaseSeconds: 60,
+        owner: 'race-test',
+        logger: createLogger(
+          { service: 'archiver', level: 'info' },
+          { write: (line: string) => void logs.push(JSON.parse(line)) },
+        ),
+      });
+      const counts = await archiver.sweep();
+      expect(counts['tier-changed']).toBe(1);
+      expect(copied).toBeDefined();
+
+      const after = await t.job(jobId);
+      expect(after.results_status).toBe('AVAILABLE');
+      expect(after.user_tier).toBe('premium');
+      expect(after.archived_at).toBeUndefined();
+      expect((await t.object(record.result_keys!.annotated_vcf_key))?.equals(vcf)).toBe(true);
+      if (copied?.backend === 's3-glacier') expect(await t.head(copied.archiveKey)).toBeUndefined();
+      else expect(await t.vaultArchiveCount()).toBe(vaultBefore);
+      expect(
+        logs.some((l) => l.msg === 'not archived: the tier or status changed meanwhile; cold copy discarded'),
+      ).toBe(true);
+      // The next sweep takes the Premium record off the schedule.
+      expect((await archiver.sweep()).unscheduled).toBe(1);
+      expect((await t.job(jobId)).archive_due_at).toBeUndefined();
+      storages.destroy();
+    });
+  },
+);

@@ -31,7 +31,7 @@ import {
   unwrapTopicMessage,
 } from '@gas/contracts';
 import { type Devcloud, startDevcloud } from '@gas/devcloud';
-import { createLogger, loadConfig } from '@gas/service-kit';
+import { awsClientConfig, createLogger, loadConfig } from '@gas/service-kit';
 import type { FastifyInstance } from 'fastify';
 import { applyPlan, subscribeWebhooks } from '../../../../tools/devcloud/src/provision/apply.ts';
 import {
@@ -119,6 +119,8 @@ export async function startTiersCloud(options: { restoreDelayMs: number }) {
 
   const state = {
     cloud,
+    /** SDK client options for this devcloud, as the services build them. */
+    clientConfig: awsClientConfig(aws),
     clients,
     provisioned,
     vault,
