@@ -80,6 +80,11 @@ export interface AlleleToAnnotate {
   alleleNum: number;
   /** Symbolic or star alleles are passed through, not predicted; the note says why. */
   symbolic: string | null;
+  /**
+   * Values from known-variant sources (known/index.ts), CSQ field name -> value, e.g.
+   * `Existing_variation`, `CLNSIG`; absent when no source knows the allele.
+   */
+  known?: Record<string, string>;
 }
 
 export type Impact = 'HIGH' | 'MODERATE' | 'LOW' | 'MODIFIER';

@@ -171,7 +171,12 @@ export async function annotateVcf(options: AnnotateVcfOptions): Promise<Annotate
   let writer: AnnotationWriter | null = null;
   if (options.output !== null) {
     const fields = [...CSQ_FIELDS, ...sources.flatMap((s) => s.fields ?? [])];
-    writer = createWriter(options.output, { format: options.format, bgzip: options.bgzip, provenance, fields });
+    writer = createWriter(options.output, {
+      format: options.format,
+      bgzip: options.bgzip,
+      provenance,
+      fields,
+    });
     log.info(
       `writing ${writer.format.toUpperCase()} to ${outputName === 'stream' ? 'the output stream' : basename(outputName!)}`,
     );

@@ -4,6 +4,7 @@
  * compression when the name ends in `.gz`.
  */
 import type { Writable } from 'node:stream';
+import type { AnnotationField } from './fields.ts';
 import { JsonLinesWriter } from './json-writer.ts';
 import { TextSink } from './sink.ts';
 import { TsvWriter } from './tsv-writer.ts';
@@ -26,6 +27,8 @@ export interface WriterOptions {
   /** BGZF output; by default when the target is a path ending in `.gz`. */
   bgzip?: boolean;
   provenance: Provenance;
+  /** CSQ / TSV / JSON fields (default CSQ_FIELDS; known-variant sources append theirs). */
+  fields?: readonly AnnotationField[];
 }
 
 export function createWriter(target: string | Writable, options: WriterOptions): AnnotationWriter {
@@ -34,10 +37,10 @@ export function createWriter(target: string | Writable, options: WriterOptions):
   const sink = new TextSink(target, { bgzip });
   switch (format) {
     case 'vcf':
-      return new VcfWriter(sink, options.provenance);
+      return new VcfWriter(sink, options.provenance, options.fields);
     case 'tsv':
-      return new TsvWriter(sink, options.provenance);
+      return new TsvWriter(sink, options.provenance, options.fields);
     case 'json':
-      return new JsonLinesWriter(sink, options.provenance);
+      return new JsonLinesWriter(sink, options.provenance, options.fields);
   }
 }

@@ -52,7 +52,8 @@ export const CSQ_FIELDS: readonly AnnotationField[] = [
   { name: 'Protein_position', per: 'pair', safe: true, value: (c) => str(c.proteinPosition) },
   { name: 'Amino_acids', per: 'pair', safe: true, value: (c) => str(c.aminoAcids) },
   { name: 'Codons', per: 'pair', safe: true, value: (c) => str(c.codons) },
-  { name: 'Existing_variation', per: 'pair', safe: true, value: () => '' },
+  // filled by known-variant sources (known/index.ts): the IDs of known variants with this allele
+  { name: 'Existing_variation', per: 'allele', value: (c) => c.allele.known?.Existing_variation ?? '' },
   { name: 'DISTANCE', per: 'pair', safe: true, value: (c) => str(c.distance) },
   { name: 'STRAND', per: 'transcript', safe: true, value: (c) => str(c.transcript?.strand) },
   { name: 'FLAGS', per: 'transcript', value: (c) => (c.transcript ? c.transcript.flags.join('&') : '') },
@@ -112,7 +113,7 @@ export class CsqFormatter {
   constructor(ctx: FieldContext, fields: readonly AnnotationField[] = CSQ_FIELDS) {
     this.ctx = ctx;
     this.fields = fields;
-    this.values = new Array(fields.length).fill('');
+    this.values = fields.map(() => ''); // packed, not holey: join takes its fast path
   }
 
   /**
@@ -154,8 +155,8 @@ export class CsqFormatter {
   /** The CSQ value of a record: its entries joined by `,`. */
   value(consequences: readonly TranscriptConsequence[]): string {
     if (consequences.length === 1) return this.entry(consequences[0]!);
-    const entries: string[] = new Array(consequences.length);
-    for (let i = 0; i < consequences.length; i++) entries[i] = this.entry(consequences[i]!);
+    const entries: string[] = [];
+    for (let i = 0; i < consequences.length; i++) entries.push(this.entry(consequences[i]!));
     return entries.join(',');
   }
 

@@ -6,7 +6,7 @@
  * CLOSED (insertion: end = start - 1) after trimming to the minimal representation.
  */
 import type { VcfHeader } from '../vcf/header.ts';
-import { CSQ_FIELDS, type FieldContext } from './fields.ts';
+import { type AnnotationField, CSQ_FIELDS, type FieldContext } from './fields.ts';
 import { latin1Safe, type TextSink } from './sink.ts';
 import type { AnnotatedRecord, AnnotationWriter, Provenance } from './types.ts';
 
@@ -14,9 +14,11 @@ export class JsonLinesWriter implements AnnotationWriter {
   readonly format = 'json' as const;
   private readonly sink: TextSink;
   private readonly ctx: FieldContext;
+  private readonly fields: readonly AnnotationField[];
 
-  constructor(sink: TextSink, provenance: Provenance) {
+  constructor(sink: TextSink, provenance: Provenance, fields: readonly AnnotationField[] = CSQ_FIELDS) {
     this.sink = sink;
+    this.fields = fields;
     this.ctx = { source: provenance.geneModels ? provenance.geneModels.path.split('/').pop()! : '' };
   }
 
@@ -29,7 +31,7 @@ export class JsonLinesWriter implements AnnotationWriter {
         .filter((c) => c.allele === al)
         .map((c) => {
           const o: Record<string, string> = {};
-          for (const f of CSQ_FIELDS) {
+          for (const f of this.fields) {
             const v = f.value(c, this.ctx);
             if (v !== '') o[f.name] = v;
           }

@@ -6,7 +6,7 @@
  * Empty cells are empty strings.
  */
 import type { VcfHeader } from '../vcf/header.ts';
-import { CSQ_FIELDS, type FieldContext } from './fields.ts';
+import { type AnnotationField, CSQ_FIELDS, type FieldContext } from './fields.ts';
 import { latin1Safe, type TextSink } from './sink.ts';
 import type { AnnotatedRecord, AnnotationWriter, Provenance } from './types.ts';
 
@@ -26,16 +26,18 @@ export class TsvWriter implements AnnotationWriter {
   private readonly sink: TextSink;
   private readonly ctx: FieldContext;
   private readonly blanks: string;
+  private readonly fields: readonly AnnotationField[];
 
-  constructor(sink: TextSink, provenance: Provenance) {
+  constructor(sink: TextSink, provenance: Provenance, fields: readonly AnnotationField[] = CSQ_FIELDS) {
     this.sink = sink;
+    this.fields = fields;
     this.ctx = { source: provenance.geneModels ? provenance.geneModels.path.split('/').pop()! : '' };
-    this.blanks = '\t'.repeat(CSQ_FIELDS.length - 1);
+    this.blanks = '\t'.repeat(fields.length - 1);
   }
 
   async start(_header: VcfHeader): Promise<void> {
     await this.sink.line(
-      ['CHROM', 'POS', 'ID', 'REF', 'ALT', ...CSQ_FIELDS.map((f) => f.name), 'NOTE'].join('\t'),
+      ['CHROM', 'POS', 'ID', 'REF', 'ALT', ...this.fields.map((f) => f.name), 'NOTE'].join('\t'),
     );
   }
 
@@ -48,15 +50,15 @@ export class TsvWriter implements AnnotationWriter {
     } else {
       for (const c of a.consequences) {
         let row = prefix;
-        for (let i = 0; i < CSQ_FIELDS.length; i++) {
+        for (let i = 0; i < this.fields.length; i++) {
           if (i > 0) row += '\t';
-          row += cell(CSQ_FIELDS[i]!.value(c, this.ctx));
+          row += cell(this.fields[i]!.value(c, this.ctx));
         }
         rows.push(`${row}\t`);
       }
       for (const al of a.alleles) {
         if (al.symbolic === null) continue;
-        rows.push(`${prefix}${al.allele}${allelesOnlyRow(al.alleleNum)}\t${cell(al.symbolic)}`);
+        rows.push(`${prefix}${al.allele}${allelesOnlyRow(this.fields, al.alleleNum)}\t${cell(al.symbolic)}`);
       }
     }
     let wait: Promise<void> | undefined;
@@ -74,9 +76,8 @@ export class TsvWriter implements AnnotationWriter {
 }
 
 /** The cells after Allele for a row that only names the allele: empty but ALLELE_NUM. */
-function allelesOnlyRow(alleleNum: number): string {
+function allelesOnlyRow(fields: readonly AnnotationField[], alleleNum: number): string {
   let s = '';
-  for (let i = 1; i < CSQ_FIELDS.length; i++)
-    s += `\t${CSQ_FIELDS[i]!.name === 'ALLELE_NUM' ? alleleNum : ''}`;
+  for (let i = 1; i < fields.length; i++) s += `\t${fields[i]!.name === 'ALLELE_NUM' ? alleleNum : ''}`;
   return s;
 }

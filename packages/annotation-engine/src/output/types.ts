@@ -34,6 +34,10 @@ export interface Provenance {
   geneModels: FileProvenance | null;
   reference: FileProvenance | null;
   assembly: string | null;
+  /** Known-variant files (known/index.ts), in CSQ order. */
+  knownSources?: FileProvenance[];
+  /** The reference bundle (bundle/index.ts): name, versions and the manifest's checksum. */
+  bundle?: string | null;
   commandLine: string | null;
   /** ISO time the run started. */
   startedAt: string;

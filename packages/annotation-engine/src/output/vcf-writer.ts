@@ -12,7 +12,7 @@
  */
 import type { VcfHeader } from '../vcf/header.ts';
 import { removeInfoKey } from '../vcf/parse.ts';
-import { CSQ_FIELDS, CsqFormatter, csqHeaderLine } from './fields.ts';
+import { type AnnotationField, CSQ_FIELDS, CsqFormatter, csqHeaderLine } from './fields.ts';
 import { latin1Safe, type TextSink } from './sink.ts';
 import type { AnnotatedRecord, AnnotationWriter, Provenance } from './types.ts';
 
@@ -35,6 +35,8 @@ export function provenanceLines(p: Provenance): string[] {
     `${f.path.split('/').pop()}${f.format ? ` format=${f.format}` : ''} sha256=${f.sha256 ?? 'unknown'}`;
   if (p.geneModels) lines.push(`##GAS_geneModels=${file(p.geneModels)}`);
   if (p.reference) lines.push(`##GAS_reference=${file(p.reference)}`);
+  for (const k of p.knownSources ?? []) lines.push(`##GAS_knownVariants=${file(k)}`);
+  if (p.bundle) lines.push(`##GAS_bundle=${p.bundle}`);
   if (p.assembly) lines.push(`##GAS_assembly=${p.assembly}`);
   if (p.commandLine) lines.push(`##GAS_command_line='${p.commandLine.replace(/[\r\n]+/g, ' ')}'`);
   return lines.map(latin1Safe);
@@ -46,20 +48,23 @@ export class VcfWriter implements AnnotationWriter {
   private dropRest = false;
   private readonly sink: TextSink;
   private readonly provenance: Provenance;
+  private readonly fields: readonly AnnotationField[];
 
-  constructor(sink: TextSink, provenance: Provenance) {
+  constructor(sink: TextSink, provenance: Provenance, fields: readonly AnnotationField[] = CSQ_FIELDS) {
     this.sink = sink;
     this.provenance = provenance;
-    this.csq = new CsqFormatter({
-      source: provenance.geneModels ? provenance.geneModels.path.split('/').pop()! : '',
-    });
+    this.fields = fields;
+    this.csq = new CsqFormatter(
+      { source: provenance.geneModels ? provenance.geneModels.path.split('/').pop()! : '' },
+      fields,
+    );
   }
 
   async start(header: VcfHeader): Promise<void> {
     const lines: string[] = [];
     if (!header.meta.some((l) => l.startsWith('##fileformat='))) lines.push('##fileformat=VCFv4.2');
     for (const l of header.meta) if (!isOwnHeaderLine(l)) lines.push(l);
-    lines.push(csqHeaderLine(CSQ_FIELDS), NOTE_INFO_LINE, ...provenanceLines(this.provenance));
+    lines.push(csqHeaderLine(this.fields), NOTE_INFO_LINE, ...provenanceLines(this.provenance));
     // a file without #CHROM line: only the eight fixed columns can be written validly
     this.dropRest = header.synthesized;
     lines.push(`#${header.synthesized ? header.columns.slice(0, 8).join('\t') : header.columns.join('\t')}`);
