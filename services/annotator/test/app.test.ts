@@ -34,6 +34,7 @@ describe('annotator app', () => {
       'dynamodb:jobs',
       's3:inputs',
       's3:results',
+      'engine:reference',
     ]);
   });
 

@@ -124,6 +124,8 @@ describe('a job from submission to e-mail', () => {
     expect(after?.completion_published_at).toBeDefined();
     expect(after?.notified_at).toBeDefined();
     expect(scratchLeft()).toEqual([]);
+    const ready = await annotator.inject('/readyz');
+    expect(ready.statusCode).toBe(200);
   });
 
   it('a bad VCF: FAILED with the line number in the job record and in the e-mail', async () => {
@@ -274,6 +276,12 @@ describe('an internal error', () => {
       return found.length > 0 ? found : undefined;
     }, 'the e-mail');
     expect(mails[0]!.text).toContain('internal error on our side, not because of your file');
+    // The operator sees why on /readyz.
+    const ready = await annotator.inject('/readyz');
+    expect(ready.statusCode).toBe(503);
+    expect(JSON.stringify(ready.json())).toContain(
+      'reference data cannot be loaded: gene model file not found',
+    );
     expect(scratchLeft()).toEqual([]);
   }, 90_000);
 });

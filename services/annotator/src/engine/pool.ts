@@ -30,6 +30,9 @@ export class EnginePool {
   readonly #idle: Worker[] = [];
   readonly #busy = new Set<Worker>();
   #closed = false;
+  #engine: { state: 'loading' } | { state: 'ready' } | { state: 'failed'; message: string } = {
+    state: 'loading',
+  };
 
   constructor(options: { setup: WorkerSetup; size: number; maxHeapMb: number; logger: Logger }) {
     this.#setup = options.setup;
@@ -43,12 +46,27 @@ export class EnginePool {
   }
 
   #spawn(): Worker {
-    return new Worker(bootUrl, {
+    const worker = new Worker(bootUrl, {
       workerData: { entry: entryUrl, setup: this.#setup },
       resourceLimits: { maxOldGenerationSizeMb: this.#maxHeapMb },
       stdout: false,
       stderr: false,
     });
+    worker.on('message', (message: FromWorker) => {
+      if (message.type === 'engine-ready') this.#engine = { state: 'ready' };
+      if (message.type === 'engine-failed') {
+        this.#engine = { state: 'failed', message: message.message };
+        this.#logger.error({ reason: message.message }, 'engine worker cannot load the reference data');
+      }
+    });
+    return worker;
+  }
+
+  /** For /readyz: throws while no worker has loaded the reference, or when loading failed. */
+  assertEngineReady(): void {
+    if (this.#engine.state === 'failed')
+      throw new Error(`reference data cannot be loaded: ${this.#engine.message}`);
+    if (this.#engine.state === 'loading') throw new Error('loading the reference data');
   }
 
   #take(): Worker {
@@ -80,6 +98,7 @@ export class EnginePool {
         else void worker.terminate();
       };
       const onMessage = (message: FromWorker) => {
+        if (message.type === 'engine-ready' || message.type === 'engine-failed') return;
         if (message.type === 'progress') return options.onProgress(message.progress);
         if (options.signal.aborted) {
           // The job stopped because we asked: its outcome is not the job's outcome.

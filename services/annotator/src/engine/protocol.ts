@@ -45,6 +45,8 @@ export type JobFailure = {
 export type ToWorker = { type: 'run'; job: JobToRun } | { type: 'abort' };
 
 export type FromWorker =
+  | { type: 'engine-ready' }
+  | { type: 'engine-failed'; message: string }
   | { type: 'progress'; progress: Omit<JobProgress, 'updated_at'> }
   | { type: 'done'; result: JobSuccess }
   | { type: 'failed'; failure: JobFailure };

@@ -42,10 +42,13 @@ async function loadEngine(): Promise<EngineContext> {
   };
 }
 
-const engine = loadEngine();
-engine.catch(() => undefined);
-
 const post = (message: FromWorker) => port.postMessage(message);
+
+const engine = loadEngine();
+engine.then(
+  () => post({ type: 'engine-ready' }),
+  (error: unknown) => post({ type: 'engine-failed', message: (error as Error).message ?? String(error) }),
+);
 
 port.on('message', (message: ToWorker) => {
   if (message.type === 'abort') {

@@ -97,6 +97,7 @@ async function jobRequests(app: FastifyInstance, options: JobRequestsOptions): P
     waitTimeSeconds: config.QUEUE_WAIT_SECONDS,
   });
   app.decorate('jobRequests', { drainer, pool, owner, scratchRoot });
+  app.readiness.add('engine:reference', async () => pool.assertEngineReady());
 
   const trust = snsTrustFromConfig(config);
   await app.register(snsWebhookPlugin, {
