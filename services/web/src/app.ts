@@ -175,7 +175,11 @@ export async function buildApp(config: WebConfig, options: BuildOptions = {}): P
     transform: ({ schema, url }) => ({ schema: { ...schema, hide: !url.startsWith('/api/v1/') }, url }),
   });
 
-  const db = options.db ?? createDb(config.DATABASE_URL);
+  const db =
+    options.db ??
+    createDb(config.DATABASE_URL, 10, (error) =>
+      logger.warn({ err: error }, 'PostgreSQL idle connection lost'),
+    );
   await app.register(databasePlugin, { db });
   await app.register(sessionsPlugin, {
     secret: config.SESSION_SECRET,

@@ -1,6 +1,6 @@
 // Process concerns only: config from the environment (exit 1 with one line if bad), TLS files, database migrations, listen, close on SIGTERM.
 import { readFileSync } from 'node:fs';
-import { listenAndServe, loadConfigOrExit } from '@gas/service-kit';
+import { createLogger, listenAndServe, loadConfigOrExit } from '@gas/service-kit';
 import { buildApp } from './app.ts';
 import { WebConfig, webConfigRules } from './config.ts';
 import { createDb, migrateToLatest } from './db/database.ts';
@@ -10,7 +10,10 @@ const https =
   config.TLS_CERT_FILE && config.TLS_KEY_FILE
     ? { cert: readFileSync(config.TLS_CERT_FILE), key: readFileSync(config.TLS_KEY_FILE) }
     : undefined;
-const db = createDb(config.DATABASE_URL);
+const logger = createLogger({ service: 'web', level: config.LOG_LEVEL });
+const db = createDb(config.DATABASE_URL, 10, (error) =>
+  logger.warn({ err: error }, 'PostgreSQL idle connection lost'),
+);
 try {
   await migrateToLatest(db);
 } catch (error) {
@@ -18,5 +21,5 @@ try {
   await db.destroy();
   process.exit(1);
 }
-const app = await buildApp(config, { https, db });
+const app = await buildApp(config, { https, db, logger });
 await listenAndServe(app, { port: config.PORT, host: config.HOST });

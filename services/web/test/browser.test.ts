@@ -46,7 +46,7 @@ let port: number;
 beforeAll(async () => {
   // The OIDC redirect URI and the bucket's CORS origin name the port, so it is chosen first.
   port = await freePort();
-  stack = await startTestStack({ baseUrl: `https://localhost:${port}` });
+  stack = await startTestStack({ baseUrl: `https://localhost:${port}`, deliverStripeEvents: true });
   const cert = await stack.devcloud.issueServerCertificate('web', ['localhost', '127.0.0.1']);
   // Premium files over 1 MB go in 5 MiB parts here, so the multipart path runs with a small file.
   const config = loadConfig(
@@ -60,7 +60,7 @@ beforeAll(async () => {
     webConfigRules,
   );
   app = await buildApp(config, {
-    db: createDb(config.DATABASE_URL, 4),
+    db: createDb(config.DATABASE_URL, 4, () => undefined),
     https: { cert: cert.certPem, key: cert.keyPem },
   });
   await app.listen({ port, host: '127.0.0.1' });
@@ -187,6 +187,57 @@ describe('in Chromium', () => {
       input_size_bytes: big.length,
       user_tier: 'premium',
     });
+    await context.close();
+  }, 120_000);
+
+  it('with JavaScript off: sign in, the finished job, its filters and log, and the upgrade through Stripe Checkout', async () => {
+    const context = await browser.newContext({ ignoreHTTPSErrors: true, javaScriptEnabled: false });
+    const page = await context.newPage();
+    await page.goto(`https://localhost:${port}/annotations`);
+    await page.locator('input[name="email"]').fill('free@example.org');
+    await page.locator('input[name="password"]').fill(DEMO_PASSWORD);
+    await Promise.all([
+      page.waitForURL(`https://localhost:${port}/annotations`),
+      page.locator('button[type="submit"]').first().click(),
+    ]);
+    await Promise.all([
+      page.waitForURL(/\/annotations\/[0-9a-f-]{36}$/),
+      page.getByRole('link', { name: 'small.vcf' }).click(),
+    ]);
+    expect(await text(page.getByTestId('job-status'))).toBe('COMPLETED');
+    await page.locator('input[name="consequence"]').fill('intron_variant');
+    await Promise.all([
+      page.waitForURL(/consequence=intron_variant/),
+      page.getByRole('button', { name: 'Filter' }).click(),
+    ]);
+    expect(await page.getByTestId('result-rows').locator('tbody tr').count()).toBe(30);
+    await page.getByRole('link', { name: 'View the log' }).click();
+    expect(await page.locator('body').textContent()).toContain('annotated 120 records');
+
+    await page.goto(`https://localhost:${port}/account`);
+    expect(await text(page.getByTestId('tier'))).toContain('Free');
+    await page.getByRole('button', { name: 'Upgrade to Premium' }).click();
+    await page.waitForURL(/\/c\/pay\//);
+    await page.locator('#name').fill('Frances Free');
+    await page.locator('#number').fill('4242 4242 4242 4242');
+    await page.locator('#expiry').fill('01 / 30');
+    await page.locator('#cvc').fill('123');
+    await Promise.all([
+      page.waitForURL(/\/account\?checkout=success$/),
+      page.locator('button[type="submit"]').click(),
+    ]);
+    expect(await page.locator('.alert-success').textContent()).toContain('Thank you');
+    // The stand-in delivers the signed events to /stripe/webhook over HTTPS; the tier follows.
+    await expect
+      .poll(
+        async () => {
+          await page.reload();
+          return text(page.getByTestId('tier'));
+        },
+        { timeout: 30_000, interval: 1000 },
+      )
+      .toContain('Premium');
+    await page.screenshot({ path: join(SCREENSHOTS, 'account-premium.png'), fullPage: true });
     await context.close();
   }, 120_000);
 });

@@ -70,10 +70,20 @@ export interface Database {
 
 export type Db = Kysely<Database>;
 
-export function createDb(databaseUrl: string, poolSize = 10): Db {
-  return new Kysely<Database>({
-    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: databaseUrl, max: poolSize }) }),
-  });
+/**
+ * A pool of `poolSize` connections. An idle connection the server drops (restart, failover,
+ * an administrator) is reported to `onIdleError` and replaced on next use; without a listener
+ * pg would throw it as an uncaught error and end the process.
+ */
+export function createDb(
+  databaseUrl: string,
+  poolSize = 10,
+  onIdleError: (error: Error) => void = (error) =>
+    process.emitWarning(`PostgreSQL idle connection lost: ${error.message}`),
+): Db {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize });
+  pool.on('error', onIdleError);
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
 const migrations: Record<string, Migration> = {

@@ -53,7 +53,12 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
 }
 
 export async function startTestStack(
-  options: { baseUrl?: string; env?: Record<string, string>; withStripeSeed?: boolean } = {},
+  options: {
+    baseUrl?: string;
+    env?: Record<string, string>;
+    /** Have the Stripe stand-in deliver its events to <baseUrl>/stripe/webhook (needs a listening web). */
+    deliverStripeEvents?: boolean;
+  } = {},
 ): Promise<TestStack> {
   const baseUrl = options.baseUrl ?? 'https://localhost:4433';
   const dataDir = await mkdtemp(join(tmpdir(), 'gas-web-test-'));
@@ -69,7 +74,13 @@ export async function startTestStack(
     port: 0,
     tlsPort: 0,
     oidc: { port: 0, clients: [oidcClient] },
-    stripe: { port: 0, webhooks: [], seed: gasDemoSeed() },
+    stripe: {
+      port: 0,
+      webhooks: options.deliverStripeEvents
+        ? [{ url: `${baseUrl}/stripe/webhook`, secret: webhookSecret }]
+        : [],
+      seed: gasDemoSeed(),
+    },
   });
   const database = await createTestDatabase();
   const aws = {
@@ -137,7 +148,8 @@ export async function buildTestApp(
   env: Record<string, string> = {},
 ): Promise<{ app: FastifyInstance; db: Db }> {
   const config = loadConfig(WebConfig, { ...stack.env, ...env }, webConfigRules);
-  const db = createDb(config.DATABASE_URL, 4);
+  // Dropping the test database at the end may cut connections the closing pool is still ending.
+  const db = createDb(config.DATABASE_URL, 4, () => undefined);
   const app = await buildApp(config, { db });
   await app.ready();
   return { app, db };
