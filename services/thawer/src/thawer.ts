@@ -192,7 +192,7 @@ export function createThawer(deps: ThawerDeps) {
       const attempt = record.restore_attempts ?? 1;
       const giveUp = attempt >= deps.maxAttempts;
       const message = giveUp
-        ? `Restoring failed ${attempt} times (last: ${reason}). The results stay archived; the failure is reported to the operators.`
+        ? `Restoring failed ${attempt} time${attempt === 1 ? '' : 's'} (last: ${reason}). The results stay archived; the failure is reported to the operators.`
         : `Restore attempt ${attempt} failed (${reason}); trying again.`;
       const archivedAgain = await records.restoreFailed(record.job_id, message, restoreJobId);
       if (!archivedAgain) return;

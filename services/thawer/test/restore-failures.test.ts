@@ -151,4 +151,32 @@ describe('a Glacier retrieval that ends Failed (vault backend)', () => {
     ).toBe(true);
     expect(errorLogged('restore could not start; recorded on the job and retried', jobId)).toBe(true);
   });
+
+  it('keeps failing: after RESTORE_MAX_ATTEMPTS the record stays ARCHIVED with the error and an error is logged', async () => {
+    await t.stop(thawer.app);
+    thawer = await t.startThawer(backend, { RESTORE_MAX_ATTEMPTS: '1' });
+    const { jobId } = await t.completeJob({ userId: user('gus'), tier: 'free' });
+    await archived(jobId);
+    await t.changeTier(user('gus'), 'premium');
+    const restoring = await eventually(async () => {
+      const record = await t.job(jobId);
+      return record.results_status === 'RESTORING' ? record : undefined;
+    }, 'RESTORING');
+    await t.clients.glacier!.send(
+      new DeleteArchiveCommand({
+        accountId: '-',
+        vaultName: t.vault,
+        archiveId: restoring.results_file_archive_id!,
+      }),
+    );
+    const gaveUp = await eventually(async () => {
+      const record = await t.job(jobId);
+      return record.results_status === 'ARCHIVED' && record.restore_error ? record : undefined;
+    }, 'the failure on the record');
+    expect(gaveUp.restore_error).toBe(
+      'Restoring failed 1 time (last: The archive was deleted before the retrieval completed.). The results stay archived; the failure is reported to the operators.',
+    );
+    expect(gaveUp.restore_attempts).toBe(1);
+    expect(errorLogged('restore failed; gave up (recorded on the job)', jobId)).toBe(true);
+  });
 });
