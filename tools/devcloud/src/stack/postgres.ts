@@ -7,7 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 
@@ -137,6 +137,8 @@ export async function ensurePostgres(opts: {
 
   async function asServerUser(cmd: string, args: string[]) {
     if (process.getuid?.() !== 0) return run(cmd, args);
+    // The server runs as `postgres`: it must be able to reach its folder through ours.
+    await chmod(opts.dataDir, 0o711);
     await run('chown', ['-R', 'postgres:postgres', pgData]);
     return run('runuser', ['-u', 'postgres', '--', cmd, ...args]);
   }
