@@ -394,7 +394,7 @@ module "archiver" {
     },
     {
       sid       = "VaultArchive"
-      actions   = ["glacier:UploadArchive"]
+      actions   = ["glacier:UploadArchive", "glacier:DeleteArchive"]
       resources = [local.vault_arn]
     },
   ]
@@ -460,7 +460,7 @@ module "thawer" {
     },
     {
       sid       = "RestoreResults"
-      actions   = ["s3:RestoreObject", "s3:GetObject", "s3:PutObject"]
+      actions   = ["s3:RestoreObject", "s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
       resources = ["${local.results_bucket_arn}/*"]
     },
     {

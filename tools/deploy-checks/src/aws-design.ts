@@ -179,6 +179,7 @@ export const designedGrants: Record<ServiceName, DesignedGrant[]> = {
       why: 'record restored',
     },
     { actions: ['s3:RestoreObject'], on: objects('results'), why: 'restore from GLACIER' },
+    { actions: ['s3:DeleteObject'], on: objects('results'), why: 'discard the archived copy once restored' },
     {
       actions: ['s3:GetObject', 's3:PutObject'],
       on: objects('results'),

@@ -1,9 +1,10 @@
 /**
  * Which AWS API calls a service's code makes, read from the source: every `new XxxCommand(`
  * (and `paginateXxx(`, `createPresignedPost(`, `new Upload(`) whose name is imported from an
- * AWS SDK v3 package, in `services/<name>/src` and in the files of `packages/service-kit/src`
- * the service actually imports (the named imports are followed through the package's index
- * re-exports, then through relative imports). Each call maps to the IAM actions it needs.
+ * AWS SDK v3 package, in `services/<name>/src` and in the workspace packages' code the service
+ * actually imports (`@gas/service-kit`, `@gas/cold-storage`, ...: named imports are followed
+ * through each package's exports and re-exports, export by export). Each call maps to the IAM
+ * actions it needs.
  *
  * A static scan, not a type analysis: a command constructed through a variable holding the
  * class, or imported under a computed name, is not seen. The code in this repo constructs
@@ -185,40 +186,50 @@ function tsFilesUnder(dir: string): string[] {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Following imports into @gas/service-kit
+// Following imports into the workspace packages (@gas/service-kit, @gas/cold-storage, ...)
 // ---------------------------------------------------------------------------------------------
 
-const serviceKitDir = join(repoRoot, 'packages', 'service-kit');
-
-/** The package's export map: subpath ('.' or './sqs') -> file. */
-function serviceKitExports(): Map<string, string> {
-  const map = new Map<string, string>();
-  const pkgPath = join(serviceKitDir, 'package.json');
-  if (!existsSync(pkgPath)) return map;
-  const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as { exports?: string | Record<string, unknown> };
-  const exp = pkg.exports;
-  if (typeof exp === 'string') map.set('.', resolve(serviceKitDir, exp));
-  else if (exp) {
-    for (const [sub, target] of Object.entries(exp)) {
-      const file =
-        typeof target === 'string' ? target : (target as { default?: string; import?: string })?.import;
-      if (file?.endsWith('.ts')) map.set(sub, resolve(serviceKitDir, file));
-    }
-  }
-  return map;
+interface WorkspacePackage {
+  dir: string;
+  /** Subpath ('.' or './sqs') -> TypeScript file. */
+  exports: Map<string, string>;
 }
 
-/**
- * Relative imports and re-exports of a file, resolved to paths, with the names taken
- * (`'all'` for `export *`, namespace and side-effect imports). Type-only imports are skipped.
- */
-function relativeImports(path: string): { target: string; names: string[] | 'all' }[] {
+/** The packages under packages/, by name, with their TypeScript export maps. */
+function workspacePackages(): Map<string, WorkspacePackage> {
+  const packages = new Map<string, WorkspacePackage>();
+  const root = join(repoRoot, 'packages');
+  for (const entry of readdirSync(root, { withFileTypes: true })) {
+    const pkgPath = join(root, entry.name, 'package.json');
+    if (!entry.isDirectory() || !existsSync(pkgPath)) continue;
+    const dir = join(root, entry.name);
+    const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as {
+      name: string;
+      exports?: string | Record<string, unknown>;
+    };
+    const exports = new Map<string, string>();
+    const exp = pkg.exports;
+    if (typeof exp === 'string') exports.set('.', resolve(dir, exp));
+    else if (exp) {
+      for (const [sub, target] of Object.entries(exp)) {
+        const file =
+          typeof target === 'string' ? target : (target as { default?: string; import?: string })?.import;
+        if (file?.endsWith('.ts')) exports.set(sub, resolve(dir, file));
+      }
+    }
+    packages.set(pkg.name, { dir, exports });
+  }
+  return packages;
+}
+
+/** Static imports and re-exports of a file: the module specifier and the names taken. */
+function importedModules(path: string): { spec: string; names: string[] | 'all' }[] {
   const source = readFileSync(path, 'utf8');
-  const out: { target: string; names: string[] | 'all' }[] = [];
-  for (const m of source.matchAll(/(?:import|export)\s+(type\s+)?([^'";]*?\s+from\s+)?['"](\.[^'"]+)['"]/g)) {
+  const out: { spec: string; names: string[] | 'all' }[] = [];
+  for (const m of source.matchAll(
+    /(?:^|\n)\s*(?:import|export)\s+(type\s+)?([^'";]*?\s+from\s+)?['"]([^'"]+)['"]/g,
+  )) {
     if (m[1]) continue;
-    const target = resolve(dirname(path), m[3]!);
-    if (!existsSync(target) || !statSync(target).isFile()) continue;
     const clause = (m[2] ?? '').replace(/\s+from\s+$/, '').trim();
     const braces = /^\{([^}]*)\}$/.exec(clause);
     if (braces) {
@@ -227,9 +238,9 @@ function relativeImports(path: string): { target: string; names: string[] | 'all
         .map((part) => part.trim())
         .filter((part) => part && !part.startsWith('type '))
         .map((part) => part.split(/\s+as\s+/)[0]!.trim());
-      if (names.length > 0) out.push({ target, names });
+      if (names.length > 0) out.push({ spec: m[3]!, names });
     } else {
-      out.push({ target, names: 'all' });
+      out.push({ spec: m[3]!, names: 'all' });
     }
   }
   return out;
@@ -262,37 +273,17 @@ function definingFile(barrel: string, name: string, seen = new Set<string>()): s
 export type FileUse = { file: string; exports: Set<string> | 'all' };
 
 /**
- * The service-kit code a service can run. A file that defines names the service imports is
- * taken export by export: the top-level `export` declarations of those names, plus the file's
- * code outside any export (its helpers). Files those reach by relative import are taken whole.
- * A name that cannot be traced pulls in the whole package (the scan then over-reports rather
- * than misses a call).
+ * The workspace code a service can run, from its own files (taken whole) through every
+ * static import: relative ones and `@gas/<package>` ones (via the package's exports). A file
+ * imported by name is taken export by export (the top-level `export` declarations of those
+ * names, plus its code outside any export); `export *`, namespace and side-effect imports
+ * take a file whole. A name that cannot be traced through a package's exports pulls in the
+ * whole package (the scan then over-reports rather than misses a call).
  */
-export function serviceKitUsedBy(serviceFiles: string[]): FileUse[] {
-  const exportsMap = serviceKitExports();
+export function workspaceCodeUsedBy(serviceFiles: string[]): FileUse[] {
+  const packages = workspacePackages();
   const named = new Map<string, Set<string>>();
   const whole = new Set<string>();
-  for (const file of serviceFiles) {
-    const { named: imports, namespaces } = importsOf(readFileSync(file, 'utf8'));
-    const fromKit = [
-      ...imports.map((n) => ({ from: n.from, name: n.imported as string | null })),
-      ...namespaces.map((n) => ({ from: n.from, name: null })),
-    ].filter((i) => i.from === '@gas/service-kit' || i.from.startsWith('@gas/service-kit/'));
-    for (const { from, name } of fromKit) {
-      const sub = from === '@gas/service-kit' ? '.' : `./${from.slice('@gas/service-kit/'.length)}`;
-      const barrel = exportsMap.get(sub);
-      const defined = barrel && name ? definingFile(barrel, name) : null;
-      if (defined && name) {
-        const names = named.get(defined) ?? new Set<string>();
-        names.add(name);
-        named.set(defined, names);
-      } else {
-        for (const f of tsFilesUnder(join(serviceKitDir, 'src'))) whole.add(f);
-      }
-    }
-  }
-  // Follow relative imports the same way: named imports narrow the target file to those
-  // exports; `export *`, namespace and side-effect imports take it whole.
   const addNamed = (file: string, name: string): boolean => {
     if (whole.has(file)) return false;
     const names = named.get(file) ?? new Set<string>();
@@ -306,30 +297,52 @@ export function serviceKitUsedBy(serviceFiles: string[]): FileUse[] {
     whole.add(file);
     return true;
   };
-  const queue = [...named.keys(), ...whole];
+  const queue: string[] = [];
+  for (const f of serviceFiles) if (addWhole(f)) queue.push(f);
   const seen = new Set<string>();
   while (queue.length > 0) {
     const file = queue.shift()!;
-    const key = `${file}:${whole.has(file) ? 'all' : [...(named.get(file) ?? [])].join(',')}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    for (const { target, names } of relativeImports(file)) {
-      const changed =
-        names === 'all'
-          ? addWhole(target)
-          : names
-              .map((n) => {
-                const defined = definingFile(target, n) ?? target;
-                return addNamed(defined, n);
-              })
-              .some(Boolean);
-      if (changed)
-        queue.push(...(names === 'all' ? [target] : names.map((n) => definingFile(target, n) ?? target)));
+    const state = `${file}:${whole.has(file) ? '*' : [...(named.get(file) ?? [])].sort().join(',')}`;
+    if (seen.has(state)) continue;
+    seen.add(state);
+    for (const { spec, names } of importedModules(file)) {
+      let target: string | null = null;
+      let pkg: WorkspacePackage | undefined;
+      if (spec.startsWith('.')) {
+        const resolved = resolve(dirname(file), spec);
+        if (existsSync(resolved) && statSync(resolved).isFile() && resolved.endsWith('.ts'))
+          target = resolved;
+      } else {
+        const m = /^(@gas\/[^/]+)(\/.*)?$/.exec(spec);
+        pkg = m ? packages.get(m[1]!) : undefined;
+        target = pkg?.exports.get(m?.[2] ? `.${m[2]}` : '.') ?? null;
+      }
+      if (!target) continue;
+      if (names === 'all') {
+        if (addWhole(target)) queue.push(target);
+        continue;
+      }
+      for (const name of names) {
+        const defined = definingFile(target, name);
+        if (defined) {
+          if (addNamed(defined, name)) queue.push(defined);
+        } else if (pkg) {
+          for (const f of tsFilesUnder(join(pkg.dir, 'src'))) if (addWhole(f)) queue.push(f);
+        } else if (addWhole(target)) {
+          queue.push(target);
+        }
+      }
     }
   }
   const uses: FileUse[] = [...whole].map((file) => ({ file, exports: 'all' as const }));
   for (const [file, names] of named) if (!whole.has(file)) uses.push({ file, exports: names });
   return uses.sort((a, b) => a.file.localeCompare(b.file));
+}
+
+/** The workspace-package part of `workspaceCodeUsedBy` (the service's own files left out). */
+export function serviceKitUsedBy(serviceFiles: string[]): FileUse[] {
+  const own = new Set(serviceFiles);
+  return workspaceCodeUsedBy(serviceFiles).filter((u) => !own.has(u.file));
 }
 
 /** Files of `serviceKitUsedBy`, for callers that only need the paths. */
@@ -388,20 +401,93 @@ function statementEnd(lines: string[], start: number): number {
   return lines.length - 1;
 }
 
-/** SDK calls in the part of a file a service can run. */
-export function sdkCallsInUse(use: FileUse): SdkCall[] {
-  const calls = sdkCallsInFile(use.file);
-  if (use.exports === 'all') return calls;
-  const spans = exportSpans(readFileSync(use.file, 'utf8'));
+/** The text of the part of a file a service can run (whole, or its used export spans). */
+function usedText(use: FileUse): string {
+  const source = readFileSync(use.file, 'utf8');
+  if (use.exports === 'all') return source;
+  const lines = source.split('\n');
   const names = use.exports;
+  return exportSpans(source)
+    .filter((sp) => names.has(sp.name))
+    .map((sp) => lines.slice(sp.from - 1, sp.to).join('\n'))
+    .join('\n');
+}
+
+/** Method names invoked (`.name(`) in a text. */
+function invokedIn(text: string): Set<string> {
+  return new Set([...text.matchAll(/\.(#?\w+)\s*(?:<[^>(]*>)?\(/g)].map((m) => m[1]!));
+}
+
+/** 1-based line ranges of the methods of the top-level classes in a file (two-space indented members). */
+function methodSpans(source: string): { name: string; from: number; to: number }[] {
+  const lines = source.split('\n');
+  const spans: { name: string; from: number; to: number }[] = [];
+  let inClass = false;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (/^(?:export\s+)?(?:default\s+)?(?:abstract\s+)?class\s+\w+/.test(line)) {
+      inClass = true;
+      continue;
+    }
+    if (/^\}/.test(line)) inClass = false;
+    if (!inClass) continue;
+    const m =
+      /^ {2}(?:(?:public|private|protected|static|async|override)\s+)*(?!get |set )(#?\w+)\s*(?:<[^>(]*>)?\(/.exec(
+        line,
+      );
+    if (!m) continue;
+    const end = statementEnd(lines, i);
+    spans.push({ name: m[1]!, from: i + 1, to: end + 1 });
+    i = end;
+  }
+  return spans;
+}
+
+/**
+ * SDK calls in the part of a file a service can run. Inside a class, a method's calls count
+ * when the method is invoked somewhere in the code the service runs (`invoked`), is the
+ * constructor, or is called by such a method (`this.name(`): the archiver, which calls
+ * `.archive(`, is not taken to restore, although both are methods of one class.
+ */
+export function sdkCallsInUse(use: FileUse, invoked?: ReadonlySet<string>): SdkCall[] {
+  const source = readFileSync(use.file, 'utf8');
+  let calls = sdkCallsInFile(use.file);
+  if (use.exports !== 'all') {
+    const spans = exportSpans(source);
+    const names = use.exports;
+    calls = calls.filter((call) => {
+      const span = spans.find((sp) => call.line >= sp.from && call.line <= sp.to);
+      return !span || names.has(span.name);
+    });
+  }
+  if (!invoked) return calls;
+  const lines = source.split('\n');
+  const methods = methodSpans(source);
+  const used = new Set(
+    methods.filter((m) => m.name === 'constructor' || invoked.has(m.name)).map((m) => m.name),
+  );
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const m of methods.filter((x) => used.has(x.name))) {
+      const body = lines.slice(m.from - 1, m.to).join('\n');
+      for (const hit of body.matchAll(/this\.(#?\w+)\s*\(/g)) {
+        if (!used.has(hit[1]!) && methods.some((x) => x.name === hit[1])) {
+          used.add(hit[1]!);
+          grew = true;
+        }
+      }
+    }
+  }
   return calls.filter((call) => {
-    const span = spans.find((sp) => call.line >= sp.from && call.line <= sp.to);
-    return !span || names.has(span.name);
+    const method = methods.find((m) => call.line >= m.from && call.line <= m.to);
+    return !method || used.has(method.name);
   });
 }
 
-/** Every SDK call a service's code makes: its own src and the service-kit code it uses. */
+/** Every SDK call a service's code makes: its own src and the workspace code it uses. */
 export function sdkCallsOfService(service: ServiceName): SdkCall[] {
   const own = tsFilesUnder(join(repoRoot, 'services', service, 'src'));
-  return [...own.flatMap(sdkCallsInFile), ...serviceKitUsedBy(own).flatMap(sdkCallsInUse)];
+  const uses = workspaceCodeUsedBy(own);
+  const invoked = new Set(uses.flatMap((u) => [...invokedIn(usedText(u))]));
+  return uses.flatMap((u) => sdkCallsInUse(u, invoked));
 }

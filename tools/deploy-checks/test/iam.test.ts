@@ -5,7 +5,7 @@
  * on the right resource), and nothing more: no action, and no (action, resource) pair, that
  * neither the code nor the design needs; no wildcards.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -27,6 +27,7 @@ import {
   serviceNames,
   terraformRoot,
   type Value,
+  workspaceCodeUsedBy,
 } from '../src/index.ts';
 
 interface Statement {
@@ -164,15 +165,15 @@ describe('the SDK call scan', () => {
     );
     const calls = (f: string) =>
       serviceKitUsedBy([f])
-        .flatMap(sdkCallsInUse)
+        .flatMap((u) => sdkCallsInUse(u))
         .flatMap((c) => c.actions);
     expect(calls(consumer)).toEqual(
       expect.arrayContaining(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility']),
     );
     expect(calls(configOnly)).toEqual([]);
-    expect(
-      serviceKitFilesUsedBy([consumer]).every((f) => f.startsWith(join(repoRoot, 'packages', 'service-kit'))),
-    ).toBe(true);
+    expect(serviceKitFilesUsedBy([consumer]).every((f) => f.startsWith(join(repoRoot, 'packages')))).toBe(
+      true,
+    );
   });
 
   it('takes a file export by export: importing one readiness check brings only its call', () => {
@@ -181,8 +182,54 @@ describe('the SDK call scan', () => {
       "import { tableReady } from '@gas/service-kit';\nexport { tableReady };\n",
     );
     const actions = serviceKitUsedBy([probe])
-      .flatMap(sdkCallsInUse)
+      .flatMap((u) => sdkCallsInUse(u))
       .flatMap((c) => c.actions);
     expect(actions).toEqual(['dynamodb:DescribeTable']);
+  });
+
+  it('counts a class method only when the service invokes it (one cold-storage class, two services)', () => {
+    file(
+      'store.ts',
+      [
+        "import { PutObjectCommand, RestoreObjectCommand, DeleteObjectCommand } from '@aws-sdk/client-s3';",
+        'export class Store {',
+        '  constructor(private s3: any) {}',
+        '  async archive(key: string) {',
+        '    await this.s3.send(new PutObjectCommand({ Key: key }));',
+        '    await this.#tidy(key);',
+        '  }',
+        '  async startRestore(key: string) {',
+        '    await this.s3.send(new RestoreObjectCommand({ Key: key }));',
+        '  }',
+        '  async #tidy(key: string) {',
+        '    await this.s3.send(new DeleteObjectCommand({ Key: key }));',
+        '  }',
+        '}',
+      ].join('\n'),
+    );
+    const archiver = file(
+      'archiver.ts',
+      "import { Store } from './store.ts';\nexport const run = (s: Store) => s.archive('k');\n",
+    );
+    const thawer = file(
+      'thawer.ts',
+      "import { Store } from './store.ts';\nexport const run = (s: Store) => s.startRestore('k');\n",
+    );
+    const actionsOf = (entry: string) => {
+      const uses = workspaceCodeUsedBy([entry]);
+      return uses
+        .flatMap((u) =>
+          sdkCallsInUse(
+            u,
+            new Set(
+              ['archive', 'startRestore'].filter((m) => readFileSync(entry, 'utf8').includes(`.${m}(`)),
+            ),
+          ),
+        )
+        .flatMap((c) => c.actions)
+        .sort();
+    };
+    expect(actionsOf(archiver)).toEqual(['s3:DeleteObject', 's3:PutObject']);
+    expect(actionsOf(thawer)).toEqual(['s3:RestoreObject']);
   });
 });
