@@ -80,6 +80,11 @@ describe('the stack', () => {
     expect(web.depends_on?.tls?.condition).toBe('service_completed_successfully');
   });
 
+  it("the notifier's sender is the identity provisioning verifies, the upload origin is web's", () => {
+    expect(services.provision!.environment.SENDER_EMAIL).toBe(services.notifier!.environment.MAIL_FROM);
+    expect(services.provision!.environment.UPLOAD_ORIGINS).toBe(services.web!.environment.WEB_BASE_URL);
+  });
+
   it('every published port binds 127.0.0.1 only', () => {
     const ports = Object.values(services).flatMap((s) => s.ports);
     expect(ports.length).toBeGreaterThan(0);

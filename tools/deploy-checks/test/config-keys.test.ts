@@ -110,6 +110,20 @@ describe.each(serviceNames.map((s) => [s]))('%s configuration', (service) => {
 });
 
 describe('values that must agree between services', () => {
+  it('in AWS the SES identity covers the notifier sender (the address or its domain)', async () => {
+    const example = await parseTerraformFile(`${terraformRoot}/terraform.tfvars.example`);
+    const { instances } = await planModule(
+      new Evaluator(await loadModule(terraformRoot), example.json as Record<string, Value>, {
+        symbolic: true,
+      }),
+    );
+    const identity = String(
+      instances.find((i) => i.type === 'aws_sesv2_email_identity')!.attributes.email_identity,
+    );
+    const sender = terraformKeys.get('notifier')!.known.MAIL_FROM!;
+    expect([sender, sender.split('@')[1]]).toContain(identity);
+  });
+
   it('the retention window web states is the one the archiver applies (compose and AWS)', () => {
     expect(Number(compose.services.web!.environment.FREE_RETENTION_MINUTES) * 60).toBe(
       Number(compose.services.archiver!.environment.FREE_RETENTION_SECONDS),
