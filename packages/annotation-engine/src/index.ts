@@ -12,7 +12,13 @@ export * from './model.ts';
 export { allelesOf, minimalRepresentation, vepPrintedAlleles } from './normalise/alleles.ts';
 export { ContigResolver, parseSynonyms, readSynonymsFile } from './normalise/contigs.ts';
 export { createWriter, formatFromName, OUTPUT_FORMATS } from './output/factory.ts';
-export { type AnnotationField, CSQ_FIELDS, csqHeaderLine, escapeCsqValue } from './output/fields.ts';
+export {
+  type AnnotationField,
+  CSQ_FIELDS,
+  CsqFormatter,
+  csqHeaderLine,
+  escapeCsqValue,
+} from './output/fields.ts';
 export { RunLog } from './output/log.ts';
 export { ENGINE_NAME, ENGINE_VERSION, sha256File } from './output/provenance.ts';
 export { OutputError } from './output/sink.ts';

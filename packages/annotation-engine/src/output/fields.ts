@@ -176,17 +176,3 @@ export class CsqFormatter {
     return values;
   }
 }
-
-/** One CSQ entry (one allele x transcript), fields joined by `|` (uncached; see CsqFormatter). */
-export function csqEntry(
-  c: TranscriptConsequence,
-  ctx: FieldContext,
-  fields: readonly AnnotationField[] = CSQ_FIELDS,
-): string {
-  let out = '';
-  for (let i = 0; i < fields.length; i++) {
-    if (i > 0) out += '|';
-    out += escapeCsqValue(fields[i]!.value(c, ctx), i === 0);
-  }
-  return out;
-}
