@@ -4,6 +4,7 @@
  *
  *   gas-annotate --fasta FA --gff GFF -i IN -o OUT [--format vcf|tsv|json] [--summary FILE]
  *                [--synonyms FILE] [--on-error skip|stop] [--log FILE] [--assembly NAME]
+ *                [--known FILE[:FIELDS]]... [--bundle DIR [--bundle-root DIR]]
  *
  * Exit codes: 0 success (problems skipped under the skip policy are in the log and summary);
  * 1 the input, gene models or reference cannot be used; 2 bad command line; 3 internal error;
@@ -15,14 +16,23 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { PassThrough } from 'node:stream';
 import { parseArgs } from 'node:util';
+import { loadGeneIndex } from './bundle/gene-index.ts';
+import { BundleError, bundleKnownSpecs, openBundle } from './bundle/index.ts';
 import { GeneModelError, loadGeneModels } from './genes/index.ts';
+import {
+  KnownSourceError,
+  type KnownSourceSpec,
+  KnownVariantSource,
+  knownProvenance,
+  parseKnownSpec,
+} from './known/index.ts';
 import { ContigResolver, readSynonymsFile } from './normalise/contigs.ts';
 import { formatFromName, OUTPUT_FORMATS } from './output/factory.ts';
 import { RunLog } from './output/log.ts';
 import { ENGINE_NAME, ENGINE_VERSION, sha256File } from './output/provenance.ts';
 import { OutputError } from './output/sink.ts';
 import type { OutputFormat } from './output/types.ts';
-import { AnnotationAbortedError, annotateVcf } from './pipeline.ts';
+import { AnnotationAbortedError, annotateVcf, geneModelSource } from './pipeline.ts';
 import { FastaError, openReference } from './reference/index.ts';
 import { InputError } from './vcf/problems.ts';
 
@@ -33,6 +43,9 @@ Annotates every variant of a VCF with its consequences on every transcript (Ense
 Required:
   --fasta FILE        reference FASTA (bgzip + .fai + .gzi, or plain with .fai, or small gzip)
   --gff FILE          gene models, GFF3 or GTF (plain or gzip)
+    or
+  --bundle DIR        a reference bundle: DIR/manifest.json names the FASTA, gene models,
+                      synonyms and known-variant sources with their SHA-256 (verified)
   -i, --input FILE    VCF 4.1-4.3, plain, gzip or bgzip (detected from the content); - for stdin
   -o, --output FILE   output; bgzip-compressed when the name ends in .gz; - for stdout
 
@@ -44,6 +57,11 @@ Options:
   --synonyms FILE     contig name synonyms, two or more names per line (tab-separated)
   --on-error POLICY   skip (default): skip bad lines and report them; stop: stop at the first
   --assembly NAME     assembly of the reference, for headers and messages (default GRCh38)
+  --known FILE[:FIELDS]
+                      a bgzip + tabix-indexed VCF of known variants (repeatable): its IDs go
+                      into Existing_variation, the INFO keys listed in FIELDS (KEY or KEY=NAME,
+                      comma-separated) into CSQ fields of that NAME; matched by allele
+  --bundle-root DIR   where the bundle's paths resolve from (replaces the manifest's root)
   --quiet             print nothing on success
   --debug             print stack traces on failure
   -h, --help          this help
@@ -72,12 +90,27 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${ENGINE_NAME} ${ENGINE_VERSION}\n`);
     return 0;
   }
-  for (const [key, flag] of [
-    ['fasta', '--fasta'],
-    ['gff', '--gff'],
+  if (values.bundle !== undefined && (values.fasta !== undefined || values.gff !== undefined)) {
+    throw new UsageError('give either --bundle or --fasta and --gff, not both; see --help');
+  }
+  if (values['bundle-root'] !== undefined && values.bundle === undefined) {
+    throw new UsageError('--bundle-root needs --bundle; see --help');
+  }
+  let knownSpecs: KnownSourceSpec[];
+  try {
+    knownSpecs = (values.known ?? []).map(parseKnownSpec);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const required = [
     ['input', '-i/--input'],
     ['output', '-o/--output'],
-  ] as const) {
+  ] as const;
+  if (values.bundle === undefined) {
+    if (!values.fasta) throw new UsageError('missing --fasta (or --bundle); see --help');
+    if (!values.gff) throw new UsageError('missing --gff (or --bundle); see --help');
+  }
+  for (const [key, flag] of required) {
     if (!values[key]) throw new UsageError(`missing ${flag}; see --help`);
   }
   const policy = values['on-error'] ?? 'skip';
@@ -97,20 +130,57 @@ async function main(argv: string[]): Promise<number> {
   if (values.log) logFile = createWriteStream(values.log);
   const log = new RunLog(logFile ? (line) => logFile!.write(`${line}\n`) : null);
   try {
-    const synonyms = values.synonyms ? await readSynonymsFile(values.synonyms) : [];
-    const fastaHash = sha256File(values.fasta!);
-    const gffHash = sha256File(values.gff!);
+    const bundle = values.bundle ? await openBundle(values.bundle, { root: values['bundle-root'] }) : null;
+    if (bundle) {
+      const m = bundle.manifest;
+      const verified = [bundle.fasta, bundle.geneModels, bundle.synonyms, ...bundle.known].filter(
+        (f) => f?.checksum === 'verified',
+      ).length;
+      log.info(
+        `bundle ${m.name} ${m.version} (${m.assembly}) from ${bundle.dir}: ${verified} file checksum(s) verified`,
+      );
+      knownSpecs = [...bundleKnownSpecs(bundle).map(parseKnownSpec), ...knownSpecs];
+    }
+    const fastaPath = bundle ? bundle.fasta.path : values.fasta!;
+    const gffPath = bundle ? bundle.geneModels.path : values.gff!;
+    const synonymsPath = values.synonyms ?? bundle?.synonyms?.path;
+    const synonyms = synonymsPath ? await readSynonymsFile(synonymsPath) : [];
+    const fastaHash = bundle ? Promise.resolve(bundle.fasta.sha256) : sha256File(fastaPath);
+    const gffHash = bundle ? Promise.resolve(bundle.geneModels.sha256) : sha256File(gffPath);
     fastaHash.catch(() => undefined);
     gffHash.catch(() => undefined);
-    const reference = await openReference(values.fasta!);
+    const reference = await openReference(fastaPath);
     try {
-      log.info(`reference ${values.fasta}: ${reference.contigLengths.size} contig(s)`);
+      log.info(`reference ${fastaPath}: ${reference.contigLengths.size} contig(s)`);
       const resolver = new ContigResolver(reference.contigLengths.keys(), synonyms);
-      const genes = await loadGeneModels(values.gff!, {
-        contigName: (name) => resolver.resolve(name) ?? name,
-      });
-      log.info(`gene models ${values.gff}: ${genes.transcripts.length} transcripts (${genes.format})`);
-      checkGeneContigs(genes.transcripts, reference.contigLengths, values.gff!, log);
+      const genes = bundle?.geneIndex
+        ? await loadGeneIndex(bundle.geneIndex.path, bundle.geneModels.sha256)
+        : await loadGeneModels(gffPath, { contigName: (name) => resolver.resolve(name) ?? name });
+      log.info(
+        `gene models ${gffPath}: ${genes.transcripts.length} transcripts (${genes.format}${bundle?.geneIndex ? ', from the prebuilt index' : ''})`,
+      );
+      checkGeneContigs(genes.transcripts, reference.contigLengths, gffPath, log);
+      const known: KnownVariantSource[] = [];
+      for (const spec of knownSpecs) {
+        const source = await KnownVariantSource.open(spec, reference.contigLengths.keys(), synonyms);
+        if (source.contigs.length === 0) {
+          log.warn(
+            `known variants ${spec.path}: none of its contigs is in the reference; it will match nothing`,
+          );
+        }
+        log.info(
+          `known variants ${spec.path}: fields ${
+            source
+              .csqFields()
+              .map((f) => f.name)
+              .join(', ') || '(IDs only)'
+          }`,
+        );
+        known.push(source);
+      }
+      const knownSums = await Promise.all(
+        known.map(async (k) => bundle?.known.find((b) => b.path === k.path)?.sha256 ?? sha256File(k.path)),
+      );
       // "-" is stdin / stdout (stdout is never ended: the process owns it)
       let output: string | PassThrough = values.output!;
       if (output === '-') {
@@ -133,13 +203,16 @@ async function main(argv: string[]): Promise<number> {
         format,
         genes,
         reference,
+        sources: [geneModelSource(genes), ...known.map((k) => k.asAnnotationSource())],
         synonyms,
         onError: policy,
-        assembly: values.assembly ?? 'GRCh38',
+        assembly: values.assembly ?? bundle?.manifest.assembly ?? 'GRCh38',
         log,
         provenance: {
-          geneModels: { path: values.gff!, sha256: await gffHash, format: genes.format },
-          reference: { path: values.fasta!, sha256: await fastaHash },
+          geneModels: { path: gffPath, sha256: await gffHash, format: genes.format },
+          reference: { path: fastaPath, sha256: await fastaHash },
+          knownSources: known.map((k, i) => knownProvenance(k.path, knownSums[i]!)),
+          bundle: bundle?.provenance ?? null,
           commandLine: ['gas-annotate', ...argv].map(quoteArg).join(' '),
         },
       });
@@ -209,6 +282,9 @@ function parse(argv: string[]) {
       synonyms: { type: 'string' },
       'on-error': { type: 'string' },
       assembly: { type: 'string' },
+      known: { type: 'string', multiple: true },
+      bundle: { type: 'string' },
+      'bundle-root': { type: 'string' },
       quiet: { type: 'boolean' },
       debug: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -225,7 +301,9 @@ export function describeFailure(err: unknown): { line: string; code: number } {
     err instanceof InputError ||
     err instanceof GeneModelError ||
     err instanceof FastaError ||
-    err instanceof OutputError
+    err instanceof OutputError ||
+    err instanceof KnownSourceError ||
+    err instanceof BundleError
   ) {
     return { line: err.message.replace(/\s*\n\s*/g, ' '), code: 1 };
   }
