@@ -347,7 +347,7 @@ describe('a job from submission to results', () => {
     expect((await frances.get('/annotations/not-a-uuid')).statusCode).toBe(400);
   });
 
-  it('an archived result says so, offers the upgrade and gives no download link', async () => {
+  it('an archived result says so, offers the upgrade and gives no download link; a restoring one says when it was asked for', async () => {
     const { dynamodb } = awsClients(stack);
     const { DynamoDBDocumentClient, UpdateCommand } = await import('@aws-sdk/lib-dynamodb');
     await DynamoDBDocumentClient.from(dynamodb).send(
@@ -367,6 +367,21 @@ describe('a job from submission to results', () => {
     expect(download.body).toContain('Upgrade to Premium');
     const list = await frances.get('/annotations');
     expect(list.body).toContain('archived');
+
+    const { dynamodb: again } = awsClients(stack);
+    await DynamoDBDocumentClient.from(again).send(
+      new UpdateCommand({
+        TableName: stack.resources.jobsTable,
+        Key: { job_id: jobId },
+        UpdateExpression: 'SET results_status = :restoring, restore_requested_at = :at',
+        ExpressionAttributeValues: { ':restoring': 'RESTORING', ':at': '2026-11-22T01:00:00.000Z' },
+      }),
+    );
+    again.destroy();
+    const restoring = await frances.get(`/annotations/${jobId}`);
+    expect(restoring.body).toContain('restored from cold storage (requested 2026-11-22 01:00:00 UTC)');
+    expect((await frances.get(`/annotations/${jobId}/download/tsv`)).body).toContain('being restored');
+    expect((await frances.get('/annotations')).body).toContain('restoring');
   });
 });
 
