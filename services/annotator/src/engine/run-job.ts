@@ -254,7 +254,7 @@ export async function runJob(job: JobToRun, engine: EngineContext, hooks: RunHoo
       reference_versions: referenceVersions(engine),
     };
   } catch (error) {
-    throw Object.assign(new JobRunError(error, log, failureCounts.counts, timings, t0), {});
+    throw new JobRunError(error, log, failureCounts.counts, timings, t0);
   } finally {
     clearInterval(ticker);
     await rm(job.scratchDir, { recursive: true, force: true });
