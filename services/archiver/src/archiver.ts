@@ -121,7 +121,14 @@ export function createArchiver(deps: ArchiverDeps) {
     );
   }
 
-  async function finishArchived(record: JobRecord): Promise<DueOutcome> {
+  /**
+   * Deletes the hot copy of an ARCHIVED record, then takes it off the schedule. The status
+   * is read again first (consistently: the sweep's GSI answer may be stale), so the copy a
+   * restore brought back is never deleted.
+   */
+  async function finishArchived(jobId: string): Promise<DueOutcome> {
+    const record = await records.get(jobId);
+    if (record?.results_status !== 'ARCHIVED') return 'waiting';
     const key = record.result_keys?.annotated_vcf_key;
     if (key && record.results_bucket) {
       await deps.s3.send(new DeleteObjectCommand({ Bucket: record.results_bucket, Key: key }));
@@ -197,13 +204,13 @@ export function createArchiver(deps: ArchiverDeps) {
       { backend: archived.backend, archived_at: marked.archived_at, archive_due_at: marked.archive_due_at },
       'results archived',
     );
-    await finishArchived(marked);
+    await finishArchived(marked.job_id);
     return 'archived';
   }
 
   async function handleDue(job: JobRecord): Promise<DueOutcome> {
     const log = logger.child({ job_id: job.job_id });
-    if (job.results_status === 'ARCHIVED') return finishArchived(job);
+    if (job.results_status === 'ARCHIVED') return finishArchived(job.job_id);
     if (job.user_tier === 'premium') {
       await records.unscheduleForPremium(job.job_id);
       return 'unscheduled';

@@ -315,3 +315,54 @@ describe.each(backends)(
     });
   },
 );
+
+// An archiver that dies after the ARCHIVED write but before deleting the hot copy.
+describe.each(backends)(
+  'an archiver that crashed between the ARCHIVED mark and the delete, %s backend',
+  (backend: Backend) => {
+    it('leaves the record on the schedule, and the next sweep deletes the hot copy once', async () => {
+      const storages = createColdStorages({
+        backend,
+        s3: t.clients.s3,
+        clientConfig: t.clientConfig,
+        vault: t.vault,
+      });
+      const records = new JobArchiveRecords(t.doc, t.provisioned.jobsTable);
+      const { jobId, record } = await t.completeJob({
+        userId: `hal-${backend}`,
+        tier: 'free',
+        publishTimes: 0,
+      });
+      await records.schedule(jobId, new Date(Date.now() - 1000));
+      // The first archiver's steps 1-3, then it is gone.
+      expect(await records.claimArchive(jobId, 'crashed-archiver', 60)).toBeDefined();
+      const copy = await storages.current.archive({
+        bucket: record.results_bucket!,
+        key: record.result_keys!.annotated_vcf_key,
+        jobId,
+      });
+      const marked = await records.markArchived(jobId, 'crashed-archiver', copy);
+      expect(marked?.results_status).toBe('ARCHIVED');
+      expect(marked?.archive_due_at).toBeDefined();
+      expect(await t.object(record.result_keys!.annotated_vcf_key)).toBeDefined();
+
+      const archiver = createArchiver({
+        records,
+        storages,
+        s3: t.clients.s3,
+        retentionSeconds: 3,
+        leaseSeconds: 60,
+        owner: 'next-archiver',
+        logger: createLogger({ service: 'archiver', level: 'silent' }),
+      });
+      expect((await archiver.sweep())['hot-copy-removed']).toBe(1);
+      const after = await t.job(jobId);
+      expect(after.results_status).toBe('ARCHIVED');
+      expect(after.archive_due_at).toBeUndefined();
+      expect(after.archived_at).toBe(marked?.archived_at);
+      expect(await t.object(record.result_keys!.annotated_vcf_key)).toBeUndefined();
+      expect((await archiver.sweep())['hot-copy-removed']).toBe(0);
+      storages.destroy();
+    });
+  },
+);

@@ -54,4 +54,51 @@ describe('thawer app', () => {
     );
     expect(undocumentedKeys(envExample)).toEqual([]);
   });
+
+  describe('the SNS webhook refuses what SNS did not sign', () => {
+    const example: Record<string, string | undefined> = readEnvExample(envExample).values;
+    const envelope = (overrides: Record<string, string>) =>
+      JSON.stringify({
+        Type: 'Notification',
+        MessageId: crypto.randomUUID(),
+        TopicArn: example.COLD_STORAGE_EVENTS_TOPIC_ARN,
+        Message: '{}',
+        Timestamp: new Date().toISOString(),
+        SignatureVersion: '2',
+        Signature: Buffer.from('forged').toString('base64'),
+        SigningCertURL: `https://${example.SNS_CERT_HOSTS}/SimpleNotificationService.pem`,
+        UnsubscribeURL: `https://${example.SNS_CERT_HOSTS}/?Action=Unsubscribe`,
+        ...overrides,
+      });
+    const post = (body: string) =>
+      app.inject({
+        method: 'POST',
+        url: '/sns/thawer',
+        headers: { 'content-type': 'text/plain', 'x-amz-sns-message-type': 'Notification' },
+        body,
+      });
+
+    it('a certificate from a host that is not SNS: 403', async () => {
+      const response = await post(
+        envelope({ SigningCertURL: 'https://attacker.example/SimpleNotificationService.pem' }),
+      );
+      expect(response.statusCode).toBe(403);
+      expect(response.json().reason).toMatch(/SigningCertURL.*attacker\.example/);
+    });
+
+    it('a topic this service does not read: 403', async () => {
+      const response = await post(
+        envelope({ TopicArn: 'arn:aws:sns:us-east-1:000000000000:someone-elses-topic' }),
+      );
+      expect(response.statusCode).toBe(403);
+      expect(response.json().reason).toBe(
+        'unexpected topic arn:aws:sns:us-east-1:000000000000:someone-elses-topic',
+      );
+    });
+
+    it('not an SNS envelope: 400', async () => {
+      const response = await post('{"hello":"world"}');
+      expect(response.statusCode).toBe(400);
+    });
+  });
 });
