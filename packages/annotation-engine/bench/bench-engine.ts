@@ -1,0 +1,244 @@
+/**
+ * The engine benchmark (a script, not a test): GAS against `bcftools csq -l` on the same inputs,
+ * in one run, on this machine.
+ *
+ *   pnpm bench:engine [--sizes 100000,1000000[,10000000]] [--seed 42] [--keep DIR] [--threads N]
+ *   (or: pnpm --filter @gas/annotation-engine bench -- ...)
+ *
+ * Inputs come from the project's own seeded generator (`generateSynthetic` below), the shape of
+ * ../shared/data/inputs/synthetic-100k.chr21.vcf.gz: sites-only, 90% SNVs, 5% deletions and 5%
+ * insertions of 1-12 bp, positions uniform over the real block 21:24,985,581-26,000,306, REF
+ * from the FASTA, sorted, bgzip-compressed. Both tools read the same file, use the same FASTA
+ * and the Ensembl GFF3, and write uncompressed VCF (bcftools `-Ov`; GAS `-o x.vcf`), so neither
+ * pays for BGZF output. Each tool runs under `/usr/bin/time -v`: wall time and peak RSS are the
+ * whole process's, start-up included (tsx + gene models for GAS), as in the data README's table.
+ * GAS also reports its own annotation-only rate (from its summary: after the header is read).
+ *
+ * SnpEff is not run by this script (its GFF3 needs normalising and a database build, see the
+ * data README); its published figure on this kind of machine is 9-11 k variants/s, 420-440 MB.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { createWriteStream, existsSync } from 'node:fs';
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { openReference } from '../src/reference/index.ts';
+
+const here = path.dirname(new URL(import.meta.url).pathname);
+const repoRoot = path.resolve(here, '../../..');
+const DATA = path.resolve(repoRoot, '../shared/data');
+const FASTA = path.join(DATA, 'reference/grch38-chr21/chr21.fa.gz');
+const GFF3 = path.join(DATA, 'reference/grch38-chr21/ensembl84.chr21.gff3.gz');
+const BLOCK_START = 24_985_581;
+const BLOCK_END = 26_000_306;
+
+/** A small, fast, seeded PRNG (mulberry32): the same seed gives the same file on every machine. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Writes `n` sorted sites-only records to `file` (bgzip). Positions are drawn uniformly per
+ * 10 kb slice (count proportional to the slice, fraction by the PRNG) and sorted within it, so
+ * memory stays flat whatever `n`.
+ */
+export async function generateSynthetic(file: string, n: number, seed: number): Promise<void> {
+  const rand = prng(seed);
+  const reference = await openReference(FASTA);
+  const bgzip = spawn('bgzip', ['-c', '-@', '2'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const out = createWriteStream(file);
+  bgzip.stdout.pipe(out);
+  const done = new Promise<void>((resolve, reject) => {
+    out.on('finish', resolve);
+    bgzip.on('error', reject);
+  });
+  const write = (s: string) =>
+    bgzip.stdin.write(s) ? undefined : new Promise<void>((r) => bgzip.stdin.once('drain', () => r()));
+  await write(
+    '##fileformat=VCFv4.2\n##contig=<ID=21,length=46709983>\n##source=gas-bench-engine seed=' +
+      `${seed}\n##INFO=<ID=SYN,Number=0,Type=Flag,Description="Synthetic record">\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n`,
+  );
+  const SLICE = 10_000;
+  const span = BLOCK_END - BLOCK_START + 1;
+  const BASES = 'ACGT';
+  let emitted = 0;
+  for (let s = BLOCK_START; s <= BLOCK_END; s += SLICE) {
+    const e = Math.min(s + SLICE - 1, BLOCK_END);
+    const exact = (n * (e - s + 1)) / span;
+    let count = Math.floor(exact) + (rand() < exact - Math.floor(exact) ? 1 : 0);
+    if (e === BLOCK_END) count = n - emitted;
+    if (count <= 0) continue;
+    await reference.ensure('21', s, Math.min(e + 13, BLOCK_END + 13));
+    const positions = new Float64Array(count);
+    for (let i = 0; i < count; i++) positions[i] = s + Math.floor(rand() * (e - s + 1));
+    positions.sort();
+    let chunk = '';
+    for (let i = 0; i < count; i++) {
+      const pos = positions[i]!;
+      const kind = rand();
+      let ref: string;
+      let alt: string;
+      if (kind < 0.9) {
+        ref = reference.slice('21', pos, pos);
+        let b = BASES[Math.floor(rand() * 4)]!;
+        while (b === ref) b = BASES[Math.floor(rand() * 4)]!;
+        alt = b;
+      } else if (kind < 0.95) {
+        const len = 1 + Math.floor(rand() * 12);
+        ref = reference.slice('21', pos, pos + len);
+        alt = ref[0]!;
+      } else {
+        const len = 1 + Math.floor(rand() * 12);
+        ref = reference.slice('21', pos, pos);
+        alt = ref;
+        for (let k = 0; k < len; k++) alt += BASES[Math.floor(rand() * 4)]!;
+      }
+      chunk += `21\t${pos}\t.\t${ref}\t${alt}\t.\t.\tSYN\n`;
+    }
+    emitted += count;
+    await write(chunk);
+  }
+  bgzip.stdin.end();
+  await done;
+  await reference.close();
+}
+
+interface Measured {
+  wallS: number;
+  /** user + system CPU seconds (all threads): the figure that holds on a loaded machine. */
+  cpuS: number;
+  rssMb: number;
+  /** GAS only: records/s after the header was read, from its summary. */
+  annotateRate?: number;
+}
+
+/** Runs a command under /usr/bin/time -v; returns its wall time and peak RSS. */
+function timed(cmd: string, args: string[], cwd: string): Promise<Measured> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('/usr/bin/time', ['-v', cmd, ...args], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (c: Buffer) => {
+      err += c.toString();
+    });
+    child.on('close', (code) => {
+      if (code !== 0) {
+        reject(new Error(`${cmd} ${args.join(' ')} failed (exit ${code}):\n${err.slice(-2000)}`));
+        return;
+      }
+      const wall = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)/.exec(err);
+      const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(err);
+      if (!wall || !rss) {
+        reject(new Error(`no /usr/bin/time figures for ${cmd}`));
+        return;
+      }
+      const wallS = Number(wall[1] ?? 0) * 3600 + Number(wall[2]) * 60 + Number(wall[3]);
+      const user = Number(/User time \(seconds\): ([\d.]+)/.exec(err)?.[1] ?? 0);
+      const sys = Number(/System time \(seconds\): ([\d.]+)/.exec(err)?.[1] ?? 0);
+      resolve({ wallS, cpuS: user + sys, rssMb: Number(rss[1]) / 1024 });
+    });
+  });
+}
+
+function fmtRate(r: number): string {
+  return r >= 1e6 ? `${(r / 1e6).toFixed(2)} M` : `${(r / 1e3).toFixed(1)} k`;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      sizes: { type: 'string', default: '100000,1000000' },
+      seed: { type: 'string', default: '42' },
+      keep: { type: 'string' },
+      threads: { type: 'string' },
+    },
+  });
+  const sizes = values.sizes!.split(',').map((s) => Number(s.replace(/_/g, '')));
+  if (sizes.some((n) => !Number.isInteger(n) || n <= 0))
+    throw new Error('--sizes: positive integers, comma-separated');
+  const seed = Number(values.seed);
+  const dir = values.keep ?? path.join(os.tmpdir(), `gas-bench-${process.pid}`);
+  await mkdir(dir, { recursive: true });
+  const bcftoolsVersion = execFileSync('bcftools', ['--version'], { encoding: 'utf8' }).split('\n')[0];
+  console.log(
+    `# GAS vs bcftools csq -l; ${os.cpus().length} cores (${os.cpus()[0]?.model.trim()}), node ${process.version}, ${bcftoolsVersion}`,
+  );
+  console.log(
+    `# inputs: seeded synthetic (seed ${seed}) over 21:${BLOCK_START}-${BLOCK_END}; files in ${dir}`,
+  );
+  const rows: string[] = [];
+  for (const n of sizes) {
+    const input = path.join(dir, `synthetic-${n}.seed${seed}.vcf.gz`);
+    if (!existsSync(input)) {
+      const t = performance.now();
+      await generateSynthetic(input, n, seed);
+      console.log(
+        `# generated ${input} (${((await stat(input)).size / 1e6).toFixed(1)} MB) in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+      );
+    }
+    const bcfOut = path.join(dir, `bcftools-${n}.vcf`);
+    const bcf = await timed(
+      'bcftools',
+      ['csq', '-l', '-f', FASTA, '-g', GFF3, input, '-Ov', '-o', bcfOut],
+      dir,
+    );
+    const gasOut = path.join(dir, `gas-${n}.vcf`);
+    const summary = path.join(dir, `gas-${n}.summary.json`);
+    const gasArgs = [
+      '--import',
+      'tsx',
+      path.join(repoRoot, 'packages/annotation-engine/src/cli.ts'),
+      '--fasta',
+      FASTA,
+      '--gff',
+      GFF3,
+      '-i',
+      input,
+      '-o',
+      gasOut,
+      '--summary',
+      summary,
+      '--quiet',
+    ];
+    if (values.threads) gasArgs.push('--threads', values.threads);
+    const gas = await timed(process.execPath, gasArgs, repoRoot);
+    const s = JSON.parse(await readFile(summary, 'utf8')) as { timings: { recordsPerSecond: number } };
+    gas.annotateRate = s.timings.recordsPerSecond;
+    const bcfRate = n / bcf.wallS;
+    const gasRate = n / gas.wallS;
+    const row = (tool: string, m: Measured, ratio: string, extra: string) =>
+      `| ${n.toLocaleString('en-US')} | ${tool} | ${fmtRate(n / m.wallS)} | ${m.wallS.toFixed(2)} s | ${fmtRate(n / m.cpuS)} | ${m.cpuS.toFixed(2)} s | ${m.rssMb.toFixed(0)} MB | ${ratio} | ${extra} |`;
+    rows.push(
+      row(
+        'GAS',
+        gas,
+        `${(gasRate / bcfRate).toFixed(3)} (CPU ${(bcf.cpuS / gas.cpuS).toFixed(3)})`,
+        fmtRate(gas.annotateRate),
+      ),
+      row('bcftools csq -l', bcf, '1', ''),
+    );
+    console.log(rows.slice(-2).join('\n'));
+    if (!values.keep) await rm(gasOut, { force: true }).then(() => rm(bcfOut, { force: true }));
+  }
+  console.log(
+    `\n# load average at the end: ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} (figures are noisy when it exceeds the cores)`,
+  );
+  console.log(
+    '| records | tool | variants/s (wall) | wall | variants per CPU s | CPU | peak RSS | ratio GAS/bcftools | GAS annotate-only (wall) |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  for (const r of rows) console.log(r);
+  if (!values.keep) await rm(dir, { recursive: true, force: true });
+}
+
+await main();
