@@ -167,7 +167,8 @@ export function createArchiver(deps: ArchiverDeps) {
         return 'unscheduled';
       }
     }
-    const claimed = await records.claimArchive(job.job_id, deps.owner, deps.leaseSeconds);
+    const claimedAt = new Date();
+    const claimed = await records.claimArchive(job.job_id, deps.owner, deps.leaseSeconds, claimedAt);
     if (!claimed) return 'busy';
     const key = claimed.result_keys?.annotated_vcf_key;
     if (!key || !claimed.results_bucket) {
@@ -201,7 +202,12 @@ export function createArchiver(deps: ArchiverDeps) {
       return 'tier-changed';
     }
     log.info(
-      { backend: archived.backend, archived_at: marked.archived_at, archive_due_at: marked.archive_due_at },
+      {
+        backend: archived.backend,
+        archive_due_at: marked.archive_due_at,
+        claimed_at: claimedAt.toISOString(),
+        archived_at: marked.archived_at,
+      },
       'results archived',
     );
     await finishArchived(marked.job_id);
