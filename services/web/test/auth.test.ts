@@ -100,6 +100,21 @@ describe('sign-in through the OIDC provider', () => {
   });
 });
 
+describe('an unreachable identity provider', () => {
+  it('sign-in answers 503 with a sentence; the rest of the site keeps working', async () => {
+    const offline = await buildTestApp(stack, { OIDC_ISSUER_URL: 'http://127.0.0.1:9' });
+    try {
+      const client = new WebClient(offline.app);
+      const login = await client.get('/auth/login');
+      expect(login.statusCode).toBe(503);
+      expect(login.body).toContain('The sign-in service cannot be reached right now.');
+      expect((await client.get('/')).statusCode).toBe(200);
+    } finally {
+      await offline.app.close();
+    }
+  });
+});
+
 describe('sessions', () => {
   it('a tampered session cookie is refused (treated as signed out)', async () => {
     const client = new WebClient(app);

@@ -6,7 +6,7 @@
  * route has full schemas, so bad input is a 400 before the handler and responses cannot leak
  * fields; OpenAPI at /api/openapi.json is generated from them.
  */
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { inputsPrefix, JobStatus, ResultsStatus } from '@gas/contracts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import Type, { type TInteger, type TLiteral, type TProperties } from 'typebox';
@@ -142,7 +142,6 @@ export default async function apiRoutes(
       if (!job) return fail(reply, 404, 'There is no job with that id in your account.');
       let log: string | undefined;
       if (job.log_key && (job.status === 'COMPLETED' || job.status === 'FAILED')) {
-        const { GetObjectCommand } = await import('@aws-sdk/client-s3');
         const object = await s3.send(
           new GetObjectCommand({ Bucket: job.results_bucket ?? config.RESULTS_BUCKET, Key: job.log_key }),
         );
