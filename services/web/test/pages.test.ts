@@ -29,7 +29,7 @@ describe('pages', () => {
     expect(home.body).toContain('Sequence Ontology consequence');
     expect(home.body).toContain('Input files up to 150 KB.');
     expect(home.body).toContain('Results stay downloadable for 5 minutes after the job completes');
-    expect(home.body).toContain('Input files up to 5 GB.');
+    expect(home.body).toContain('No input size limit (files over 5 GB are sent in parts).');
   });
 
   it('every page form carries the CSRF token, and each form post without it is refused', async () => {
