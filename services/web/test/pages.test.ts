@@ -1,8 +1,13 @@
+import { randomUUID } from 'node:crypto';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { inputObjectKey } from '@gas/contracts';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../src/db/database.ts';
 import { migrateDown, migrateToLatest } from '../src/db/database.ts';
 import { WebClient } from './helpers/clients.ts';
+import { awsClients } from './helpers/jobs.ts';
 import { buildTestApp, startTestStack, type TestStack } from './helpers/stack.ts';
 
 let stack: TestStack;
@@ -99,6 +104,59 @@ describe('pages', () => {
     const api = await frances.get('/api/v1/nothing', { accept: 'text/html' });
     expect(api.statusCode).toBe(404);
     expect(api.json().message).toBe('No route GET /api/v1/nothing.');
+  });
+});
+
+describe('a failed job', () => {
+  it('shows the reason in plain words, the log, and FAILED in the list; no downloads', async () => {
+    const { s3, dynamodb } = awsClients(stack);
+    const user = await db
+      .selectFrom('users')
+      .select('id')
+      .where('email', '=', 'free@example.org')
+      .executeTakeFirstOrThrow();
+    const jobId = randomUUID();
+    const logKey = `results/${user.id}/${jobId}/broken.log`;
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: stack.resources.buckets.results,
+        Key: logKey,
+        Body: 'line 3: POS "x" is not a whole number\n',
+      }),
+    );
+    await DynamoDBDocumentClient.from(dynamodb).send(
+      new PutCommand({
+        TableName: stack.resources.jobsTable,
+        Item: {
+          job_id: jobId,
+          user_id: user.id,
+          user_email: 'free@example.org',
+          user_tier: 'free',
+          status: 'FAILED',
+          submitted_at: new Date().toISOString(),
+          completed_at: new Date().toISOString(),
+          input_bucket: stack.resources.buckets.inputs,
+          input_key: inputObjectKey(user.id, jobId, 'broken.vcf'),
+          input_file_name: 'broken.vcf',
+          input_size_bytes: 20,
+          results_bucket: stack.resources.buckets.results,
+          log_key: logKey,
+          error_message: 'The file has no #CHROM header line, so it is not a VCF (line 1).',
+        },
+      }),
+    );
+    s3.destroy();
+    dynamodb.destroy();
+    const page = await frances.get(`/annotations/${jobId}`);
+    expect(page.body).toMatch(
+      /data-testid="job-error">The file has no #CHROM header line, so it is not a VCF \(line 1\)\.</,
+    );
+    expect(page.body).not.toContain('/download/');
+    expect((await frances.get(`/annotations/${jobId}/log`)).body).toContain('is not a whole number');
+    expect((await frances.get(`/annotations/${jobId}/download/tsv`)).statusCode).toBe(409);
+    expect((await frances.get('/annotations')).body).toMatch(
+      /text-bg-danger" data-testid="job-status">FAILED/,
+    );
   });
 });
 
