@@ -12,7 +12,7 @@ let t: PipelineCloud;
 
 beforeAll(async () => {
   t = await startPipelineCloud();
-}, 60_000);
+}, 120_000);
 
 afterAll(async () => {
   await t?.dispose();
@@ -42,5 +42,5 @@ describe('concurrency', () => {
     expect(released?.status).toBe('RUNNING');
     expect(released?.lease_expires_at).toBe(new Date(0).toISOString());
     expect(await t.queueDepth('annotatorJobRequests')).toBe(1);
-  }, 120_000);
+  }, 300_000);
 });

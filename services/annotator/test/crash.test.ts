@@ -32,7 +32,7 @@ const processes: ServerProcess[] = [];
 beforeAll(async () => {
   t = await startPipelineCloud();
   await t.startNotifier();
-}, 60_000);
+}, 120_000);
 
 afterAll(async () => {
   for (const p of processes)
@@ -90,7 +90,7 @@ describe('an annotator that dies or is stopped mid-job', () => {
           : undefined;
       },
       'annotator B to take the job over',
-      90_000,
+      200_000,
     );
     expect(takenOver.attempts).toBe(2);
     expect(scratchOf(a.child.pid!)).toEqual([]); // B removed what the dead A left
@@ -104,7 +104,7 @@ describe('an annotator that dies or is stopped mid-job', () => {
 
     // 3. C completes it.
     const c = await startAnnotatorProcess();
-    const record = await t.finished(jobId, 240_000);
+    const record = await t.finished(jobId, 400_000);
     expect(record.status).toBe('COMPLETED');
     expect(record.attempts).toBe(3);
     expect(record.counts?.variants_read).toBe(100_000);
@@ -136,5 +136,5 @@ describe('an annotator that dies or is stopped mid-job', () => {
 
     c.child.kill('SIGTERM');
     expect(await c.exited).toEqual({ code: 0, signal: null });
-  }, 400_000);
+  }, 600_000);
 });

@@ -34,7 +34,7 @@ beforeAll(async () => {
   await t.startNotifier();
   annotator = await t.startAnnotator();
   work = await mkdtemp(join(tmpdir(), 'gas-pipeline-test-'));
-}, 60_000);
+}, 120_000);
 
 afterAll(async () => {
   await t?.dispose();
@@ -58,7 +58,7 @@ function dataLines(vcfGz: Buffer): string[] {
     .filter((line) => line !== '' && !line.startsWith('#'));
 }
 
-describe('a job from submission to e-mail', () => {
+describe('a job from submission to e-mail', { timeout: 240_000 }, () => {
   it('annotates a real VCF: COMPLETED, outputs in S3 that bcftools reads with CSQ, one e-mail with the job link', async () => {
     const { jobId } = await t.submitJob({ body: vepTest, fileName: 'vep-test.chr21.vcf' });
     const record = await t.finished(jobId);
@@ -201,7 +201,7 @@ describe('a job from submission to e-mail', () => {
         }),
       ),
     );
-    const finished = await Promise.all(jobs.map(({ jobId }) => t.finished(jobId, 180_000)));
+    const finished = await Promise.all(jobs.map(({ jobId }) => t.finished(jobId, 200_000)));
     for (const [i, record] of finished.entries()) {
       const expected = records.slice(i, i + i + 1);
       expect(record.status).toBe('COMPLETED');
@@ -219,7 +219,7 @@ describe('a job from submission to e-mail', () => {
   });
 });
 
-describe('the SNS webhook is down', () => {
+describe('the SNS webhook is down', { timeout: 240_000 }, () => {
   it('the queue still holds the job; an annotator started later runs it', async () => {
     await annotator.close();
     const { jobId } = await t.submitJob({
@@ -237,7 +237,7 @@ describe('the SNS webhook is down', () => {
   });
 });
 
-describe('the SNS doorbell', () => {
+describe('the SNS doorbell', { timeout: 240_000 }, () => {
   it('wakes an idle annotator at once (its safety-net timer is 10 minutes)', async () => {
     await annotator.close();
     annotator = await t.startAnnotator({ DRAIN_IDLE_SECONDS: '600', QUEUE_WAIT_SECONDS: '0' });
@@ -247,7 +247,7 @@ describe('the SNS doorbell', () => {
       fileName: 'doorbell.vcf',
       email: 'hugo@example.org',
     });
-    expect((await t.finished(jobId, 60_000)).status).toBe('COMPLETED');
+    expect((await t.finished(jobId, 150_000)).status).toBe('COMPLETED');
   });
 });
 
@@ -283,5 +283,5 @@ describe('an internal error', () => {
       'reference data cannot be loaded: gene model file not found',
     );
     expect(scratchLeft()).toEqual([]);
-  }, 90_000);
+  }, 240_000);
 });

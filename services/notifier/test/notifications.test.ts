@@ -20,7 +20,7 @@ let t: PipelineCloud;
 beforeAll(async () => {
   t = await startPipelineCloud();
   await t.startNotifier();
-}, 60_000);
+}, 120_000);
 
 afterAll(async () => {
   await t?.dispose();
@@ -81,7 +81,7 @@ async function drained(): Promise<void> {
   );
 }
 
-describe('job e-mails', () => {
+describe('job e-mails', { timeout: 200_000 }, () => {
   it('the same JobCompleted delivered several times at once: one e-mail, with counts and the job link', async () => {
     const { jobId, request } = await jobRecord({ fileName: 'sample<1>.vcf', email: 'gina@example.org' });
     const message = completed(request);
@@ -143,7 +143,7 @@ describe('job e-mails', () => {
   });
 });
 
-describe('results available again', () => {
+describe('results available again', { timeout: 200_000 }, () => {
   it('ArchiveRestored: one e-mail per restore, none for a redelivery', async () => {
     const { jobId, request } = await jobRecord({ fileName: 'cold.vcf', email: 'kim@example.org' });
     const restored: ArchiveRestored = {
@@ -210,5 +210,5 @@ describe('SES refuses', () => {
     } finally {
       await own.dispose();
     }
-  }, 120_000);
+  }, 300_000);
 });

@@ -118,7 +118,7 @@ async function jobRequests(app: FastifyInstance, options: JobRequestsOptions): P
   });
   app.addHook('onClose', async () => {
     const result = await drainer.stop({ deadlineMs: config.STOP_TIMEOUT_SECONDS * 1000 });
-    await settle(5000);
+    await settle(8000);
     await pool.close();
     await removeStaleScratch(scratchBase, { includeOwn: true });
     app.log.info(result, 'job intake closed');

@@ -248,7 +248,7 @@ export async function startPipelineCloud() {
     },
 
     /** Waits for a final status (the bound only stops a hung test; nothing is timed). */
-    async finished(jobId: string, limitMs = 120_000): Promise<JobRecord> {
+    async finished(jobId: string, limitMs = 200_000): Promise<JobRecord> {
       return eventually(
         async () => {
           const record = await state.job(jobId);
@@ -302,7 +302,7 @@ export async function startPipelineCloud() {
 export async function eventually<T>(
   check: () => Promise<T | undefined | null | false>,
   what: string,
-  limitMs = 60_000,
+  limitMs = 150_000,
 ): Promise<T> {
   const until = Date.now() + limitMs;
   for (;;) {
