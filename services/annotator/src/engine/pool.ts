@@ -7,6 +7,9 @@
  * Each worker has a V8 heap limit (`maxHeapMb`): a job that would need more memory kills only
  * its worker (an internal error for that job), never the service. A worker that crashed or
  * whose job was aborted is terminated and replaced by a fresh one on the next job.
+ * Aborting terminates the thread at once rather than posting the worker's `abort` message:
+ * the engine is CPU-bound and notices an abort only between input chunks, and on SIGTERM the
+ * lease must be released within the stop timeout (the caller removes the scratch folder).
  */
 import { Worker } from 'node:worker_threads';
 import type { JobProgress } from '@gas/contracts';
