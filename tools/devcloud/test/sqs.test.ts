@@ -389,3 +389,22 @@ describe('SQS authentication and persistence', () => {
     expect(got.Messages?.[0]?.MessageAttributes?.a?.StringValue).toBe('b');
   });
 });
+
+describe('SQS long poll and a consumer that hangs up', () => {
+  it('hands nothing to a long poll whose client went away: the message stays visible for the next consumer', async () => {
+    const { QueueUrl } = await sqs.send(
+      new CreateQueueCommand({ QueueName: 'hang-up', Attributes: { VisibilityTimeout: '120' } }),
+    );
+    const stopping = new AbortController();
+    const abandoned = sqs.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 20 }), {
+      abortSignal: stopping.signal,
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    stopping.abort();
+    await expect(abandoned).rejects.toThrow();
+    await new Promise((r) => setTimeout(r, 100));
+    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'for whoever is still listening' }));
+    const next = await sqs.send(new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 2 }));
+    expect(next.Messages?.map((m) => m.Body)).toEqual(['for whoever is still listening']);
+  });
+});

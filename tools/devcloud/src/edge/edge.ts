@@ -87,7 +87,7 @@ export function createEdgeHandler(opts: EdgeOptions): (req: IncomingMessage, res
   const findService = (name: string): EmulatedService | undefined =>
     opts.services().find((s) => s.signingNames.includes(name));
 
-  async function route(req: IncomingMessage): Promise<EdgeResponse> {
+  async function route(req: IncomingMessage, signal: AbortSignal): Promise<EdgeResponse> {
     const method = req.method ?? 'GET';
     const url = req.url ?? '/';
     const headers = lowerHeaders(req);
@@ -160,12 +160,17 @@ export function createEdgeHandler(opts: EdgeOptions): (req: IncomingMessage, res
       service,
       region,
       accessKeyId,
+      signal,
     };
     return api.handle(edgeRequest);
   }
 
   return (req, res) => {
-    route(req)
+    const gone = new AbortController();
+    res.once('close', () => {
+      if (!res.writableFinished) gone.abort();
+    });
+    route(req, gone.signal)
       .catch((err: unknown) => {
         opts.log.error({ err, method: req.method, url: req.url?.split('?')[0] }, 'edge: emulated API failed');
         return s3Error(500, 'InternalError', 'devcloud failed to handle this request; see its log.');

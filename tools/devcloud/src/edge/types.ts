@@ -19,6 +19,8 @@ export interface EdgeRequest {
   region: string;
   /** Access key id of a verified signature; null for requests authorised another way (presigned URL, POST policy) or public pages. */
   accessKeyId: string | null;
+  /** Aborted when the client goes away before the answer (a long poll must then take nothing). */
+  signal?: AbortSignal;
 }
 
 export interface EdgeResponse {

@@ -267,7 +267,7 @@ export class SqsService implements EmulatedService {
       );
     }
     try {
-      const out = await this.#dispatch(op, input);
+      const out = await this.#dispatch(op, input, req.signal);
       return {
         status: 200,
         headers: { 'content-type': 'application/x-amz-json-1.0' },
@@ -320,7 +320,7 @@ export class SqsService implements EmulatedService {
     }
   }
 
-  async #dispatch(op: string, input: Record<string, unknown>): Promise<unknown> {
+  async #dispatch(op: string, input: Record<string, unknown>, signal?: AbortSignal): Promise<unknown> {
     switch (op) {
       case 'CreateQueue':
         return this.createQueue(
@@ -378,7 +378,7 @@ export class SqsService implements EmulatedService {
       case 'SendMessageBatch':
         return this.#batch(input, (q, entry) => this.#send(q, entry));
       case 'ReceiveMessage':
-        return this.#receive(this.#queueFromUrl(input.QueueUrl), input);
+        return this.#receive(this.#queueFromUrl(input.QueueUrl), input, signal);
       case 'DeleteMessage':
         this.#delete(this.#queueFromUrl(input.QueueUrl), input.ReceiptHandle);
         return {};
@@ -710,7 +710,7 @@ export class SqsService implements EmulatedService {
     if (q.messages.length !== before) this.#snapshot.schedule();
   }
 
-  async #receive(q: Queue, input: Record<string, unknown>): Promise<unknown> {
+  async #receive(q: Queue, input: Record<string, unknown>, signal?: AbortSignal): Promise<unknown> {
     const max = input.MaxNumberOfMessages === undefined ? 1 : Number(input.MaxNumberOfMessages);
     if (!Number.isInteger(max) || max < 1 || max > 10) {
       throw new SqsError(
@@ -745,6 +745,9 @@ export class SqsService implements EmulatedService {
     const wantedMessageAttrs = (input.MessageAttributeNames ?? []) as string[];
     const deadline = Date.now() + wait * 1000;
     for (;;) {
+      // A consumer that hung up (stopped, crashed) must not be handed messages it never sees:
+      // they would stay invisible for the whole visibility timeout.
+      if (signal?.aborted) return {};
       const picked = this.#take(q.name, max, visibility);
       if (picked.length > 0 || this.#closed || Date.now() >= deadline || !this.#queues.has(q.name)) {
         if (picked.length === 0) return {};
@@ -752,11 +755,11 @@ export class SqsService implements EmulatedService {
           Messages: picked.map(({ msg, handle }) => this.#render(msg, handle, wanted, wantedMessageAttrs)),
         };
       }
-      await this.#waitForChange(q.name, deadline);
+      await this.#waitForChange(q.name, deadline, signal);
     }
   }
 
-  #waitForChange(queueName: string, deadline: number): Promise<void> {
+  #waitForChange(queueName: string, deadline: number, signal?: AbortSignal): Promise<void> {
     const q = this.#queues.get(queueName);
     const now = Date.now();
     const nextVisible = Math.min(
@@ -772,10 +775,12 @@ export class SqsService implements EmulatedService {
       const done = (): void => {
         clearTimeout(timer);
         set.delete(done);
+        signal?.removeEventListener('abort', done);
         resolve();
       };
       const timer = setTimeout(done, Math.max(1, until - Date.now()));
       set.add(done);
+      signal?.addEventListener('abort', done, { once: true });
     });
   }
 
