@@ -189,6 +189,8 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
       notifier: {},
       archiver: {
         FREE_RETENTION_SECONDS: String(opts.freeRetentionSeconds ?? 300),
+        // The demo's window is minutes, so the due-time sweep runs every few seconds.
+        SWEEP_INTERVAL_SECONDS: '5',
         COLD_STORAGE_BACKEND: 's3-glacier',
       },
       thawer: { COLD_STORAGE_BACKEND: 's3-glacier', RESTORE_TIER: 'Expedited' },
