@@ -14,11 +14,13 @@
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { loadGeneIndex } from './bundle/gene-index.ts';
+import { loadGeneIndex, loadGeneModelsCached } from './bundle/gene-index.ts';
 import { BundleError, bundleKnownSpecs, openBundle } from './bundle/index.ts';
-import { GeneModelError, loadGeneModels } from './genes/index.ts';
+import { GeneModelError, type GeneModels } from './genes/index.ts';
 import {
   KnownSourceError,
   type KnownSourceSpec,
@@ -62,6 +64,9 @@ Options:
                       into Existing_variation, the INFO keys listed in FIELDS (KEY or KEY=NAME,
                       comma-separated) into CSQ fields of that NAME; matched by allele
   --bundle-root DIR   where the bundle's paths resolve from (replaces the manifest's root)
+  --gene-cache DIR    where parsed gene models are cached, keyed by the file's SHA-256, the
+                      reference contigs and synonyms (default: the OS temp dir/gas-gene-index;
+                      off: no cache)
   --quiet             print nothing on success
   --debug             print stack traces on failure
   -h, --help          this help
@@ -153,12 +158,28 @@ async function main(argv: string[]): Promise<number> {
     try {
       log.info(`reference ${fastaPath}: ${reference.contigLengths.size} contig(s)`);
       const resolver = new ContigResolver(reference.contigLengths.keys(), synonyms);
-      const genes = bundle?.geneIndex
-        ? await loadGeneIndex(bundle.geneIndex.path, bundle.geneModels.sha256)
-        : await loadGeneModels(gffPath, { contigName: (name) => resolver.resolve(name) ?? name });
-      log.info(
-        `gene models ${gffPath}: ${genes.transcripts.length} transcripts (${genes.format}${bundle?.geneIndex ? ', from the prebuilt index' : ''})`,
-      );
+      const cacheDir =
+        values['gene-cache'] === 'off'
+          ? null
+          : (values['gene-cache'] ?? path.join(os.tmpdir(), 'gas-gene-index'));
+      let how = '';
+      let genes: GeneModels;
+      if (bundle?.geneIndex) {
+        genes = await loadGeneIndex(bundle.geneIndex.path, bundle.geneModels.sha256);
+        how = ", from the bundle's prebuilt index";
+      } else {
+        const cached = await loadGeneModelsCached(gffPath, {
+          cacheDir,
+          sha256: await gffHash,
+          contigName: (name) => resolver.resolve(name) ?? name,
+          keyParts: [...reference.contigLengths.keys(), JSON.stringify(synonyms)],
+        });
+        genes = cached.genes;
+        if (cached.fromCache) how = `, from the index cache ${cached.cacheFile}`;
+        else if (cached.cacheFile) how = `; index cached in ${cached.cacheFile}`;
+      }
+      log.info(`gene models ${gffPath}: ${genes.transcripts.length} transcripts (${genes.format})`);
+      if (how !== '') log.info(`gene models ${how.replace(/^[,;] /, '')}`);
       checkGeneContigs(genes.transcripts, reference.contigLengths, gffPath, log);
       const known: KnownVariantSource[] = [];
       for (const spec of knownSpecs) {
@@ -285,6 +306,7 @@ function parse(argv: string[]) {
       known: { type: 'string', multiple: true },
       bundle: { type: 'string' },
       'bundle-root': { type: 'string' },
+      'gene-cache': { type: 'string' },
       quiet: { type: 'boolean' },
       debug: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },

@@ -9,7 +9,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadGeneIndex, writeGeneIndex } from '../src/bundle/gene-index.ts';
+import { loadGeneIndex, loadGeneModelsCached, writeGeneIndex } from '../src/bundle/gene-index.ts';
 import { BundleError, type BundleManifest, openBundle, writeBundleChecksums } from '../src/bundle/index.ts';
 import { loadGeneModels } from '../src/genes/index.ts';
 import { readCsq } from './fixtures/io/csq.ts';
@@ -97,6 +97,26 @@ describe('reference bundles', () => {
     await expect(loadGeneIndex(file, 'f'.repeat(64))).rejects.toThrow(
       /built from a different gene model file/,
     );
+  });
+
+  it('the gene-model cache: parsed once, then loaded from the index; another key is another file', async () => {
+    const b = await openBundle(BUNDLE, { skipChecksums: true });
+    const options = {
+      cacheDir: path.join(temp.dir, 'gene-cache'),
+      sha256: b.geneModels.sha256,
+      contigName: (n: string) => n,
+      keyParts: ['21'],
+    };
+    const first = await loadGeneModelsCached(b.geneModels.path, options);
+    expect(first.fromCache).toBe(false);
+    expect(first.cacheFile).toMatch(/gene-cache\/[0-9a-f]{32}\.json\.gz$/);
+    const second = await loadGeneModelsCached(b.geneModels.path, options);
+    expect(second.fromCache).toBe(true);
+    expect(second.genes.transcripts).toEqual(first.genes.transcripts);
+    expect(second.genes.file).toBe(b.geneModels.path);
+    const other = await loadGeneModelsCached(b.geneModels.path, { ...options, keyParts: ['21', 'chr21'] });
+    expect(other.fromCache).toBe(false);
+    expect(other.cacheFile).not.toBe(first.cacheFile);
   });
 
   it('gas-annotate --bundle: known sources from the manifest, bundle and sums in the provenance header', async () => {

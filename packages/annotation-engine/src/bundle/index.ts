@@ -18,6 +18,7 @@
  * entry with `sha256: null` is RECORDED instead (the computed sum goes into the outputs'
  * provenance); `writeBundleChecksums` fills them into the manifest.
  */
+import { createHash } from 'node:crypto';
 import { access, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import Type, { type Static } from 'typebox';
@@ -158,7 +159,6 @@ export async function openBundle(dir: string, options: OpenBundleOptions = {}): 
       })),
     ),
   ]);
-  const { createHash } = await import('node:crypto');
   const manifestSum = createHash('sha256').update(text).digest('hex');
   return {
     dir: base,
