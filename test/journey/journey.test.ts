@@ -1,8 +1,8 @@
 /**
  * What a user does, in a real browser (playwright-core driving Debian's Chromium), against the
  * stack `./scripts/start.sh` starts: the same entry point, on free ports, with its own data.
- * Screenshots of each step go to test-results/journey/. Steps 3-5 (archive, upgrade, cancel)
- * join when the archiver/thawer and the Stripe flow land in the stack (issue 10 grows with them).
+ * Screenshots of each step go to test-results/journey/. The Free retention window is shortened
+ * to RETENTION_SECONDS so that step 3 sees the first job archived while the test runs.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -15,6 +15,7 @@ import { repoRoot, type StackProcess, sharedData, startStackProcess } from './st
 
 const shots = join(repoRoot, 'test-results/journey');
 const vepTest = join(sharedData, 'inputs/vep-test.chr21.vcf');
+const RETENTION_SECONDS = 40;
 
 let stack: StackProcess;
 let browser: Browser;
@@ -95,7 +96,7 @@ async function waitForFinalStatus(page: Page): Promise<string> {
 beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), 'gas-journey-'));
   await mkdir(shots, { recursive: true });
-  stack = await startStackProcess({ database: 'gas_journey_test' });
+  stack = await startStackProcess({ database: 'gas_journey_test', retentionSeconds: RETENTION_SECONDS });
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: [
@@ -116,8 +117,20 @@ afterAll(async () => {
   await rm(scratch, { recursive: true, force: true });
 });
 
+async function tooBigForFree(): Promise<string> {
+  const big = join(scratch, 'too-big.vcf');
+  const lines = (await readFile(vepTest, 'utf8')).split('\n');
+  const header = lines.filter((l) => l.startsWith('#'));
+  const body = lines.filter((l) => l && !l.startsWith('#'));
+  const repeated: string[] = [];
+  while (repeated.join('\n').length < 200 * 1024) repeated.push(...body);
+  await writeFile(big, `${[...header, ...repeated].join('\n')}\n`);
+  return big;
+}
+
 describe('the user journey on the one-command stack', () => {
   let freeJobId: string;
+  let firstVcf: Buffer;
 
   it('0. every service answers /readyz and the start banner names the URLs and demo logins', async () => {
     expect(await getStatus(`${stack.urls.web}/readyz`)).toBe(200);
@@ -171,7 +184,8 @@ describe('the user journey on the one-command stack', () => {
     const vcf = await context.request.get(`${stack.urls.web}/annotations/${freeJobId}/download/vcf`);
     expect(vcf.status()).toBe(200);
     const vcfPath = join(scratch, 'free.annot.vcf.gz');
-    await writeFile(vcfPath, await vcf.body());
+    firstVcf = await vcf.body();
+    await writeFile(vcfPath, firstVcf);
     const records = execFileSync('bcftools', ['view', '-H', vcfPath], { encoding: 'utf8' })
       .trim()
       .split('\n');
@@ -197,13 +211,7 @@ describe('the user journey on the one-command stack', () => {
 
   it('2. a file over the Free limit is refused before upload, with the upgrade offered', async () => {
     const { context, page } = await signedIn('free@example.org');
-    const big = join(scratch, 'too-big.vcf');
-    const lines = (await readFile(vepTest, 'utf8')).split('\n');
-    const header = lines.filter((l) => l.startsWith('#'));
-    const body = lines.filter((l) => l && !l.startsWith('#'));
-    const repeated: string[] = [];
-    while (repeated.join('\n').length < 200 * 1024) repeated.push(...body);
-    await writeFile(big, `${[...header, ...repeated].join('\n')}\n`);
+    const big = await tooBigForFree();
     await page.goto(`${stack.urls.web}/annotate`);
     // The page checks the size as soon as the file is chosen, before any byte is sent.
     await page.setInputFiles('#file', big);
@@ -246,6 +254,78 @@ describe('the user journey on the one-command stack', () => {
     }
     await page.goto(`${stack.urls.web}/annotations/${freeJobId}`);
     await page.screenshot({ path: join(shots, '7-other-users-job.png') });
+    await context.close();
+  });
+
+  it("3. after the retention window the Free user's result is archived, and the job page says so", async () => {
+    const { context, page } = await signedIn('free@example.org');
+    await eventually(
+      'the archive',
+      async () => {
+        await page.goto(`${stack.urls.web}/annotations/${freeJobId}`);
+        return (await page.getByText('moved to cold storage').count()) > 0 ? true : undefined;
+      },
+      RETENTION_SECONDS * 1000 + 120_000,
+    );
+    expect(await page.locator('a[href="/account#upgrade"]').count()).toBeGreaterThan(0);
+    expect(await page.getByRole('link', { name: 'Annotated VCF' }).count()).toBe(0);
+    await page.screenshot({ path: join(shots, '3-archived.png'), fullPage: true });
+    await context.close();
+  });
+
+  it('4. the user upgrades with the test card: Premium, the result comes back, big files are accepted', async () => {
+    const { context, page } = await signedIn('free@example.org');
+    await page.goto(`${stack.urls.web}/account`);
+    await Promise.all([
+      page.waitForURL(`${stack.urls.stripe}/**`),
+      page.getByRole('button', { name: 'Upgrade to Premium' }).click(),
+    ]);
+    await page.getByLabel('Name on card').fill('Frances Free');
+    await page.getByLabel('Card number').fill('4242 4242 4242 4242');
+    await page.getByLabel('Expiry').fill('12 / 34');
+    await page.getByLabel('CVC').fill('123');
+    await page.screenshot({ path: join(shots, '4a-checkout.png') });
+    await Promise.all([
+      page.waitForURL(`${stack.urls.web}/**`),
+      page.getByRole('button', { name: /Subscribe/ }).click(),
+    ]);
+    await eventually('Premium on the account page', async () => {
+      await page.goto(`${stack.urls.web}/account`);
+      return (await page.locator('[data-testid="tier"]').textContent())?.includes('Premium')
+        ? true
+        : undefined;
+    });
+    await page.screenshot({ path: join(shots, '4b-premium.png') });
+
+    await eventually('the restored result', async () => {
+      await page.goto(`${stack.urls.web}/annotations/${freeJobId}`);
+      return (await page.getByRole('link', { name: 'Annotated VCF' }).count()) > 0 ? true : undefined;
+    });
+    await page.screenshot({ path: join(shots, '4c-restored.png'), fullPage: true });
+    const vcf = await context.request.get(`${stack.urls.web}/annotations/${freeJobId}/download/vcf`);
+    expect(vcf.status()).toBe(200);
+    expect(Buffer.compare(await vcf.body(), firstVcf)).toBe(0);
+
+    const bigJob = await upload(page, await tooBigForFree());
+    expect(bigJob).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await waitForFinalStatus(page)).toBe('COMPLETED');
+    await context.close();
+  });
+
+  it('5. the Premium user cancels in the customer portal and is Free again', async () => {
+    const { context, page } = await signedIn('free@example.org');
+    await page.goto(`${stack.urls.web}/account`);
+    await Promise.all([
+      page.waitForURL(`${stack.urls.stripe}/**`),
+      page.getByRole('button', { name: /Manage subscription/ }).click(),
+    ]);
+    await page.screenshot({ path: join(shots, '5a-portal.png') });
+    await page.getByRole('button', { name: 'Cancel subscription' }).click();
+    await eventually('Free on the account page', async () => {
+      await page.goto(`${stack.urls.web}/account`);
+      return (await page.locator('[data-testid="tier"]').textContent())?.includes('Free') ? true : undefined;
+    });
+    await page.screenshot({ path: join(shots, '5b-free-again.png') });
     await context.close();
   });
 
