@@ -15,6 +15,15 @@ export {
   type RunningIdentityProvider,
   startIdentityProvider,
 } from './oidc/index.ts';
+export {
+  applyPlan,
+  type ProvisionClients,
+  type ProvisionedResources,
+  type ProvisionOptions,
+  subscribeWebhooks,
+} from './provision/apply.ts';
+export { createProvisionClients, destroyProvisionClients } from './provision/clients.ts';
+export { deployedName, type ProvisionPlan, planResources, type ServiceName } from './provision/plan.ts';
 export type { Credentials } from './sigv4/sigv4.ts';
 export { DEFAULT_DELIVERY_RETRY, type DeliveryRetryPolicy, SIGNING_CERT_PATH } from './sns/sns.ts';
 export {

@@ -185,6 +185,7 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
         REFERENCE_FASTA: join(shared, 'reference/grch38-chr21/chr21.fa.gz'),
         REFERENCE_GFF3: join(shared, 'reference/grch38-chr21/ensembl84.chr21.gff3.gz'),
         REFERENCE_SYNONYMS: join(shared, 'reference/grch38-chr21/chr_synonyms.txt'),
+        SCRATCH_DIR: join(dataDir, 'annotator-scratch'),
       },
       notifier: {},
       archiver: {
