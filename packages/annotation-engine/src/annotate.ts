@@ -9,10 +9,44 @@
  * The science lives in ./consequence (terms, ranks, positions) and ./hgvs (HGVSc/HGVSp).
  */
 import { predictForTranscripts, UPSTREAM_DOWNSTREAM_DISTANCE } from './consequence/index.ts';
-import type { AlleleToAnnotate, ReferenceSequence, TranscriptConsequence, TranscriptIndex } from './model.ts';
+import type {
+  AlleleToAnnotate,
+  ReferenceSequence,
+  Transcript,
+  TranscriptConsequence,
+  TranscriptIndex,
+} from './model.ts';
 
 /** Bases of margin around the allele and its transcripts (splice context, 3' shifting, codons). */
 const REGION_MARGIN = 100;
+
+/**
+ * The pipeline asks `regionNeeded` and then `predictConsequences` for the same allele: the
+ * second interval query is answered from the first (profiled: the index query ran twice per allele).
+ */
+let lastQuery: {
+  genes: TranscriptIndex;
+  chrom: string;
+  start: number;
+  end: number;
+  result: Transcript[];
+} | null = null;
+
+function transcriptsNear(allele: AlleleToAnnotate, genes: TranscriptIndex): Transcript[] {
+  const q = lastQuery;
+  if (
+    q !== null &&
+    q.genes === genes &&
+    q.start === allele.start &&
+    q.end === allele.end &&
+    q.chrom === allele.chrom
+  ) {
+    return q.result;
+  }
+  const result = genes.overlapping(allele.chrom, allele.start, allele.end, UPSTREAM_DOWNSTREAM_DISTANCE);
+  lastQuery = { genes, chrom: allele.chrom, start: allele.start, end: allele.end, result };
+  return result;
+}
 
 /**
  * The reference region (1-based closed) the predictor will read for this allele: the allele and
@@ -24,7 +58,7 @@ export function regionNeeded(
 ): { chrom: string; start: number; end: number } {
   let lo = Math.min(allele.start, allele.end);
   let hi = Math.max(allele.start, allele.end);
-  for (const t of genes.overlapping(allele.chrom, allele.start, allele.end, UPSTREAM_DOWNSTREAM_DISTANCE)) {
+  for (const t of transcriptsNear(allele, genes)) {
     if (t.start < lo) lo = t.start;
     if (t.end > hi) hi = t.end;
   }
@@ -41,6 +75,5 @@ export function predictConsequences(
   genes: TranscriptIndex,
   ref: ReferenceSequence,
 ): TranscriptConsequence[] {
-  const transcripts = genes.overlapping(allele.chrom, allele.start, allele.end, UPSTREAM_DOWNSTREAM_DISTANCE);
-  return predictForTranscripts(allele, transcripts, ref);
+  return predictForTranscripts(allele, transcriptsNear(allele, genes), ref);
 }
