@@ -139,6 +139,22 @@ resource "aws_s3_bucket_lifecycle_configuration" "inputs" {
   }
 }
 
+# The annotator streams results with multipart uploads; a task killed mid-upload leaves parts.
+resource "aws_s3_bucket_lifecycle_configuration" "results" {
+  bucket = aws_s3_bucket.bucket["results"].id
+
+  rule {
+    id     = "abort-incomplete-multipart-uploads"
+    status = "Enabled"
+
+    filter {}
+
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 1
+    }
+  }
+}
+
 # The browser POSTs (presigned POST) and PUTs (multipart parts) straight to S3.
 resource "aws_s3_bucket_cors_configuration" "inputs" {
   bucket = aws_s3_bucket.bucket["inputs"].id
