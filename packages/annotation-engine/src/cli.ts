@@ -54,6 +54,8 @@ Required:
 Options:
   --format FMT        vcf (CSQ field, as VEP), tsv (one row per allele x transcript) or json
                       (JSON Lines, one object per record); default: from the output name, else vcf
+  --also FILE         write this output too, in the same pass (repeatable; format from the
+                      name: .vcf[.gz], .tsv[.gz], .json[l][.gz]); one read, one prediction
   --summary FILE      write the run summary (counts, skipped lines, timings) as JSON
   --log FILE          write the human-readable log to FILE
   --synonyms FILE     contig name synonyms, two or more names per line (tab-separated)
@@ -131,6 +133,13 @@ async function main(argv: string[]): Promise<number> {
     format = formatFromName(values.output!) ?? 'vcf';
   }
 
+  const moreOutputs = (values.also ?? []).map((o) => {
+    const f = formatFromName(o);
+    if (f === null)
+      throw new UsageError(`--also ${o}: the name must end in .vcf, .tsv or .json (optionally .gz)`);
+    if (o === '-' || o === values.output) throw new UsageError(`--also ${o}: must be another file than -o`);
+    return { output: o, format: f };
+  });
   let logFile: WriteStream | null = null;
   if (values.log) logFile = createWriteStream(values.log);
   const log = new RunLog(logFile ? (line) => logFile!.write(`${line}\n`) : null);
@@ -221,6 +230,7 @@ async function main(argv: string[]): Promise<number> {
         input: values.input === '-' ? process.stdin : values.input!,
         inputName: values.input === '-' ? 'stdin' : values.input!,
         output,
+        moreOutputs,
         format,
         genes,
         reference,
@@ -304,6 +314,7 @@ function parse(argv: string[]) {
       'on-error': { type: 'string' },
       assembly: { type: 'string' },
       known: { type: 'string', multiple: true },
+      also: { type: 'string', multiple: true },
       bundle: { type: 'string' },
       'bundle-root': { type: 'string' },
       'gene-cache': { type: 'string' },

@@ -29,6 +29,7 @@ import { type AnnotationField, CSQ_FIELDS } from './output/fields.ts';
 import { RunLog } from './output/log.ts';
 import { ENGINE_NAME, ENGINE_VERSION } from './output/provenance.ts';
 import { buildSummary, type RunSummary, SummaryCollector } from './output/summary.ts';
+import { TeeWriter } from './output/tee-writer.ts';
 import type { AnnotatedRecord, AnnotationWriter, OutputFormat, Provenance } from './output/types.ts';
 import type { VcfSource } from './vcf/input.ts';
 import type { VcfLine } from './vcf/parse.ts';
@@ -81,6 +82,11 @@ export interface AnnotateVcfOptions {
   output: string | Writable | null;
   format?: OutputFormat;
   bgzip?: boolean;
+  /**
+   * Further outputs written in the same pass (e.g. TSV and JSON beside the VCF): one read and
+   * one prediction for every format. Needs `output`; each is removed too when the run fails.
+   */
+  moreOutputs?: { output: string | Writable; format?: OutputFormat; bgzip?: boolean }[];
   genes: TranscriptIndex;
   reference: PipelineReference;
   /** Annotation sources, in CSQ order; by default the gene models (`geneModelSource(genes)`). */
@@ -180,6 +186,19 @@ export async function annotateVcf(options: AnnotateVcfOptions): Promise<Annotate
     log.info(
       `writing ${writer.format.toUpperCase()} to ${outputName === 'stream' ? 'the output stream' : basename(outputName!)}`,
     );
+    // one pass, several formats (output/tee-writer.ts)
+    if (options.moreOutputs && options.moreOutputs.length > 0) {
+      const more = options.moreOutputs.map((o) =>
+        createWriter(o.output, { format: o.format, bgzip: o.bgzip, provenance, fields }),
+      );
+      for (const [i, w] of more.entries()) {
+        const o = options.moreOutputs[i]!.output;
+        log.info(
+          `also writing ${w.format.toUpperCase()} to ${typeof o === 'string' ? basename(o) : 'a stream'}`,
+        );
+      }
+      writer = new TeeWriter([writer, ...more]);
+    }
   }
 
   const contigList = [...reference.contigLengths.keys()];

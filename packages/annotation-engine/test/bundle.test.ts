@@ -119,7 +119,7 @@ describe('reference bundles', () => {
     expect(other.cacheFile).not.toBe(first.cacheFile);
   });
 
-  it('gas-annotate --bundle: known sources from the manifest, bundle and sums in the provenance header', async () => {
+  it('gas-annotate --bundle --also: known sources from the manifest, bundle and sums in the provenance header', async () => {
     const out = path.join(temp.dir, 'b.vcf');
     const tsx = path.join(repoRoot, 'node_modules/.bin/tsx');
     const r = await new Promise<{ code: number; stderr: string }>((resolve) => {
@@ -133,6 +133,8 @@ describe('reference bundles', () => {
           inputs('vep-test.chr21.vcf'),
           '-o',
           out,
+          '--also',
+          `${out}.tsv`,
         ],
         { timeout: 120_000 },
         (err, _stdout, stderr) =>
@@ -153,6 +155,9 @@ describe('reference bundles', () => {
       `##GAS_knownVariants=clinvar_20260226_GRCh38_genepanel_subset.vcf.gz format=vcf sha256=${b.manifest.known![1]!.sha256}`,
     );
     expect(fields.slice(-4)).toEqual(['CLIN_SIG', 'ClinVar_ID', 'CLNSIG', 'CLNREVSTAT']);
+    // the TSV written in the same pass has the same fields
+    const tsvHead = (await readFile(`${out}.tsv`, 'utf8')).split('\n')[0]!.split('\t');
+    expect(tsvHead.slice(5, -1)).toEqual(fields);
     const rs = records.find((x) => x.id === 'rs142513484')!;
     expect(rs.csq.every((e) => e.Existing_variation === 'rs142513484' && e.AF === '0.0010')).toBe(true);
   }, 120_000);
