@@ -7,7 +7,24 @@
  */
 
 export { predictConsequences, regionNeeded } from './annotate.ts';
+export { loadGeneIndex, loadGeneModelsCached, writeGeneIndex } from './bundle/gene-index.ts';
+export {
+  type Bundle,
+  BundleError,
+  BundleManifest,
+  bundleKnownSpecs,
+  openBundle,
+  writeBundleChecksums,
+} from './bundle/index.ts';
 export { GeneModelError, type GeneModels, loadGeneModels } from './genes/index.ts';
+export {
+  EXISTING_VARIATION,
+  KnownSourceError,
+  type KnownSourceSpec,
+  KnownVariantSource,
+  knownProvenance,
+  parseKnownSpec,
+} from './known/index.ts';
 export * from './model.ts';
 export { allelesOf, minimalRepresentation, vepPrintedAlleles } from './normalise/alleles.ts';
 export { ContigResolver, parseSynonyms, readSynonymsFile } from './normalise/contigs.ts';
@@ -23,6 +40,7 @@ export { RunLog } from './output/log.ts';
 export { ENGINE_NAME, ENGINE_VERSION, sha256File } from './output/provenance.ts';
 export { OutputError } from './output/sink.ts';
 export type { RunSummary } from './output/summary.ts';
+export { TeeWriter } from './output/tee-writer.ts';
 export type { AnnotatedRecord, AnnotationWriter, OutputFormat, Provenance } from './output/types.ts';
 export {
   type AnnotateVcfOptions,
