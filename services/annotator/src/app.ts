@@ -41,7 +41,7 @@ export async function buildApp(
   app.readiness.add('s3:inputs', bucketReady(s3, config.INPUTS_BUCKET));
   app.readiness.add('s3:results', bucketReady(s3, config.RESULTS_BUCKET));
 
-  await app.register(jobRequestsPlugin, { config, sqs, sns, dynamodb });
+  await app.register(jobRequestsPlugin, { config, sqs, sns, s3, dynamodb });
   // Registered after the intake so it runs after it: clients outlive the last job's writes.
   app.addHook('onClose', async () => {
     for (const client of [sqs, sns, s3, dynamodb]) client.destroy();

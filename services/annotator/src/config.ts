@@ -11,6 +11,7 @@
 import { queueSpec, SnsTopicArn, servicePort } from '@gas/contracts';
 import { awsConfig, baseConfig, type CrossCheck, snsWebhookConfig } from '@gas/service-kit';
 import Type, { type Static } from 'typebox';
+import { S3_URI_PATTERN } from './engine/reference-cache.ts';
 
 const queueDefaults = queueSpec('annotatorJobRequests');
 
@@ -39,6 +40,18 @@ export const AnnotatorConfig = Type.Object({
   REFERENCE_SYNONYMS: Type.Optional(
     Type.String({ minLength: 1, description: 'path of a contig synonyms file (e.g. 21 chr21 NC_000021.9)' }),
   ),
+  REFERENCE_BUNDLE_URI: Type.Optional(
+    Type.String({
+      pattern: S3_URI_PATTERN,
+      description:
+        'where the reference bundle is (s3://bucket/prefix/): mirrored into REFERENCE_CACHE_DIR at start, before the workers load it',
+    }),
+  ),
+  REFERENCE_CACHE_DIR: Type.String({
+    minLength: 1,
+    default: '/var/cache/gas/reference',
+    description: 'local folder the bundle is mirrored into (REFERENCE_FASTA/GFF3/SYNONYMS point into it)',
+  }),
   REFERENCE_ASSEMBLY: Type.String({ minLength: 1, default: 'GRCh38', description: 'assembly name' }),
   ANNOTATOR_CONCURRENCY: Type.Integer({
     minimum: 1,

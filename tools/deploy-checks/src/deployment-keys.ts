@@ -12,12 +12,7 @@ export const runtimeKeys: Record<string, string> = {
   PGPASSWORD: 'node-postgres, when DATABASE_URL carries no password (AWS: the RDS-managed secret)',
 };
 
-export const pendingKeys: Partial<Record<ServiceName, Record<string, string>>> = {
-  annotator: {
-    REFERENCE_BUNDLE_URI:
-      'where the reference bundle is (s3://bucket/prefix/): downloaded at start into the folder of REFERENCE_FASTA/REFERENCE_GFF3 (local disk), never in the image',
-  },
-};
+export const pendingKeys: Partial<Record<ServiceName, Record<string, string>>> = {};
 
 /** Keys that must never be set in AWS (the task role and the real endpoints are used). */
 export const emulatorOnlyKeys = [

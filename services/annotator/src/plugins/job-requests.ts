@@ -9,10 +9,18 @@
  * then abort the rest (each releases its lease and its message, so another annotator
  * takes it over at once), and only then end the worker threads. Scratch folders of a
  * previous process that died (SIGKILL, OOM) are removed at start.
+ *
+ * Reference bundle: with REFERENCE_BUNDLE_URI set, the bundle is mirrored from S3 into
+ * REFERENCE_CACHE_DIR (engine/reference-cache.ts) after the server listens (so /healthz
+ * answers during a long download) and before the workers are started and the queue is
+ * drained; `engine:reference` fails on /readyz until then. `jobRequests.referenceBundle`
+ * settles when that is done: it rejects when the bundle cannot be mirrored (server.ts then
+ * stops the process), and resolves with undefined when there is no bundle or the app closed first.
  */
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -28,6 +36,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { AnnotatorConfig } from '../config.ts';
 import { EnginePool } from '../engine/pool.ts';
+import { type SyncResult, syncReferenceBundle } from '../engine/reference-cache.ts';
 import { removeStaleScratch } from '../engine/scratch.ts';
 import { createJobRequestHandler } from '../job-handler.ts';
 import { JobsTable } from '../jobs-table.ts';
@@ -36,12 +45,20 @@ export type JobRequestsOptions = {
   config: AnnotatorConfig;
   sqs: SQSClient;
   sns: SNSClient;
+  s3: S3Client;
   dynamodb: DynamoDBClient;
 };
 
 declare module 'fastify' {
   interface FastifyInstance {
-    jobRequests: { drainer: QueueDrainer; pool: EnginePool; owner: string; scratchRoot: string };
+    jobRequests: {
+      drainer: QueueDrainer;
+      pool: EnginePool;
+      owner: string;
+      scratchRoot: string;
+      /** Settles once the reference bundle is mirrored (see the module comment). */
+      referenceBundle: Promise<SyncResult | undefined>;
+    };
   }
 }
 
@@ -96,8 +113,56 @@ async function jobRequests(app: FastifyInstance, options: JobRequestsOptions): P
     idleDelayMs: config.DRAIN_IDLE_SECONDS * 1000,
     waitTimeSeconds: config.QUEUE_WAIT_SECONDS,
   });
-  app.decorate('jobRequests', { drainer, pool, owner, scratchRoot });
-  app.readiness.add('engine:reference', async () => pool.assertEngineReady());
+  const bundleUri = config.REFERENCE_BUNDLE_URI;
+  let bundle: { state: 'mirroring' } | { state: 'done' } | { state: 'failed'; message: string } = bundleUri
+    ? { state: 'mirroring' }
+    : { state: 'done' };
+  const bundleAbort = new AbortController();
+  let settleBundle: (outcome: Promise<SyncResult | undefined>) => void = () => undefined;
+  const referenceBundle = new Promise<SyncResult | undefined>((resolve) => {
+    settleBundle = resolve;
+  });
+  // Whoever awaits it sees a rejection; nobody awaiting it is not an unhandled rejection.
+  referenceBundle.catch(() => undefined);
+
+  app.decorate('jobRequests', { drainer, pool, owner, scratchRoot, referenceBundle });
+  app.readiness.add('engine:reference', async () => {
+    if (bundle.state === 'mirroring')
+      throw new Error(
+        `downloading the reference bundle from ${bundleUri} into ${config.REFERENCE_CACHE_DIR}`,
+      );
+    if (bundle.state === 'failed') throw new Error(bundle.message);
+    pool.assertEngineReady();
+  });
+
+  const mirrorBundle = async (): Promise<SyncResult | undefined> => {
+    if (!bundleUri) return undefined;
+    const log = app.log.child({ reference_bundle: bundleUri, cache_dir: config.REFERENCE_CACHE_DIR });
+    log.info('mirroring the reference bundle');
+    try {
+      const result = await syncReferenceBundle({
+        s3: options.s3,
+        uri: bundleUri,
+        cacheDir: config.REFERENCE_CACHE_DIR,
+        signal: bundleAbort.signal,
+      });
+      bundle = { state: 'done' };
+      log.info(
+        {
+          downloaded: result.downloaded,
+          unchanged: result.unchanged,
+          bytes_downloaded: result.bytesDownloaded,
+        },
+        'reference bundle ready',
+      );
+      return result;
+    } catch (error) {
+      if (bundleAbort.signal.aborted) return undefined;
+      bundle = { state: 'failed', message: (error as Error).message };
+      log.error({ err: error }, 'the reference bundle cannot be mirrored');
+      throw error;
+    }
+  };
 
   const trust = snsTrustFromConfig(config);
   await app.register(snsWebhookPlugin, {
@@ -113,10 +178,21 @@ async function jobRequests(app: FastifyInstance, options: JobRequestsOptions): P
   app.addHook('onReady', async () => {
     const removed = await removeStaleScratch(scratchBase);
     if (removed.length > 0) app.log.info({ removed }, 'removed scratch folders of dead annotator processes');
-    pool.warm();
-    drainer.start();
+    // Not awaited: the server listens (and /healthz answers) while the bundle downloads.
+    settleBundle(
+      mirrorBundle().then((result) => {
+        if (!bundleAbort.signal.aborted) {
+          pool.warm();
+          drainer.start();
+        }
+        return result;
+      }),
+    );
   });
   app.addHook('onClose', async () => {
+    bundleAbort.abort(new Error('the annotator is closing'));
+    settleBundle(Promise.resolve(undefined)); // no effect if onReady settled it already
+    await referenceBundle.catch(() => undefined);
     const result = await drainer.stop({ deadlineMs: config.STOP_TIMEOUT_SECONDS * 1000 });
     await settle(8000);
     await pool.close();
