@@ -119,6 +119,45 @@ describe('reference bundles', () => {
     expect(other.cacheFile).not.toBe(first.cacheFile);
   });
 
+  it('gas-annotate: an unusable --known file or a bad bundle is one line on stderr, exit 1', async () => {
+    const tsx = path.join(repoRoot, 'node_modules/.bin/tsx');
+    const run = (args: string[]) =>
+      new Promise<{ code: number; stderr: string }>((resolve) => {
+        execFile(
+          tsx,
+          [path.join(packageRoot, 'src/cli.ts'), ...args],
+          { timeout: 120_000 },
+          (err, _o, stderr) =>
+            resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stderr }),
+        );
+      });
+    const base = ['-i', inputs('vep-test.chr21.vcf'), '-o', path.join(temp.dir, 'x.vcf')];
+    const missingField = await run([
+      '--bundle',
+      BUNDLE,
+      ...base,
+      '--known',
+      `${path.join(sharedData, 'known/vep84_chr21_25-26Mb_known.vcf.gz')}:NOPE`,
+    ]);
+    expect(missingField.code).toBe(1);
+    expect(missingField.stderr).toMatch(
+      /^gas-annotate: known-variant file .* declares no INFO field NOPE; [^\n]*\n$/,
+    );
+    const changed = await copyManifest('cli-changed', (m) => {
+      m.fasta.sha256 = 'a'.repeat(64);
+    });
+    const bad = await run(['--bundle', changed, ...base]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(
+      /^gas-annotate: bundle grch38-chr21: the FASTA .* but the manifest says a{64}; [^\n]*\n$/,
+    );
+    const both = await run(['--bundle', BUNDLE, '--fasta', 'x.fa', ...base]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toBe(
+      'gas-annotate: give either --bundle or --fasta and --gff, not both; see --help\n',
+    );
+  }, 120_000);
+
   it('gas-annotate --bundle --also: known sources from the manifest, bundle and sums in the provenance header', async () => {
     const out = path.join(temp.dir, 'b.vcf');
     const tsx = path.join(repoRoot, 'node_modules/.bin/tsx');
