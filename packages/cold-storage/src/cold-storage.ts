@@ -47,6 +47,17 @@ export type RestoreStarted = {
   alreadyRestored: boolean;
 };
 
+/**
+ * Where a retrieval stands, asked of the backend (the thawer's check for a completion
+ * notification that never came). `not-started`: S3 knows no restore of the object (none was
+ * accepted, or the restored copy already expired); the caller starts one again.
+ */
+export type RestoreProgress =
+  | { state: 'done' }
+  | { state: 'running' }
+  | { state: 'not-started' }
+  | { state: 'failed'; reason: string };
+
 export interface ColdStorage {
   readonly backend: ColdStorageBackend;
   /** Copies the hot file into cold storage. The hot file is left as it is. */
@@ -62,6 +73,11 @@ export interface ColdStorage {
     target: { bucket: string; key: string },
     restoreJobId?: string,
   ): Promise<void>;
+  /**
+   * Asks the backend whether the retrieval finished (S3: HeadObject's `x-amz-restore`; vault:
+   * DescribeJob of `restoreJobId`). Reads only; safe at any time.
+   */
+  restoreProgress(archived: ArchivedFile, restoreJobId?: string): Promise<RestoreProgress>;
   /** Removes the cold copy; one that is already gone is fine. */
   discard(archived: ArchivedFile): Promise<void>;
 }

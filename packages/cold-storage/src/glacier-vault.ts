@@ -7,6 +7,7 @@
  */
 import {
   DeleteArchiveCommand,
+  DescribeJobCommand,
   GetJobOutputCommand,
   type GlacierClient,
   InitiateJobCommand,
@@ -19,6 +20,7 @@ import {
   ColdStorageError,
   type HotFile,
   isAwsError,
+  type RestoreProgress,
   type RestoreStarted,
   type RestoreTier,
   restoreTierUpperBoundMs,
@@ -136,6 +138,28 @@ export class GlacierVaultStorage implements ColdStorage {
         ...(contentType ? { ContentType: contentType } : {}),
       }),
     );
+  }
+
+  async restoreProgress(archived: ArchivedFile, restoreJobId?: string): Promise<RestoreProgress> {
+    const file = this.#own(archived);
+    if (!restoreJobId) throw new Error('a vault restore check needs the retrieval job id');
+    try {
+      const job = await this.#glacier.send(
+        new DescribeJobCommand({ accountId: '-', vaultName: file.vault, jobId: restoreJobId }),
+      );
+      if (!job.Completed) return { state: 'running' };
+      return job.StatusCode === 'Succeeded'
+        ? { state: 'done' }
+        : {
+            state: 'failed',
+            reason: job.StatusMessage ?? `retrieval job ended ${job.StatusCode ?? 'Failed'}`,
+          };
+    } catch (error) {
+      if (isAwsError(error, 'ResourceNotFoundException')) {
+        return { state: 'failed', reason: `Glacier no longer knows the retrieval job (vault ${file.vault})` };
+      }
+      throw error;
+    }
   }
 
   async discard(archived: ArchivedFile): Promise<void> {

@@ -19,6 +19,12 @@
  * (a small number as text) are the keys of the sparse GSI `archive_shard-archive_due_at-index`,
  * which the archiver sweeps (`dueJobs`). Only scheduled records are in that index. Shards
  * spread the index over partitions; the archiver queries each one.
+ *
+ * The same holds for restores: while RESTORING the record carries `restore_shard` (same
+ * shard number) beside `restore_expected_at`, the keys of the sparse GSI
+ * `restore_shard-restore_expected_at-index`. The thawer sweeps it (`overdueRestores`) for
+ * restores whose completion notification never came. Every write that leaves RESTORING
+ * removes `restore_shard`, so only restores in flight are in that index.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
@@ -43,6 +49,7 @@ export const ARCHIVE_SHARDS = 8;
 
 export const archiveDueIndex = resources.tables.jobs.indexes.archiveDue.name;
 export const userJobsIndex = resources.tables.jobs.indexes.userJobs.name;
+export const restoreDueIndex = resources.tables.jobs.indexes.restoreDue.name;
 
 /** A job's shard: stable, from its id. */
 export function archiveShardOf(jobId: string): string {
@@ -122,6 +129,20 @@ export class JobArchiveRecords {
         TableName: this.#table,
         IndexName: archiveDueIndex,
         KeyConditionExpression: 'archive_shard = :shard AND archive_due_at <= :now',
+        ExpressionAttributeValues: { ':shard': shard, ':now': now.toISOString() },
+      },
+    );
+    for await (const page of pages) for (const item of page.Items ?? []) yield item as JobRecord;
+  }
+
+  /** RESTORING records of one shard whose expected completion time has passed (oldest first). */
+  async *overdueRestores(shard: string, now: Date): AsyncGenerator<JobRecord> {
+    const pages = paginateQuery(
+      { client: this.#doc },
+      {
+        TableName: this.#table,
+        IndexName: restoreDueIndex,
+        KeyConditionExpression: 'restore_shard = :shard AND restore_expected_at <= :now',
         ExpressionAttributeValues: { ':shard': shard, ':now': now.toISOString() },
       },
     );
@@ -221,7 +242,7 @@ export class JobArchiveRecords {
         : { field: 'results_file_archive_id', value: archived.archiveId };
     return this.#update({
       Key: { job_id: jobId },
-      UpdateExpression: `SET results_status = :archived, archived_at = :now, cold_storage_backend = :backend, ${where.field} = :where REMOVE archive_lease_owner, archive_lease_expires_at, restore_error, restore_attempts, restore_published_at, restore_job_id, restore_expected_at`,
+      UpdateExpression: `SET results_status = :archived, archived_at = :now, cold_storage_backend = :backend, ${where.field} = :where REMOVE archive_lease_owner, archive_lease_expires_at, restore_error, restore_attempts, restore_published_at, restore_job_id, restore_expected_at, restore_shard`,
       ConditionExpression:
         'results_status = :available AND user_tier = :free AND archive_lease_owner = :owner',
       ExpressionAttributeValues: {
@@ -247,7 +268,7 @@ export class JobArchiveRecords {
     const now = options.now ?? new Date();
     return this.#update({
       Key: { job_id: jobId },
-      UpdateExpression: `SET results_status = :restoring, user_tier = :premium, tier_changed_at = :changed, restore_requested_at = :now, restore_expected_at = :expected, restore_attempts = if_not_exists(restore_attempts, :zero) + :one${options.restoreJobId ? ', restore_job_id = :job' : ''} REMOVE archive_due_at, archive_shard${options.restoreJobId ? '' : ', restore_job_id'}`,
+      UpdateExpression: `SET results_status = :restoring, user_tier = :premium, tier_changed_at = :changed, restore_requested_at = :now, restore_expected_at = :expected, restore_shard = :restore_shard, restore_attempts = if_not_exists(restore_attempts, :zero) + :one${options.restoreJobId ? ', restore_job_id = :job' : ''} REMOVE archive_due_at, archive_shard${options.restoreJobId ? '' : ', restore_job_id'}`,
       ConditionExpression: `${toRestoring.condition} AND (attribute_not_exists(tier_changed_at) OR tier_changed_at <= :changed)`,
       ExpressionAttributeValues: {
         ':restoring': 'RESTORING',
@@ -255,6 +276,7 @@ export class JobArchiveRecords {
         ':changed': options.changedAt,
         ':now': now.toISOString(),
         ':expected': options.expectedAt.toISOString(),
+        ':restore_shard': archiveShardOf(jobId),
         ':zero': 0,
         ':one': 1,
         ...toRestoring.values,
@@ -282,7 +304,7 @@ export class JobArchiveRecords {
     return this.#update({
       Key: { job_id: jobId },
       UpdateExpression:
-        'SET results_status = :archived, restore_error = :message REMOVE restore_job_id, restore_expected_at',
+        'SET results_status = :archived, restore_error = :message REMOVE restore_job_id, restore_expected_at, restore_shard',
       ConditionExpression: `results_status = :restoring${restoreJobId ? ' AND restore_job_id = :job' : ''}`,
       ExpressionAttributeValues: {
         ':archived': 'ARCHIVED',
@@ -298,7 +320,7 @@ export class JobArchiveRecords {
     return this.#update({
       Key: { job_id: jobId },
       UpdateExpression:
-        'SET results_status = :available, restored_at = :now REMOVE results_file_archive_id, results_file_archive_key, cold_storage_backend, restore_job_id, restore_expected_at, restore_error, restore_attempts, restore_published_at',
+        'SET results_status = :available, restored_at = :now REMOVE results_file_archive_id, results_file_archive_key, cold_storage_backend, restore_job_id, restore_expected_at, restore_shard, restore_error, restore_attempts, restore_published_at',
       ConditionExpression: `${toAvailable.condition}${restoreJobId ? ' AND restore_job_id = :job' : ''}`,
       ExpressionAttributeValues: {
         ':available': 'AVAILABLE',

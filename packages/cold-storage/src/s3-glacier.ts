@@ -19,6 +19,7 @@ import {
   ColdStorageError,
   type HotFile,
   isAwsError,
+  type RestoreProgress,
   type RestoreStarted,
   type RestoreTier,
   restoreTierUpperBoundMs,
@@ -106,6 +107,26 @@ export class S3GlacierStorage implements ColdStorage {
         MetadataDirective: 'COPY',
       }),
     );
+  }
+
+  async restoreProgress(archived: ArchivedFile): Promise<RestoreProgress> {
+    const file = this.#own(archived);
+    let head: HeadObjectCommandOutput;
+    try {
+      head = await this.#s3.send(new HeadObjectCommand({ Bucket: file.bucket, Key: file.archiveKey }));
+    } catch (error) {
+      if (isAwsError(error, 'NotFound', 'NoSuchKey')) {
+        return {
+          state: 'failed',
+          reason: `the archived copy ${file.archiveKey} is missing from ${file.bucket}`,
+        };
+      }
+      throw error;
+    }
+    if ((head.StorageClass ?? 'STANDARD') === 'STANDARD') return { state: 'done' };
+    if (head.Restore?.includes('ongoing-request="false"')) return { state: 'done' };
+    if (head.Restore?.includes('ongoing-request="true"')) return { state: 'running' };
+    return { state: 'not-started' };
   }
 
   async discard(archived: ArchivedFile): Promise<void> {

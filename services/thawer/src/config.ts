@@ -49,6 +49,13 @@ export const ThawerConfig = Type.Object({
     default: 3,
     description: 'retrievals started per job before a failing restore is left ARCHIVED with its error',
   }),
+  RESTORE_CHECK_INTERVAL_SECONDS: Type.Number({
+    exclusiveMinimum: 0,
+    maximum: 86_400,
+    default: 60,
+    description:
+      'how often RESTORING records past restore_expected_at are checked with the backend (lost completion notifications)',
+  }),
   RECEIVE_WAIT_SECONDS: Type.Integer({
     minimum: 0,
     maximum: 20,

@@ -23,6 +23,17 @@
  * note that it went out (a crash before the note re-publishes on redelivery; the
  * notifier sends one e-mail per `restored_at`).
  *
+ * LOST NOTIFICATIONS. A completion notification can be lost (a deleted subscription, a
+ * message that outlived its queue's retention). So the thawer also sweeps, every
+ * RESTORE_CHECK_INTERVAL_SECONDS, the sparse GSI of RESTORING records whose
+ * `restore_expected_at` has passed (`overdueRestores`, one query per shard) and asks the
+ * backend where each retrieval stands (S3 HeadObject `x-amz-restore` / Glacier DescribeJob).
+ * Done: the same `complete` as the notification path, so a notification and a sweep that
+ * both arrive restore once (conditional writes, copy back skipped when the object is there).
+ * Failed: the same failure path (back to ARCHIVED, started again up to the limit). Still
+ * running: left alone and asked again next sweep. S3 knows no restore (the restored copy
+ * expired): RestoreObject again.
+ *
  * FAILURES are never dropped. A restore that cannot start records `restore_error` on the
  * ARCHIVED record (the job page shows it), is logged, and the message is retried with
  * backoff (then kept in the dead-letter queue). A retrieval that ends Failed goes
@@ -33,6 +44,7 @@
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import {
+  ARCHIVE_SHARDS,
   archivedFileOf,
   ColdStorageError,
   type ColdStorages,
@@ -163,6 +175,28 @@ export function createThawer(deps: ThawerDeps) {
     }
   }
 
+  /** A retrieval ended Failed (notification or sweep): back to ARCHIVED with the reason, started again up to the limit. */
+  async function retrievalFailed(
+    record: JobRecord,
+    reason: string,
+    restoreJobId: string | undefined,
+    log: FastifyBaseLogger,
+  ): Promise<void> {
+    const attempt = record.restore_attempts ?? 1;
+    const giveUp = attempt >= deps.maxAttempts;
+    const message = giveUp
+      ? `Restoring failed ${attempt} time${attempt === 1 ? '' : 's'} (last: ${reason}). The results stay archived; the failure is reported to the operators.`
+      : `Restore attempt ${attempt} failed (${reason}); trying again.`;
+    const archivedAgain = await records.restoreFailed(record.job_id, message, restoreJobId);
+    if (!archivedAgain) return;
+    if (giveUp || archivedAgain.user_tier !== 'premium') {
+      log.error({ attempts: attempt, reason }, 'restore failed; gave up (recorded on the job)');
+      return;
+    }
+    log.warn({ attempt, reason }, 'restore failed; starting it again');
+    await startRestore(archivedAgain, archivedAgain.tier_changed_at ?? new Date().toISOString(), log);
+  }
+
   async function complete(completion: RestoreCompletion, parentLog: FastifyBaseLogger): Promise<void> {
     const log = parentLog.child({ job_id: completion.jobId });
     const record = await records.get(completion.jobId);
@@ -189,22 +223,9 @@ export function createThawer(deps: ThawerDeps) {
     if (!completion.succeeded) {
       const reason =
         completion.backend === 'glacier-vault' ? (completion.statusMessage ?? 'no reason given') : 'unknown';
-      const attempt = record.restore_attempts ?? 1;
-      const giveUp = attempt >= deps.maxAttempts;
-      const message = giveUp
-        ? `Restoring failed ${attempt} time${attempt === 1 ? '' : 's'} (last: ${reason}). The results stay archived; the failure is reported to the operators.`
-        : `Restore attempt ${attempt} failed (${reason}); trying again.`;
-      const archivedAgain = await records.restoreFailed(record.job_id, message, restoreJobId);
-      if (!archivedAgain) return;
-      if (giveUp || archivedAgain.user_tier !== 'premium') {
-        log.error({ attempts: attempt, reason }, 'restore failed; gave up (recorded on the job)');
-        return;
-      }
-      log.warn({ attempt, reason }, 'restore failed; starting it again');
-      await startRestore(archivedAgain, archivedAgain.tier_changed_at ?? new Date().toISOString(), log);
+      await retrievalFailed(record, reason, restoreJobId, log);
       return;
     }
-
     const archived = archivedFileOf(record, storages.vault);
     const storage = archived ? storages.of(archived.backend) : undefined;
     const key = record.result_keys?.annotated_vcf_key;
@@ -248,6 +269,87 @@ export function createThawer(deps: ThawerDeps) {
     for (const completion of completions) await complete(completion, log);
   }
 
-  return { tierChanged, coldStorageEvent };
+  /** One overdue RESTORING record: ask the backend, then complete / fail / restart / leave it. */
+  async function checkRestore(jobId: string, log: FastifyBaseLogger, now: Date): Promise<string> {
+    const record = await records.get(jobId);
+    if (
+      record?.results_status !== 'RESTORING' ||
+      !record.restore_expected_at ||
+      record.restore_expected_at > now.toISOString()
+    ) {
+      return 'not-overdue'; // the GSI answered before the record changed
+    }
+    const archived = archivedFileOf(record, storages.vault);
+    const storage = archived ? storages.of(archived.backend) : undefined;
+    if (!archived || !storage) {
+      await records.recordRestoreError(
+        jobId,
+        'Restoring failed: the record names no usable archive.',
+        'RESTORING',
+      );
+      log.error('overdue restore: the record names no usable archive');
+      return 'unusable';
+    }
+    const restoreJobId = record.restore_job_id;
+    const progress = await storage.restoreProgress(archived, restoreJobId);
+    if (progress.state === 'running') {
+      log.info({ restore_expected_at: record.restore_expected_at }, 'overdue restore still running');
+      return progress.state;
+    }
+    if (progress.state === 'not-started') {
+      log.warn('overdue restore unknown to S3 (restored copy expired?); requesting it again');
+      await storage.startRestore(archived, jobId, deps.restoreTier);
+      return progress.state;
+    }
+    log.warn({ state: progress.state }, 'restore finished but its notification never arrived; completing it');
+    if (archived.backend === 's3-glacier') {
+      if (progress.state === 'done') {
+        await complete(
+          { backend: 's3-glacier', jobId, succeeded: true, archiveKey: archived.archiveKey },
+          log,
+        );
+      } else {
+        await retrievalFailed(record, progress.reason, undefined, log);
+      }
+    } else {
+      await complete(
+        {
+          backend: 'glacier-vault',
+          jobId,
+          succeeded: progress.state === 'done',
+          restoreJobId: restoreJobId ?? '',
+          archiveId: archived.archiveId,
+          statusMessage: progress.state === 'failed' ? progress.reason : undefined,
+        },
+        log,
+      );
+    }
+    return progress.state;
+  }
+
+  /**
+   * The sweep for lost completion notifications: every RESTORING record whose expected time
+   * has passed (sparse GSI, one query per shard) is checked with the backend. One record's
+   * error is logged (and recorded on it where the paths above do) and does not stop the rest.
+   */
+  async function checkOverdueRestores(log: FastifyBaseLogger, now = new Date()) {
+    const counts = { checked: 0, failed: 0 };
+    for (let shard = 0; shard < ARCHIVE_SHARDS; shard++) {
+      for await (const due of records.overdueRestores(String(shard), now)) {
+        const jobLog = log.child({ job_id: due.job_id });
+        counts.checked += 1;
+        try {
+          await checkRestore(due.job_id, jobLog, now);
+        } catch (error) {
+          counts.failed += 1;
+          jobLog.error({ err: error }, 'overdue restore check failed; asked again next sweep');
+        }
+      }
+    }
+    if (counts.checked > 0) log.info(counts, 'overdue restores checked');
+    return counts;
+  }
+
+  return { tierChanged, coldStorageEvent, checkOverdueRestores };
 }
 export type Thawer = ReturnType<typeof createThawer>;

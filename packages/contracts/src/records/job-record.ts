@@ -91,6 +91,8 @@ export const JobRecord = Type.Object(
     tier_changed_at: Type.Optional(IsoTime),
     /** RESTORING: when the restored file is expected back (retrieval tier's upper bound), for the job page. */
     restore_expected_at: Type.Optional(IsoTime),
+    /** Set only while RESTORING: with `restore_expected_at`, the key of the sparse GSI the thawer sweeps for lost completions. */
+    restore_shard: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$' })),
     /** Restores started for the current archive (retries after a failed retrieval count too). */
     restore_attempts: Type.Optional(NonNegativeInt),
     /** The last restore failure, in words a user can read (the job page shows it); removed once restored. */

@@ -3,7 +3,10 @@
  * cold-storage-events: the durable path, with a slow idle timer as the safety net) and the
  * SNS webhook on `/sns/thawer` for both topics (the doorbell: a verified notification only
  * wakes the matching loop; the work always comes from the queue's copy, so a duplicate
- * through both paths is handled once by the record's conditional writes).
+ * through both paths is handled once by the record's conditional writes), plus the check of
+ * overdue restores every RESTORE_CHECK_INTERVAL_SECONDS (the recovery for lost completion
+ * notifications, see thawer.ts): the first when the app is ready, each next one an interval
+ * after the previous ENDED (checks never overlap); closing waits for a running one.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -108,7 +111,42 @@ async function restoring(app: FastifyInstance, options: RestoringOptions): Promi
     },
   });
 
+  const checkLog = app.log.child({ component: 'restore-check' });
+  let checkTimer: NodeJS.Timeout | undefined;
+  let checking: Promise<void> | undefined;
+  let closing = false;
+  const scheduleCheck = (delayMs: number): void => {
+    if (closing) return;
+    checkTimer = setTimeout(() => {
+      checking = thawer
+        .checkOverdueRestores(checkLog)
+        .then(
+          () => undefined,
+          (error: unknown) =>
+            checkLog.error({ err: error }, 'overdue restore check failed; the next one retries'),
+        )
+        .finally(() => {
+          checking = undefined;
+          scheduleCheck(config.RESTORE_CHECK_INTERVAL_SECONDS * 1000);
+        });
+    }, delayMs);
+  };
+  app.addHook('onReady', async () => {
+    scheduleCheck(0);
+  });
   app.addHook('onClose', async () => {
+    closing = true;
+    clearTimeout(checkTimer);
+    if (checking) {
+      let deadline: NodeJS.Timeout | undefined;
+      await Promise.race([
+        checking,
+        new Promise((resolve) => {
+          deadline = setTimeout(resolve, config.STOP_TIMEOUT_SECONDS * 1000);
+        }),
+      ]);
+      clearTimeout(deadline);
+    }
     storages.destroy();
   });
 }
