@@ -8,12 +8,14 @@
  * `CAT>C` at 100 and `AT>-` at 101 match; a different ALT at the same position does not (VEP's
  * default `--check_existing` allele check).
  *
- * Streaming, no whole-file load: the source keeps ONE window of the known file in memory
- * (WINDOW_BP of trimmed starts, read with a tabix region query plus a MARGIN before it for
- * records whose anchor base precedes the window). Sorted input sweeps through the file window by
- * window; unsorted input is still annotated correctly (a window is re-read when a record falls
- * outside it), only slower. Memory: one window's records (dbSNP whole-genome density, ~1 per
- * 3 bp, is ~30 k records).
+ * Streaming, no whole-file load: the file is read in windows of WINDOW_BP trimmed starts, aligned
+ * to a grid (tabix region query plus a MARGIN before the window for records whose anchor base
+ * precedes it), and at most MAX_WINDOWS are kept (least recently used dropped). Sorted input
+ * sweeps through the file window by window; unsorted input within a few Mb costs nothing more;
+ * input shuffled across a genome is still annotated correctly, re-reading windows (slower).
+ * Memory: at most MAX_WINDOWS windows of records (dbSNP whole-genome density, ~1 per 3 bp, is
+ * ~30 k records per window). Measured on the 100 k synthetic input with the 115 k-record VEP
+ * cache file: 11 windows read, the annotation rate 43.7 k -> 33.4 k records/s (one run each).
  *
  * Field values: `Number=A` keys take the matched ALT's value, `Number=R` the ALT's (index + 1),
  * others the whole value; `.` is empty; a Flag is `1`. When several known records match one
@@ -35,6 +37,8 @@ import { infoValue } from '../vcf/parse.ts';
 
 /** Trimmed starts held in memory at once. */
 export const WINDOW_BP = 100_000;
+/** Windows kept in memory. */
+const MAX_WINDOWS = 8;
 /** Bases read before a window for records whose anchor or shared bases come before it. */
 const MARGIN_BP = 200;
 
@@ -108,10 +112,8 @@ export class KnownVariantSource {
   /** Reference contig name -> the file's contig name. */
   private readonly contigOf: Map<string, string>;
   private readonly file: TabixIndexedFile;
-  private windowChrom = '';
-  private windowStart = 1;
-  private windowEnd = 0;
-  private readonly window = new Map<string, KnownAllele[]>();
+  /** `chrom:index` -> the known alleles whose trimmed start lies in that window; LRU order. */
+  private readonly windows = new Map<string, Map<string, KnownAllele[]>>();
   /** Windows read (for the log and the tests of the streaming behaviour). */
   windowsRead = 0;
   recordsRead = 0;
@@ -200,30 +202,44 @@ export class KnownVariantSource {
   }
 
   /**
-   * Makes sure the window holds every known allele whose trimmed start lies in [start, end]
+   * Makes sure the windows hold every known allele whose trimmed start lies in [start, end]
    * (1-based closed, reference contig name). Returns a promise only when it has to read.
    */
   prepare(chrom: string, start: number, end: number): Promise<void> | undefined {
-    if (chrom === this.windowChrom && start >= this.windowStart && end <= this.windowEnd) return undefined;
-    return this.load(chrom, start, Math.max(end, start + WINDOW_BP - 1));
+    if (!this.contigOf.has(chrom)) return undefined;
+    const first = Math.floor((start - 1) / WINDOW_BP);
+    const last = Math.floor((Math.max(start, end) - 1) / WINDOW_BP);
+    const waits: Promise<void>[] = [];
+    for (let i = first; i <= last; i++) {
+      const id = `${chrom}:${i}`;
+      const w = this.windows.get(id);
+      if (w) {
+        // most recently used last
+        this.windows.delete(id);
+        this.windows.set(id, w);
+      } else {
+        waits.push(this.load(chrom, i));
+      }
+    }
+    if (waits.length === 0) return undefined;
+    return waits.length === 1 ? waits[0] : Promise.all(waits).then(() => undefined);
   }
 
-  private async load(chrom: string, start: number, end: number): Promise<void> {
-    this.window.clear();
-    this.windowChrom = chrom;
-    this.windowStart = start;
-    this.windowEnd = end;
-    const name = this.contigOf.get(chrom);
-    if (name === undefined) return;
+  private async load(chrom: string, index: number): Promise<void> {
+    const start = index * WINDOW_BP + 1;
+    const end = (index + 1) * WINDOW_BP;
+    const window = new Map<string, KnownAllele[]>();
+    this.windows.set(`${chrom}:${index}`, window);
+    if (this.windows.size > MAX_WINDOWS) this.windows.delete(this.windows.keys().next().value as string);
     this.windowsRead++;
     const from0 = Math.max(0, start - 1 - MARGIN_BP);
-    await this.file.getLines(name, from0, end, (line: string) => {
+    await this.file.getLines(this.contigOf.get(chrom)!, from0, end, (line: string) => {
       this.recordsRead++;
-      this.addLine(line, start, end);
+      this.addLine(window, line, start, end);
     });
   }
 
-  private addLine(line: string, start: number, end: number): void {
+  private addLine(window: Map<string, KnownAllele[]>, line: string, start: number, end: number): void {
     // CHROM POS ID REF ALT QUAL FILTER INFO
     const t1 = line.indexOf('\t');
     const t2 = line.indexOf('\t', t1 + 1);
@@ -246,16 +262,17 @@ export class KnownVariantSource {
       if (m.start < start || m.start > end) continue;
       const key = `${m.start}:${m.ref}:${m.alt}`;
       const entry: KnownAllele = { id, info, altIndex: i };
-      const list = this.window.get(key);
+      const list = window.get(key);
       if (list) list.push(entry);
-      else this.window.set(key, [entry]);
+      else window.set(key, [entry]);
     }
   }
 
   /** Attaches this file's values to the allele when it is known (after `prepare`). */
   match(allele: AlleleToAnnotate): void {
-    if (allele.symbolic !== null || allele.chrom !== this.windowChrom) return;
-    const list = this.window.get(`${allele.start}:${allele.ref}:${allele.alt}`);
+    if (allele.symbolic !== null) return;
+    const window = this.windows.get(`${allele.chrom}:${Math.floor((allele.start - 1) / WINDOW_BP)}`);
+    const list = window?.get(`${allele.start}:${allele.ref}:${allele.alt}`);
     if (!list) return;
     this.allelesMatched++;
     const known: KnownValues = allele.known ?? {};

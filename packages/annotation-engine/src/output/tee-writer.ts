@@ -26,12 +26,12 @@ export class TeeWriter implements AnnotationWriter {
   }
 
   write(rec: AnnotatedRecord): Promise<void> | undefined {
-    let waits: Promise<void>[] | null = null;
+    const waits: Promise<void>[] = [];
     for (const w of this.writers) {
       const wait = w.write(rec);
-      if (wait) (waits ??= []).push(wait);
+      if (wait) waits.push(wait);
     }
-    if (waits === null) return undefined;
+    if (waits.length === 0) return undefined;
     return waits.length === 1 ? waits[0] : Promise.all(waits).then(() => undefined);
   }
 
