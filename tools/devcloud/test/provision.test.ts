@@ -76,6 +76,20 @@ describe('provisioning from resources.json', () => {
     expect(notifications.TopicConfigurations![0]!.Events).toEqual(['s3:ObjectRestore:Completed']);
   });
 
+  it('says so, naming the index, when an older jobs table lacks one that devcloud cannot add', async () => {
+    // AWS adds the index (UpdateTable); devcloud's dynalite cannot, and refuses rather than ignore it.
+    const older = planResources('gasolder');
+    const fewer = {
+      ...older,
+      jobsTable: { ...older.jobsTable, indexes: older.jobsTable.indexes.slice(0, 1) },
+    };
+    await applyPlan(fewer, clients, options);
+    const missing = older.jobsTable.indexes[1]!.name;
+    await expect(applyPlan(older, clients, options)).rejects.toThrow(
+      new RegExp(`lacks the index ${missing}.*cannot add or remove a global secondary index.*fresh one`),
+    );
+  });
+
   it('routes a message published on a topic to every queue subscribed to it, in the SNS envelope', async () => {
     const p = await applyPlan(plan, clients, options);
     await clients.sns.send(

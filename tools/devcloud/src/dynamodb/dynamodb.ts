@@ -70,6 +70,16 @@ export class DynamoDbService implements EmulatedService {
         ),
       );
     }
+    // dynalite takes UpdateTable's index Create/Delete and silently does nothing: refuse it instead.
+    if (operation === 'UpdateTable' && /"(Create|Delete)"\s*:/.test(req.body.toString('utf8'))) {
+      return Promise.resolve(
+        jsonError(
+          400,
+          'com.amazonaws.dynamodb.v20120810#ValidationException',
+          'devcloud DynamoDB (dynalite) cannot add or remove a global secondary index on an existing table; create the table with its indexes (a fresh data dir).',
+        ),
+      );
+    }
     return new Promise((resolve, reject) => {
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers))

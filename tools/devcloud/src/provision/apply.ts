@@ -14,6 +14,7 @@ import {
   DescribeTableCommand,
   type DynamoDBClient,
   ResourceNotFoundException,
+  UpdateTableCommand,
 } from '@aws-sdk/client-dynamodb';
 import { CreateVaultCommand, type GlacierClient } from '@aws-sdk/client-glacier';
 import {
@@ -270,7 +271,39 @@ async function ensureBucket(s3: S3Client, bucket: string) {
 
 async function ensureJobsTable(dynamodb: DynamoDBClient, table: ProvisionPlan['jobsTable']) {
   try {
-    await dynamodb.send(new DescribeTableCommand({ TableName: table.name }));
+    const existing = await dynamodb.send(new DescribeTableCommand({ TableName: table.name }));
+    // A table made by an older version lacks the indexes added since: add them, one per call.
+    const have = new Set((existing.Table?.GlobalSecondaryIndexes ?? []).map((ix) => ix.IndexName));
+    for (const ix of table.indexes.filter((i) => !have.has(i.name))) {
+      try {
+        await dynamodb.send(
+          new UpdateTableCommand({
+            TableName: table.name,
+            AttributeDefinitions: [
+              { AttributeName: ix.hashKey, AttributeType: 'S' },
+              { AttributeName: ix.rangeKey, AttributeType: 'S' },
+            ],
+            GlobalSecondaryIndexUpdates: [
+              {
+                Create: {
+                  IndexName: ix.name,
+                  KeySchema: [
+                    { AttributeName: ix.hashKey, KeyType: 'HASH' },
+                    { AttributeName: ix.rangeKey, KeyType: 'RANGE' },
+                  ],
+                  Projection: { ProjectionType: 'ALL' },
+                },
+              },
+            ],
+          }),
+        );
+      } catch (err) {
+        throw new Error(
+          `The jobs table ${table.name} lacks the index ${ix.name} and it could not be added (${(err as Error).message}). ` +
+            'Locally: stop the stack and remove the data dir (.gas/) to start from a fresh one.',
+        );
+      }
+    }
     return;
   } catch (err) {
     if (!(err instanceof ResourceNotFoundException) && !isNamed(err, 'ResourceNotFoundException')) throw err;
