@@ -320,7 +320,7 @@ export class JobArchiveRecords {
     return this.#update({
       Key: { job_id: jobId },
       UpdateExpression:
-        'SET results_status = :available, restored_at = :now REMOVE results_file_archive_id, results_file_archive_key, cold_storage_backend, restore_job_id, restore_expected_at, restore_shard, restore_error, restore_attempts, restore_published_at',
+        'SET results_status = :available, restored_at = :now REMOVE results_file_archive_id, results_file_archive_key, cold_storage_backend, restore_job_id, restore_expected_at, restore_shard, restore_error, restore_attempts, restore_published_at, restore_publish_claimed_until',
       ConditionExpression: `${toAvailable.condition}${restoreJobId ? ' AND restore_job_id = :job' : ''}`,
       ExpressionAttributeValues: {
         ':available': 'AVAILABLE',
@@ -331,11 +331,31 @@ export class JobArchiveRecords {
     });
   }
 
+  /**
+   * Only one delivery publishes ArchiveRestored for a restore: the notification and the overdue
+   * check can both reach a record that has just become AVAILABLE. The claim is a short lease, so
+   * a thawer that dies between claim and publish lets the next delivery publish instead.
+   */
+  async claimRestorePublish(jobId: string, restoredAt: string, leaseSeconds = 60, now = new Date()) {
+    const claimed = await this.#update({
+      Key: { job_id: jobId },
+      UpdateExpression: 'SET restore_publish_claimed_until = :until',
+      ConditionExpression:
+        'restored_at = :restored AND attribute_not_exists(restore_published_at) AND (attribute_not_exists(restore_publish_claimed_until) OR restore_publish_claimed_until < :now)',
+      ExpressionAttributeValues: {
+        ':restored': restoredAt,
+        ':now': now.toISOString(),
+        ':until': new Date(now.getTime() + leaseSeconds * 1000).toISOString(),
+      },
+    });
+    return claimed !== undefined;
+  }
+
   /** ArchiveRestored went out for this restore. */
   async markRestorePublished(jobId: string, restoredAt: string): Promise<void> {
     await this.#update({
       Key: { job_id: jobId },
-      UpdateExpression: 'SET restore_published_at = :now',
+      UpdateExpression: 'SET restore_published_at = :now REMOVE restore_publish_claimed_until',
       ConditionExpression: 'restored_at = :restored',
       ExpressionAttributeValues: { ':now': new Date().toISOString(), ':restored': restoredAt },
     });

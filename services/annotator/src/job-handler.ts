@@ -156,12 +156,11 @@ export function createJobRequestHandler(options: JobHandlerOptions) {
     const onDrainerAbort = () => abort.abort(context.signal.reason);
     context.signal.addEventListener('abort', onDrainerAbort, { once: true });
     let latest: Omit<JobProgress, 'updated_at'> | undefined;
-    let renewing = false;
+    let renewing: Promise<void> | undefined;
     const ticker = setInterval(() => {
       if (renewing) return;
-      renewing = true;
       const progress = latest ? { ...latest, updated_at: new Date().toISOString() } : undefined;
-      jobs
+      renewing = jobs
         .renew({
           jobId: record.job_id,
           owner: options.owner,
@@ -178,9 +177,14 @@ export function createJobRequestHandler(options: JobHandlerOptions) {
           (error: unknown) => jobLog.warn({ err: error }, 'progress/lease write failed; retrying next tick'),
         )
         .finally(() => {
-          renewing = false;
+          renewing = undefined;
         });
     }, options.progressIntervalMs);
+    /** No renewal may land after a release or a final write: stop the ticker, wait for one in flight. */
+    const stopRenewing = async () => {
+      clearInterval(ticker);
+      await renewing;
+    };
 
     let outcome: JobOutcome;
     try {
@@ -208,6 +212,7 @@ export function createJobRequestHandler(options: JobHandlerOptions) {
     } catch (error) {
       if (abort.signal.aborted) {
         // Stopping (SIGTERM deadline, lost heartbeat) or lost lease: hand the job on as it is.
+        await stopRenewing();
         if (!(abort.signal.reason instanceof LeaseLostError))
           await jobs.release(record.job_id, options.owner);
         jobLog.warn({ reason: String(abort.signal.reason) }, 'job run stopped before it finished; released');
@@ -224,7 +229,7 @@ export function createJobRequestHandler(options: JobHandlerOptions) {
         },
       };
     } finally {
-      clearInterval(ticker);
+      await stopRenewing();
       context.signal.removeEventListener('abort', onDrainerAbort);
       await rm(scratchDir, { recursive: true, force: true });
     }

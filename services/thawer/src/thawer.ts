@@ -148,6 +148,10 @@ export function createThawer(deps: ThawerDeps) {
   }
 
   async function publishRestored(record: JobRecord, log: FastifyBaseLogger): Promise<void> {
+    if (!(await records.claimRestorePublish(record.job_id, record.restored_at!))) {
+      log.info('ArchiveRestored is being published by another delivery; nothing to do');
+      return;
+    }
     const message: ArchiveRestored = {
       schema_version: 1,
       type: 'ArchiveRestored',

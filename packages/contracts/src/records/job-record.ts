@@ -99,6 +99,8 @@ export const JobRecord = Type.Object(
     restore_error: Type.Optional(Type.String({ minLength: 1, maxLength: 2000 })),
     /** Thawer: ArchiveRestored was published for `restored_at` (a redelivered completion re-publishes when absent). */
     restore_published_at: Type.Optional(IsoTime),
+    /** Until when one thawer delivery holds the right to publish ArchiveRestored. */
+    restore_publish_claimed_until: Type.Optional(IsoTime),
 
     /** The user's choice (account page) copied at submission; absent = send e-mails. */
     email_notifications: Type.Optional(Type.Boolean()),
