@@ -3,6 +3,7 @@
  * in one run, on this machine.
  *
  *   pnpm bench:engine [--sizes 100000,1000000[,10000000]] [--seed 42] [--keep DIR] [--threads N]
+ *                     [--snpeff [--snpeff-max 100000] [--snpeff-cache DIR]]
  *   (or: pnpm --filter @gas/annotation-engine bench -- ...)
  *
  * Inputs come from the project's own seeded generator (`generateSynthetic` below), the shape of
@@ -14,8 +15,9 @@
  * whole process's, start-up included (tsx + gene models for GAS), as in the data README's table.
  * GAS also reports its own annotation-only rate (from its summary: after the header is read).
  *
- * SnpEff is not run by this script (its GFF3 needs normalising and a database build, see the
- * data README); its published figure on this kind of machine is 9-11 k variants/s, 420-440 MB.
+ * With `--snpeff`, SnpEff 5.1d (Debian package) runs on the same files too, for sizes up to
+ * `--snpeff-max` records (it is ~100x slower): its database is built from the same FASTA and GFF3
+ * and cached by checksum (peers/snpeff.ts); its ratio is SnpEff/bcftools.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { createWriteStream, existsSync } from 'node:fs';
@@ -24,6 +26,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { openReference } from '../src/reference/index.ts';
+import { checkSnpEffOutput, prepareSnpEffDatabase, snpEffAnnotateCommand } from './peers/snpeff.ts';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
 const repoRoot = path.resolve(here, '../../..');
@@ -158,6 +161,9 @@ async function main(): Promise<void> {
       seed: { type: 'string', default: '42' },
       keep: { type: 'string' },
       threads: { type: 'string' },
+      snpeff: { type: 'boolean', default: false },
+      'snpeff-max': { type: 'string', default: '100000' },
+      'snpeff-cache': { type: 'string' },
     },
   });
   const sizes = values.sizes!.split(',').map((s) => Number(s.replace(/_/g, '')));
@@ -173,6 +179,17 @@ async function main(): Promise<void> {
   console.log(
     `# inputs: seeded synthetic (seed ${seed}) over 21:${BLOCK_START}-${BLOCK_END}; files in ${dir}`,
   );
+  const snpEff = values.snpeff
+    ? await prepareSnpEffDatabase({
+        fasta: FASTA,
+        gff3Gz: GFF3,
+        cacheRoot:
+          values['snpeff-cache'] ??
+          (values.keep ? path.join(dir, 'snpeff-cache') : path.join(os.tmpdir(), 'gas-bench-snpeff-cache')),
+        log: console.log,
+      })
+    : null;
+  if (snpEff) console.log(`# ${snpEff.version}, database ${snpEff.genome} in ${snpEff.dir}`);
   const rows: string[] = [];
   for (const n of sizes) {
     const input = path.join(dir, `synthetic-${n}.seed${seed}.vcf.gz`);
@@ -225,6 +242,14 @@ async function main(): Promise<void> {
       row('bcftools csq -l', bcf, '1', ''),
     );
     console.log(rows.slice(-2).join('\n'));
+    if (snpEff && n <= Number(values['snpeff-max'])) {
+      const snpOut = path.join(dir, `snpeff-${n}.vcf`);
+      const snp = await timed(...snpEffAnnotateCommand(snpEff, input, snpOut), dir);
+      const ratio = `${(n / snp.wallS / bcfRate).toFixed(4)} (CPU ${(bcf.cpuS / snp.cpuS).toFixed(4)})`;
+      rows.push(row('SnpEff ann', snp, ratio, ''));
+      console.log(`${rows.at(-1)}\n${await checkSnpEffOutput(snpOut, n)}`);
+      if (!values.keep) await rm(snpOut, { force: true });
+    } else if (snpEff) console.log(`# SnpEff skipped at ${n} records (--snpeff-max ${values['snpeff-max']})`);
     if (!values.keep) await rm(gasOut, { force: true }).then(() => rm(bcfOut, { force: true }));
   }
   console.log(
@@ -234,7 +259,7 @@ async function main(): Promise<void> {
       .join(' ')} (figures are noisy when it exceeds the cores)`,
   );
   console.log(
-    '| records | tool | variants/s (wall) | wall | variants per CPU s | CPU | peak RSS | ratio GAS/bcftools | GAS annotate-only (wall) |',
+    '| records | tool | variants/s (wall) | wall | variants per CPU s | CPU | peak RSS | ratio to bcftools (wall; CPU) | GAS annotate-only (wall) |',
   );
   console.log('|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) console.log(r);
