@@ -14,6 +14,10 @@ export interface StackProcess {
   urls: { web: string; mailbox: string; stripe: string; identityProvider: string; devcloud: string };
   ports: Record<string, number>;
   pids: number[];
+  /** Service name of each pid, in the same order. */
+  names: string[];
+  /** The load-test accounts file when started with `loadTestUsers`. */
+  loadTestAccounts?: string;
   dataDir: string;
   ca: string;
   child: ChildProcess;
@@ -23,23 +27,27 @@ export interface StackProcess {
   dispose(): Promise<void>;
 }
 
+/** What the stack's READY line says. */
+type ReadyLine = Pick<StackProcess, 'urls' | 'ports' | 'pids' | 'names' | 'loadTestAccounts'>;
+
 export async function startStackProcess(opts: {
   database: string;
   retentionSeconds?: number;
+  /** `--load-users N`: N load-test accounts and no per-client rate limit (pnpm bench:load). */
+  loadTestUsers?: number;
 }): Promise<StackProcess> {
   const dataDir = await mkdtemp(join(tmpdir(), 'gas-stack-'));
   const args = ['--import', 'tsx', 'tools/devcloud/src/stack/main.ts', '--data-dir', dataDir, '--free-ports'];
   args.push('--database', opts.database);
   if (opts.retentionSeconds !== undefined) args.push('--retention-seconds', String(opts.retentionSeconds));
+  if (opts.loadTestUsers !== undefined) args.push('--load-users', String(opts.loadTestUsers));
   const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  const ready = await new Promise<{
-    urls: StackProcess['urls'];
-    ports: Record<string, number>;
-    pids: number[];
-  }>((done, fail) => {
+  let ready: ReadyLine | undefined;
+  ready = await new Promise<ReadyLine>((done, fail) => {
     child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString();
+      if (ready) return; // long runs (pnpm bench:load) print a lot after READY
       const line = output.split('\n').find((l) => l.startsWith('READY '));
       if (line) done(JSON.parse(line.slice('READY '.length)));
     });

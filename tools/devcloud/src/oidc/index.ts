@@ -66,7 +66,8 @@ export async function startIdentityProvider(opts: IdentityProviderOptions): Prom
   const secrets = await loadOrCreateSecrets(opts.dataDir);
   const configuredUsers = opts.users ?? DEMO_USERS;
   const users = await UserStore.open(opts.dataDir, configuredUsers);
-  const demoHint = configuredUsers === DEMO_USERS;
+  // The login page names the demo accounts when they are among the configured ones.
+  const demoHint = DEMO_USERS.every((demo) => configuredUsers.includes(demo));
   const failures = new Map<string, { count: number; since: number }>();
 
   const server = opts.tls

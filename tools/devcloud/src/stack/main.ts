@@ -4,6 +4,9 @@
  *   --free-ports     any free ports instead of the fixed ones (for tests)
  *   --database NAME  PostgreSQL database of the accounts store (default gas)
  *   --retention-seconds N   Free-tier retention before archive (default 300, the demo profile)
+ *   --load-users N   for `pnpm bench:load`: N extra accounts load-0001@example.org ... whose one
+ *                    random password is in <data-dir>/load-test-accounts.json, and no per-client
+ *                    rate limit on web (every simulated user has the same address)
  */
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +21,7 @@ const { values } = parseArgs({
     'free-ports': { type: 'boolean', default: false },
     'retention-seconds': { type: 'string' },
     database: { type: 'string', default: 'gas' },
+    'load-users': { type: 'string' },
   },
   strict: true,
 });
@@ -43,6 +47,7 @@ try {
     freePorts: values['free-ports'],
     databaseName: values.database!,
     ...(values['retention-seconds'] ? { freeRetentionSeconds: Number(values['retention-seconds']) } : {}),
+    ...(values['load-users'] ? { loadTestUsers: Number(values['load-users']) } : {}),
   });
   const logins = DEMO_USERS.map(
     (u) => `    ${u.email.padEnd(22)} password ${DEMO_PASSWORD}   (${u.plan})`,
@@ -59,7 +64,16 @@ try {
       `  local CA           ${stack.caCertPath} (import it in your browser to trust https://localhost)`,
       '  demo logins:',
       logins,
-      `READY ${JSON.stringify({ urls: stack.urls, ports: stack.servicePorts, pids: stack.processes.map((p) => p.child.pid) })}`,
+      ...(stack.loadTestAccountsFile
+        ? [`  load-test logins   load-0001@example.org ... (password in ${stack.loadTestAccountsFile})`]
+        : []),
+      `READY ${JSON.stringify({
+        urls: stack.urls,
+        ports: stack.servicePorts,
+        pids: stack.processes.map((p) => p.child.pid),
+        names: stack.processes.map((p) => p.name),
+        ...(stack.loadTestAccountsFile ? { loadTestAccounts: stack.loadTestAccountsFile } : {}),
+      })}`,
       '',
     ].join('\n'),
   );

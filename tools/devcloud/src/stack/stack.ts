@@ -9,13 +9,13 @@
  * confirms them with the running services). Close order is the reverse. All state lives in
  * `dataDir`, so a second start reuses users, jobs, objects and mail.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import https from 'node:https';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import resources from '../../../../packages/contracts/resources.json' with { type: 'json' };
 import { DEFAULT_CREDENTIALS, type Devcloud, jsonLineLogger, startDevcloud } from '../devcloud.ts';
-import { type RunningIdentityProvider, startIdentityProvider } from '../oidc/index.ts';
+import { DEMO_USERS, type RunningIdentityProvider, startIdentityProvider } from '../oidc/index.ts';
 import { applyPlan, type ProvisionedResources, subscribeWebhooks } from '../provision/apply.ts';
 import { createProvisionClients, destroyProvisionClients } from '../provision/clients.ts';
 import { planResources, type ServiceName } from '../provision/plan.ts';
@@ -26,6 +26,7 @@ import {
   startStripeStandIn,
 } from '../stripe/index.ts';
 import { resourceEnvironment } from './environment.ts';
+import { createLoadTestAccounts, LOAD_TEST_ACCOUNTS_FILE } from './load-test-accounts.ts';
 import { ensurePostgres, type LocalPostgres } from './postgres.ts';
 import { type ManagedProcess, startProcess, waitUntilReady } from './processes.ts';
 import { loadOrCreateSecrets } from './secrets.ts';
@@ -47,6 +48,11 @@ export interface StackOptions {
   databaseName?: string;
   /** Only these services (default all five). */
   services?: ServiceName[];
+  /**
+   * Start for a load test: this many extra accounts (load-test-accounts.ts) and web's per-client
+   * rate limit lifted, since every simulated user comes from the same address.
+   */
+  loadTestUsers?: number;
 }
 
 export interface RunningStack {
@@ -54,6 +60,8 @@ export interface RunningStack {
   servicePorts: Record<ServiceName, number>;
   caCertPath: string;
   processes: ManagedProcess[];
+  /** `<dataDir>/load-test-accounts.json` when started with `loadTestUsers`. */
+  loadTestAccountsFile?: string;
   close(): Promise<void>;
 }
 
@@ -132,10 +140,14 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
       redirect_uris: [`${webUrl}/auth/callback`],
       post_logout_redirect_uris: [`${webUrl}/`],
     };
+    const loadTest = opts.loadTestUsers
+      ? await createLoadTestAccounts(dataDir, opts.loadTestUsers)
+      : await rm(join(dataDir, LOAD_TEST_ACCOUNTS_FILE), { force: true });
     const identityProvider: RunningIdentityProvider = await startIdentityProvider({
       dataDir: join(dataDir, 'identity-provider'),
       port: await port(4569),
       clients: [oidcClient],
+      users: loadTest ? [...DEMO_USERS, ...loadTest.users] : DEMO_USERS,
     });
     cleanups.push(() => identityProvider.close());
 
@@ -180,6 +192,8 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
         STRIPE_API_PORT: String(stripe.port),
         STRIPE_API_PROTOCOL: 'http',
         STRIPE_PRICE_LOOKUP_KEY: GAS_PREMIUM_LOOKUP_KEY,
+        // A load test's users all share one address, which the per-client limit would throttle.
+        ...(loadTest ? { RATE_LIMIT_PER_MINUTE: '1000000' } : {}),
       },
       annotator: {
         REFERENCE_FASTA: join(shared, 'reference/grch38-chr21/chr21.fa.gz'),
@@ -247,6 +261,7 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
       servicePorts,
       caCertPath: devcloud.ca.certPath,
       processes,
+      ...(loadTest ? { loadTestAccountsFile: loadTest.file } : {}),
       close,
     };
   } catch (err) {
