@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import resources from '../../../packages/contracts/resources.json' with { type: 'json' };
 import { planResources } from '../../devcloud/src/provision/plan.ts';
+import { LOCALSTACK_IMAGE, localStackEnvironment } from '../../devcloud/src/test-cloud/localstack.ts';
 import { composeFile, devtoolsTargets, lintCompose, repoRoot, serviceNames } from '../src/index.ts';
 
 const { name, services } = composeFile();
@@ -56,6 +57,14 @@ describe('the stack', () => {
       ['dynamodb', 'ses', 'sns', 'sqs', 's3'].sort(),
     );
     expect(ls.healthcheck).toBeDefined();
+  });
+
+  it('LocalStack is the image and settings the tests start through testcontainers (one pinned version)', () => {
+    const ls = services.localstack!;
+    expect(ls.image).toBe(LOCALSTACK_IMAGE);
+    const tests = localStackEnvironment(4566, {});
+    expect(ls.environment.SERVICES).toBe(tests.SERVICES);
+    expect(ls.environment.SQS_ENDPOINT_STRATEGY).toBe(tests.SQS_ENDPOINT_STRATEGY);
   });
 
   it('each GAS service is built from the one Dockerfile with SERVICE=<name>, default (runtime) target', () => {
