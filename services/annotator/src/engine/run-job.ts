@@ -1,29 +1,35 @@
 /**
  * One annotation job, run inside an engine worker thread (never on the main thread).
  *
- * Data flow (memory holds one engine batch and stream buffers, whatever the input size):
- *   S3 GetObject body --tee--> engine pass 1 (annotated VCF, BGZF)  -> scratch/<base>.annot.vcf.gz
- *                       \----> scratch/input (a copy for the next passes)
- *   scratch/input ---------> engine pass 2 (TSV)                    -> scratch/<base>.annot.tsv
- *   scratch/input ---------> engine pass 3 (JSON Lines)             -> scratch/<base>.annot.json
+ * Data flow: ONE engine pass (memory holds one engine batch and stream buffers, whatever the
+ * input size; nothing of the input is written to disk):
+ *   S3 GetObject body -> annotateVcf -> VCF (BGZF)   -> scratch/output.vcf.gz
+ *                                   \-> TSV          -> scratch/output.tsv
+ *                                   \-> JSON Lines   -> scratch/output.json
  *   then each file is streamed to the results bucket with a multipart Upload, plus the
  *   summary (JSON) and the job log (text).
- * The engine writes one format per run (`annotateVcf`), hence three passes; pass 1 is the
- * one whose summary and log the user sees. Outputs are uploaded only once every pass has
- * succeeded, so a failed or killed run never leaves a partial object under a result key;
- * a rerun overwrites the same keys whole (S3 replaces an object atomically).
+ * The engine's `moreOutputs` (its TeeWriter) writes every annotated record to the three
+ * writers, so the input is read, parsed and predicted once and the three outputs hold the same
+ * records (until Nov 2026 the annotator ran three passes over a scratch copy of the input).
+ * Outputs are uploaded only once the pass has succeeded, so a failed or killed run never
+ * leaves a partial object under a result key (on failure the engine removes its outputs and
+ * the scratch folder goes anyway); a rerun overwrites the same keys whole (S3 replaces an
+ * object atomically).
  *
  * Progress: bytes of the (possibly compressed) input read from S3 of its size, and records
  * done = records the engine has looked up in the reference (the pipeline calls `ensure`
- * once per record on a reference contig, before annotating it).
+ * once per record on a reference contig, before annotating it). Phases: `annotating`, then
+ * `uploading` (the contract's `writing-tsv` / `writing-json` belonged to the three passes).
+ *
+ * Abort (SIGTERM, a lost lease): the signal stops the S3 read and the engine between batches;
+ * either way the run ends with a `JobAbortedError` (no job log is written for it).
  *
  * Failures: an engine `InputError` (bad VCF, wrong assembly, ...) is the user's message as
  * the engine wrote it, with its line number; anything else is an internal error whose
  * details go to the job log's operator part and the service log, never to the user.
  * The scratch folder is removed in every outcome.
  */
-import { once } from 'node:events';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
@@ -63,7 +69,8 @@ export class JobAbortedError extends Error {
   override readonly name = 'JobAbortedError';
 }
 
-const PASSES: ReadonlyArray<{ format: OutputFormat; key: 'annotated_vcf_key' | 'tsv_key' | 'json_key' }> = [
+/** The outputs of the one engine pass; the first is the engine's primary output. */
+const OUTPUTS: ReadonlyArray<{ format: OutputFormat; key: 'annotated_vcf_key' | 'tsv_key' | 'json_key' }> = [
   { format: 'vcf', key: 'annotated_vcf_key' },
   { format: 'tsv', key: 'tsv_key' },
   { format: 'json', key: 'json_key' },
@@ -96,24 +103,16 @@ function countingReference(reference: Reference, counter: { records: number }): 
   } as PipelineReference;
 }
 
-/** Yields the S3 body while copying it to `copyPath` and counting bytes; stops on abort. */
-async function* teeToFile(
+/** Yields the S3 body while counting its bytes; stops on abort. */
+async function* countingBytes(
   body: AsyncIterable<Uint8Array>,
-  copyPath: string,
   onBytes: (n: number) => void,
   signal: AbortSignal,
 ): AsyncGenerator<Uint8Array> {
-  const copy = createWriteStream(copyPath);
-  try {
-    for await (const chunk of body) {
-      if (signal.aborted) throw new JobAbortedError('job aborted');
-      onBytes(chunk.length);
-      if (!copy.write(chunk)) await once(copy, 'drain');
-      yield chunk;
-    }
-  } finally {
-    copy.end();
-    await once(copy, 'close').catch(() => undefined);
+  for await (const chunk of body) {
+    if (signal.aborted) throw new JobAbortedError('job aborted');
+    onBytes(chunk.length);
+    yield chunk;
   }
 }
 
@@ -162,11 +161,11 @@ export async function runJob(job: JobToRun, engine: EngineContext, hooks: RunHoo
 
   await mkdir(job.scratchDir, { recursive: true });
   try {
-    const inputCopy = join(job.scratchDir, 'input');
-    const outputs = PASSES.map((pass) => ({
-      ...pass,
-      path: join(job.scratchDir, `output.${pass.format}${pass.format === 'vcf' ? '.gz' : ''}`),
+    const outputs = OUTPUTS.map((output) => ({
+      ...output,
+      path: join(job.scratchDir, `output.${output.format}${output.format === 'vcf' ? '.gz' : ''}`),
     }));
+    const [primary, ...more] = outputs;
     const provenance: Partial<Provenance> = {
       ...engine.provenance,
       commandLine: `gas annotator job ${job.jobId}`,
@@ -178,44 +177,31 @@ export async function runJob(job: JobToRun, engine: EngineContext, hooks: RunHoo
     if (!object.Body) throw new Error(`GetObject s3://${job.inputBucket}/${job.inputKey} returned no body`);
     const body = object.Body as AsyncIterable<Uint8Array>;
 
-    let summary: RunSummary | undefined;
-    for (const [index, pass] of outputs.entries()) {
-      if (signal.aborted) throw new JobAbortedError('job aborted');
-      phase = index === 0 ? 'annotating' : pass.format === 'tsv' ? 'writing-tsv' : 'writing-json';
-      counter.records = 0;
-      const started = performance.now();
-      const result = await annotateVcf({
-        input:
-          index === 0
-            ? teeToFile(
-                body,
-                inputCopy,
-                (n) => {
-                  bytesRead += n;
-                },
-                signal,
-              )
-            : createReadStream(inputCopy),
-        inputName: job.inputFileName,
-        output: pass.path,
-        format: pass.format,
-        bgzip: pass.format === 'vcf',
-        genes: engine.genes,
-        reference: countingReference(engine.reference, counter),
-        synonyms: engine.synonyms,
-        onError: 'skip',
-        assembly: engine.assembly,
-        provenance,
-        // Pass 1's log is the user's; later passes read the same input and would repeat it.
-        log: index === 0 ? log : new RunLog(),
-      });
-      timings[`${pass.format}_ms`] = Math.round(performance.now() - started);
-      if (index === 0) {
-        summary = result.summary;
-        failureCounts.counts = countsOf(summary);
-      }
-    }
-    if (!summary) throw new Error('the engine produced no summary');
+    const started = performance.now();
+    const { summary } = await annotateVcf({
+      input: countingBytes(
+        body,
+        (n) => {
+          bytesRead += n;
+        },
+        signal,
+      ),
+      inputName: job.inputFileName,
+      output: primary!.path,
+      format: primary!.format,
+      bgzip: true,
+      moreOutputs: more.map((o) => ({ output: o.path, format: o.format, bgzip: false })),
+      genes: engine.genes,
+      reference: countingReference(engine.reference, counter),
+      synonyms: engine.synonyms,
+      onError: 'skip',
+      assembly: engine.assembly,
+      provenance,
+      log,
+      signal,
+    });
+    timings.annotate_ms = Math.round(performance.now() - started);
+    failureCounts.counts = countsOf(summary);
 
     phase = 'uploading';
     report();
@@ -254,7 +240,10 @@ export async function runJob(job: JobToRun, engine: EngineContext, hooks: RunHoo
       reference_versions: referenceVersions(engine),
     };
   } catch (error) {
-    throw new JobRunError(error, log, failureCounts.counts, timings, t0);
+    // The engine reports an abort as its own AnnotationAbortedError: one name for both.
+    const cause =
+      signal.aborted && !(error instanceof JobAbortedError) ? new JobAbortedError('job aborted') : error;
+    throw new JobRunError(cause, log, failureCounts.counts, timings, t0);
   } finally {
     clearInterval(ticker);
     await rm(job.scratchDir, { recursive: true, force: true });
