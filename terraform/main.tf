@@ -13,7 +13,7 @@
 #   database.tf    RDS PostgreSQL
 #   secrets.tf     Secrets Manager entries the task definitions reference
 #   email.tf       SES identity
-#   services.tf    ECS cluster and the five uses of modules/service
+#   services.tf    ECS cluster, local.services, modules/service for each service
 #   monitoring.tf  CloudWatch alarms
 # =============================================================================
 

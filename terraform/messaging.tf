@@ -188,11 +188,5 @@ resource "aws_sns_topic_subscription" "webhook" {
     }
   })
 
-  depends_on = [
-    aws_lb_listener_rule.webhook,
-    module.annotator,
-    module.notifier,
-    module.archiver,
-    module.thawer,
-  ]
+  depends_on = [aws_lb_listener_rule.webhook, module.service]
 }

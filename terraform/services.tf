@@ -1,11 +1,16 @@
 # =============================================================================
-# Services: the ECS cluster and the five uses of modules/service
+# Services: the ECS cluster and modules/service once per GAS service
+#
+# local.services states each service once: its autoscaling, its configuration
+# keys (the ones in services/<name>/.env.example) and its task role. What all
+# five share (cluster, subnets, image, port, size, log retention) is passed in
+# the one module block, for_each over that map.
 #
 # Each service's task role lists exactly the AWS actions that service calls
 # (tools/deploy-checks scans the code for SDK commands and checks they are
 # granted here, and that nothing else is), on only the resources it touches.
-# Configuration keys are the ones in services/<name>/.env.example; secrets come
-# from Secrets Manager (secrets.tf), never as plain environment values.
+# Secrets come from Secrets Manager (secrets.tf), never as plain environment
+# values.
 # =============================================================================
 
 resource "aws_ecs_cluster" "main" {
@@ -32,6 +37,7 @@ resource "aws_ecs_cluster_capacity_providers" "main" {
 # -----------------------------------------------------------------------------
 
 locals {
+  # Keys of the target groups and ECR repositories too, so known without the modules.
   service_ports = {
     web       = local.ports.web
     annotator = local.ports.annotator
@@ -50,7 +56,23 @@ locals {
   vault_arn            = "arn:${data.aws_partition.current.partition}:glacier:${data.aws_region.current.id}:${local.account_id}:vaults/${local.vault_name}"
   sender_identity_arn  = aws_sesv2_email_identity.sender.arn
 
-  # Configuration every service reads (see services/*/.env.example).
+  # Each service's own queues (resources.json says which service consumes a queue).
+  consumed_queue_arns = {
+    for service in keys(local.service_ports) : service => [
+      for key, queue in local.resources.queues : aws_sqs_queue.queue[key].arn if queue.service == service
+    ]
+  }
+
+  # The action sets several roles grant, each on its own service's resources only.
+  # A queue consumer: service-kit's drain loop (receive, heartbeat, delete, URL lookup)
+  # and its /readyz probe (GetQueueAttributes).
+  queue_consumer_actions = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"]
+  # A service that moves a job's state: read, conditional update, /readyz (DescribeTable).
+  job_record_actions = ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DescribeTable"]
+  # A publisher: Publish, and GetTopicAttributes for /readyz.
+  publisher_actions = ["sns:Publish", "sns:GetTopicAttributes"]
+
+  # Configuration every service reads (see services/*/.env.example); PORT is added per service.
   common_environment = {
     NODE_ENV   = "production"
     LOG_LEVEL  = var.log_level
@@ -64,6 +86,14 @@ locals {
     RESULTS_BUCKET = aws_s3_bucket.bucket["results"].bucket
   }
 
+  # The archiver and the thawer must agree on the job records and where archives go.
+  archive_environment = {
+    JOBS_TABLE           = aws_dynamodb_table.jobs.name
+    RESULTS_BUCKET       = aws_s3_bucket.bucket["results"].bucket
+    COLD_STORAGE_BACKEND = var.cold_storage_backend
+    RESULTS_VAULT        = local.vault_name
+  }
+
   database_environment = {
     DATABASE_URL = "postgres://${aws_db_instance.accounts.username}@${aws_db_instance.accounts.endpoint}/${aws_db_instance.accounts.db_name}?sslmode=no-verify"
   }
@@ -71,6 +101,7 @@ locals {
   database_secrets = {
     PGPASSWORD = aws_db_instance.accounts.master_user_secret[0].secret_arn
   }
+  # The RDS-managed master secret is JSON; the task gets its "password" key.
   database_secret_json_keys = {
     PGPASSWORD = "password"
   }
@@ -79,13 +110,7 @@ locals {
   # database admits only these.
   database_clients = ["web"]
 
-  service_security_groups = {
-    web       = module.web.security_group_id
-    annotator = module.annotator.security_group_id
-    notifier  = module.notifier.security_group_id
-    archiver  = module.archiver.security_group_id
-    thawer    = module.thawer.security_group_id
-  }
+  service_security_groups = { for name, service in module.service : name => service.security_group_id }
 
   alb_resource_labels = {
     for name, group in aws_lb_target_group.service : name => "${aws_lb.main.arn_suffix}/${group.arn_suffix}"
@@ -93,390 +118,228 @@ locals {
 }
 
 # -----------------------------------------------------------------------------
-# web: site, REST API, uploads (presigned POST / multipart), Stripe webhook
+# What each service is: autoscaling beyond its size (var.service_sizes),
+# configuration keys and secrets, task role statements. A key left out takes
+# service_defaults (null: the module's default).
 # -----------------------------------------------------------------------------
 
-module "web" {
-  source = "./modules/service"
-
-  # ECS registers tasks only in a target group that a listener already uses.
-  depends_on = [aws_lb_listener.https]
-
-  name                  = "web"
-  prefix                = var.prefix
-  cluster_arn           = aws_ecs_cluster.main.arn
-  cluster_name          = aws_ecs_cluster.main.name
-  vpc_id                = aws_vpc.main.id
-  subnet_ids            = aws_subnet.private[*].id
-  alb_security_group_id = aws_security_group.alb.id
-  target_group_arn      = aws_lb_target_group.service["web"].arn
-  image                 = local.images["web"]
-  container_port        = local.service_ports.web
-  cpu                   = var.web.cpu
-  memory                = var.web.memory
-  min_capacity          = var.web.min_capacity
-  max_capacity          = var.web.max_capacity
-  desired_count         = var.web.min_capacity
-  cpu_target_percent    = var.web_cpu_target_percent
-  requests_per_target   = var.web_requests_per_target
-  alb_resource_label    = local.alb_resource_labels["web"]
-  log_retention_days    = var.log_retention_days
-
-  environment = merge(local.common_environment, local.resource_environment, local.database_environment, {
-    PORT                        = tostring(local.service_ports.web)
-    JOB_REQUESTS_TOPIC_ARN      = aws_sns_topic.topic["jobRequests"].arn
-    USER_TIER_CHANGED_TOPIC_ARN = aws_sns_topic.topic["userTierChanged"].arn
-    WEB_BASE_URL                = local.public_origin
-    TRUST_PROXY                 = "true"
-    OIDC_ISSUER_URL             = var.oidc_issuer_url
-    OIDC_CLIENT_ID              = var.oidc_client_id
-    OIDC_REDIRECT_URL           = "${local.public_origin}/auth/callback"
-    STRIPE_PRICE_ID             = var.stripe_price_id
-    FREE_UPLOAD_LIMIT_BYTES     = tostring(var.free_upload_limit_bytes)
-    FREE_RETENTION_MINUTES      = tostring(floor(var.free_retention_seconds / 60))
-  })
-
-  secrets = merge(local.database_secrets, {
-    OIDC_CLIENT_SECRET    = aws_secretsmanager_secret.app["oidc-client-secret"].arn
-    STRIPE_SECRET_KEY     = aws_secretsmanager_secret.app["stripe-secret-key"].arn
-    STRIPE_WEBHOOK_SECRET = aws_secretsmanager_secret.app["stripe-webhook-secret"].arn
-    SESSION_SECRET        = aws_secretsmanager_secret.app["session-secret"].arn
-  })
-  secret_json_keys = local.database_secret_json_keys
-
-  task_role_statements = [
-    {
-      sid       = "UploadInputs"
-      actions   = ["s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
-      resources = ["${local.inputs_bucket_arn}/*"]
-    },
-    {
-      sid       = "DownloadResults"
-      actions   = ["s3:GetObject"]
-      resources = ["${local.results_bucket_arn}/*"]
-    },
-    {
-      sid       = "ListBuckets"
-      actions   = ["s3:ListBucket"]
-      resources = [local.inputs_bucket_arn, local.results_bucket_arn]
-    },
-    {
-      sid       = "JobRecords"
-      actions   = ["dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DescribeTable"]
-      resources = [local.jobs_table_arn]
-    },
-    {
-      sid       = "UserJobLists"
-      actions   = ["dynamodb:Query"]
-      resources = [local.jobs_indexes_arn]
-    },
-    {
-      sid       = "PublishJobsAndTiers"
-      actions   = ["sns:Publish", "sns:GetTopicAttributes"]
-      resources = [aws_sns_topic.topic["jobRequests"].arn, aws_sns_topic.topic["userTierChanged"].arn]
-    },
-  ]
-}
-
-# -----------------------------------------------------------------------------
-# annotator: job-requests queue -> engine -> results bucket -> job-completed
-# -----------------------------------------------------------------------------
-
-module "annotator" {
-  source = "./modules/service"
-
-  # ECS registers tasks only in a target group that a listener already uses.
-  depends_on = [aws_lb_listener_rule.webhook]
-
-  name                  = "annotator"
-  prefix                = var.prefix
-  cluster_arn           = aws_ecs_cluster.main.arn
-  cluster_name          = aws_ecs_cluster.main.name
-  vpc_id                = aws_vpc.main.id
-  subnet_ids            = aws_subnet.private[*].id
-  alb_security_group_id = aws_security_group.alb.id
-  target_group_arn      = aws_lb_target_group.service["annotator"].arn
-  image                 = local.images["annotator"]
-  container_port        = local.service_ports.annotator
-  cpu                   = var.annotator.cpu
-  memory                = var.annotator.memory
-  min_capacity          = var.annotator.min_capacity
-  max_capacity          = var.annotator.max_capacity
-  desired_count         = var.annotator.min_capacity
-  ephemeral_storage_gib = var.annotator_ephemeral_storage_gib
-  stop_timeout_seconds  = 120
-  log_retention_days    = var.log_retention_days
-
-  health_check_grace_period_seconds = 180
-
-  queue_backlog = {
-    queue_name               = aws_sqs_queue.queue["annotatorJobRequests"].name
-    target_messages_per_task = var.annotator_backlog_per_task
+locals {
+  service_defaults = {
+    cpu_target_percent                = null
+    requests_per_target               = null
+    queue_backlog                     = null
+    ephemeral_storage_gib             = null
+    stop_timeout_seconds              = null
+    health_check_grace_period_seconds = null
+    secrets                           = {}
+    secret_json_keys                  = {}
   }
 
-  environment = merge(local.common_environment, local.resource_environment, {
-    PORT                    = tostring(local.service_ports.annotator)
-    JOB_REQUESTS_QUEUE_URL  = aws_sqs_queue.queue["annotatorJobRequests"].url
-    JOB_REQUESTS_TOPIC_ARN  = aws_sns_topic.topic["jobRequests"].arn
-    JOB_COMPLETED_TOPIC_ARN = aws_sns_topic.topic["jobCompleted"].arn
-    ANNOTATOR_CONCURRENCY   = tostring(var.annotator_concurrency)
-    STOP_TIMEOUT_SECONDS    = "100"
-    # The bundle is downloaded from S3 at start into the task's disk, where these paths point.
-    REFERENCE_BUNDLE_URI = "s3://${aws_s3_bucket.bucket["reference"].bucket}/${var.reference_bundle_key}"
-    REFERENCE_FASTA      = "/var/cache/gas/reference/${var.reference_fasta_file}"
-    REFERENCE_GFF3       = "/var/cache/gas/reference/${var.reference_gff3_file}"
-    REFERENCE_ASSEMBLY   = var.reference_assembly
-  })
+  services = { for name, service in local.service_specs : name => merge(local.service_defaults, service) }
 
-  task_role_statements = [
-    {
-      sid       = "DrainJobRequests"
-      actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"]
-      resources = [aws_sqs_queue.queue["annotatorJobRequests"].arn]
-    },
-    {
-      sid       = "ReadInputs"
-      actions   = ["s3:GetObject"]
-      resources = ["${local.inputs_bucket_arn}/*"]
-    },
-    {
-      sid       = "WriteResults"
-      actions   = ["s3:PutObject", "s3:AbortMultipartUpload"]
-      resources = ["${local.results_bucket_arn}/*"]
-    },
-    {
-      sid       = "ReadReferenceBundle"
-      actions   = ["s3:GetObject"]
-      resources = ["${local.reference_bucket_arn}/*"]
-    },
-    {
-      sid       = "ListBuckets"
-      actions   = ["s3:ListBucket"]
-      resources = [local.inputs_bucket_arn, local.results_bucket_arn, local.reference_bucket_arn]
-    },
-    {
-      sid       = "JobRecords"
-      actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DescribeTable"]
-      resources = [local.jobs_table_arn]
-    },
-    {
-      sid       = "PublishJobCompleted"
-      actions   = ["sns:Publish", "sns:GetTopicAttributes"]
-      resources = [aws_sns_topic.topic["jobCompleted"].arn]
-    },
-  ]
+  service_specs = {
+    # web: site, REST API, uploads (presigned POST / multipart), Stripe webhook
+    web = {
+      cpu_target_percent  = var.web_cpu_target_percent
+      requests_per_target = var.web_requests_per_target
+
+      environment = merge(local.resource_environment, local.database_environment, {
+        JOB_REQUESTS_TOPIC_ARN      = aws_sns_topic.topic["jobRequests"].arn
+        USER_TIER_CHANGED_TOPIC_ARN = aws_sns_topic.topic["userTierChanged"].arn
+        WEB_BASE_URL                = local.public_origin
+        TRUST_PROXY                 = "true"
+        OIDC_ISSUER_URL             = var.oidc_issuer_url
+        OIDC_CLIENT_ID              = var.oidc_client_id
+        OIDC_REDIRECT_URL           = "${local.public_origin}/auth/callback"
+        STRIPE_PRICE_ID             = var.stripe_price_id
+        FREE_UPLOAD_LIMIT_BYTES     = tostring(var.free_upload_limit_bytes)
+        FREE_RETENTION_MINUTES      = tostring(floor(var.free_retention_seconds / 60))
+      })
+
+      secrets = merge(local.database_secrets, {
+        OIDC_CLIENT_SECRET    = aws_secretsmanager_secret.app["oidc-client-secret"].arn
+        STRIPE_SECRET_KEY     = aws_secretsmanager_secret.app["stripe-secret-key"].arn
+        STRIPE_WEBHOOK_SECRET = aws_secretsmanager_secret.app["stripe-webhook-secret"].arn
+        SESSION_SECRET        = aws_secretsmanager_secret.app["session-secret"].arn
+      })
+      secret_json_keys = local.database_secret_json_keys
+
+      task_role_statements = [
+        {
+          sid       = "UploadInputs"
+          actions   = ["s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
+          resources = ["${local.inputs_bucket_arn}/*"]
+        },
+        { sid = "DownloadResults", actions = ["s3:GetObject"], resources = ["${local.results_bucket_arn}/*"] },
+        { sid = "ListBuckets", actions = ["s3:ListBucket"], resources = [local.inputs_bucket_arn, local.results_bucket_arn] },
+        {
+          sid       = "JobRecords"
+          actions   = concat(["dynamodb:PutItem"], local.job_record_actions)
+          resources = [local.jobs_table_arn]
+        },
+        { sid = "UserJobLists", actions = ["dynamodb:Query"], resources = [local.jobs_indexes_arn] },
+        {
+          sid       = "PublishJobsAndTiers"
+          actions   = local.publisher_actions
+          resources = [aws_sns_topic.topic["jobRequests"].arn, aws_sns_topic.topic["userTierChanged"].arn]
+        },
+      ]
+    }
+
+    # annotator: job-requests queue -> engine -> results bucket -> job-completed
+    annotator = {
+      queue_backlog = {
+        queue_name               = aws_sqs_queue.queue["annotatorJobRequests"].name
+        target_messages_per_task = var.annotator_backlog_per_task
+      }
+      ephemeral_storage_gib             = var.annotator_ephemeral_storage_gib
+      stop_timeout_seconds              = 120
+      health_check_grace_period_seconds = 180
+
+      environment = merge(local.resource_environment, {
+        JOB_REQUESTS_QUEUE_URL  = aws_sqs_queue.queue["annotatorJobRequests"].url
+        JOB_REQUESTS_TOPIC_ARN  = aws_sns_topic.topic["jobRequests"].arn
+        JOB_COMPLETED_TOPIC_ARN = aws_sns_topic.topic["jobCompleted"].arn
+        ANNOTATOR_CONCURRENCY   = tostring(var.annotator_concurrency)
+        STOP_TIMEOUT_SECONDS    = "100"
+        # The bundle is downloaded from S3 at start into the task's disk, where these paths point.
+        REFERENCE_BUNDLE_URI = "s3://${aws_s3_bucket.bucket["reference"].bucket}/${var.reference_bundle_key}"
+        REFERENCE_FASTA      = "/var/cache/gas/reference/${var.reference_fasta_file}"
+        REFERENCE_GFF3       = "/var/cache/gas/reference/${var.reference_gff3_file}"
+        REFERENCE_ASSEMBLY   = var.reference_assembly
+      })
+
+      task_role_statements = [
+        { sid = "DrainJobRequests", actions = local.queue_consumer_actions, resources = local.consumed_queue_arns["annotator"] },
+        { sid = "ReadInputs", actions = ["s3:GetObject"], resources = ["${local.inputs_bucket_arn}/*"] },
+        { sid = "WriteResults", actions = ["s3:PutObject", "s3:AbortMultipartUpload"], resources = ["${local.results_bucket_arn}/*"] },
+        { sid = "ReadReferenceBundle", actions = ["s3:GetObject"], resources = ["${local.reference_bucket_arn}/*"] },
+        {
+          sid       = "ListBuckets"
+          actions   = ["s3:ListBucket"]
+          resources = [local.inputs_bucket_arn, local.results_bucket_arn, local.reference_bucket_arn]
+        },
+        { sid = "JobRecords", actions = local.job_record_actions, resources = [local.jobs_table_arn] },
+        { sid = "PublishJobCompleted", actions = local.publisher_actions, resources = [aws_sns_topic.topic["jobCompleted"].arn] },
+      ]
+    }
+
+    # notifier: job-completed / archive-restored -> one e-mail per job (SES)
+    notifier = {
+      cpu_target_percent = 70
+
+      environment = {
+        JOBS_TABLE                 = aws_dynamodb_table.jobs.name
+        JOB_COMPLETED_QUEUE_URL    = aws_sqs_queue.queue["notifierJobCompleted"].url
+        ARCHIVE_RESTORED_QUEUE_URL = aws_sqs_queue.queue["notifierArchiveRestored"].url
+        JOB_COMPLETED_TOPIC_ARN    = aws_sns_topic.topic["jobCompleted"].arn
+        ARCHIVE_RESTORED_TOPIC_ARN = aws_sns_topic.topic["archiveRestored"].arn
+        MAIL_FROM                  = var.mail_from
+        WEB_BASE_URL               = local.public_origin
+      }
+
+      task_role_statements = [
+        { sid = "DrainNotifierQueues", actions = local.queue_consumer_actions, resources = local.consumed_queue_arns["notifier"] },
+        { sid = "JobRecords", actions = local.job_record_actions, resources = [local.jobs_table_arn] },
+        { sid = "SendMail", actions = ["ses:SendEmail"], resources = [local.sender_identity_arn] },
+      ]
+    }
+
+    # archiver: Free results -> cold storage once the retention window has passed
+    archiver = {
+      cpu_target_percent = 70
+
+      environment = merge(local.archive_environment, {
+        JOB_COMPLETED_QUEUE_URL     = aws_sqs_queue.queue["archiverJobCompleted"].url
+        USER_TIER_CHANGED_QUEUE_URL = aws_sqs_queue.queue["archiverUserTierChanged"].url
+        JOB_COMPLETED_TOPIC_ARN     = aws_sns_topic.topic["jobCompleted"].arn
+        USER_TIER_CHANGED_TOPIC_ARN = aws_sns_topic.topic["userTierChanged"].arn
+        FREE_RETENTION_SECONDS      = tostring(var.free_retention_seconds)
+      })
+
+      task_role_statements = [
+        { sid = "DrainArchiverQueues", actions = local.queue_consumer_actions, resources = local.consumed_queue_arns["archiver"] },
+        { sid = "JobRecords", actions = local.job_record_actions, resources = [local.jobs_table_arn] },
+        { sid = "ArchiveDueIndex", actions = ["dynamodb:Query"], resources = [local.jobs_indexes_arn] },
+        { sid = "MoveResultsToColdStorage", actions = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], resources = ["${local.results_bucket_arn}/*"] },
+        { sid = "ListResults", actions = ["s3:ListBucket"], resources = [local.results_bucket_arn] },
+        { sid = "VaultArchive", actions = ["glacier:UploadArchive", "glacier:DeleteArchive"], resources = [local.vault_arn] },
+      ]
+    }
+
+    # thawer: user upgraded -> restore archived results -> back in the bucket
+    thawer = {
+      cpu_target_percent = 70
+
+      environment = merge(local.archive_environment, {
+        USER_TIER_CHANGED_QUEUE_URL   = aws_sqs_queue.queue["thawerUserTierChanged"].url
+        COLD_STORAGE_EVENTS_QUEUE_URL = aws_sqs_queue.queue["thawerColdStorageEvents"].url
+        USER_TIER_CHANGED_TOPIC_ARN   = aws_sns_topic.topic["userTierChanged"].arn
+        COLD_STORAGE_EVENTS_TOPIC_ARN = aws_sns_topic.topic["coldStorageEvents"].arn
+        ARCHIVE_RESTORED_TOPIC_ARN    = aws_sns_topic.topic["archiveRestored"].arn
+        RESTORE_TIER                  = var.restore_tier
+      })
+
+      task_role_statements = [
+        { sid = "DrainThawerQueues", actions = local.queue_consumer_actions, resources = local.consumed_queue_arns["thawer"] },
+        { sid = "JobRecords", actions = local.job_record_actions, resources = [local.jobs_table_arn] },
+        { sid = "UserJobsIndex", actions = ["dynamodb:Query"], resources = [local.jobs_indexes_arn] },
+        {
+          sid       = "RestoreResults"
+          actions   = ["s3:RestoreObject", "s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+          resources = ["${local.results_bucket_arn}/*"]
+        },
+        { sid = "ListResults", actions = ["s3:ListBucket"], resources = [local.results_bucket_arn] },
+        {
+          sid       = "VaultRetrieval"
+          actions   = ["glacier:InitiateJob", "glacier:DescribeJob", "glacier:GetJobOutput", "glacier:DeleteArchive"]
+          resources = [local.vault_arn]
+        },
+        { sid = "PublishArchiveRestored", actions = local.publisher_actions, resources = [aws_sns_topic.topic["archiveRestored"].arn] },
+      ]
+    }
+  }
 }
 
 # -----------------------------------------------------------------------------
-# notifier: job-completed / archive-restored -> one e-mail per job (SES)
+# The five services: one module instance each (module.service["web"], ...)
 # -----------------------------------------------------------------------------
 
-module "notifier" {
-  source = "./modules/service"
+module "service" {
+  source   = "./modules/service"
+  for_each = local.services
 
-  # ECS registers tasks only in a target group that a listener already uses.
-  depends_on = [aws_lb_listener_rule.webhook]
+  # ECS registers tasks only in a target group that a listener already uses: web's
+  # is the HTTPS listener's default, the others' are the webhook rules'.
+  depends_on = [aws_lb_listener.https, aws_lb_listener_rule.webhook]
 
-  name                  = "notifier"
+  name                  = each.key
   prefix                = var.prefix
   cluster_arn           = aws_ecs_cluster.main.arn
   cluster_name          = aws_ecs_cluster.main.name
   vpc_id                = aws_vpc.main.id
   subnet_ids            = aws_subnet.private[*].id
   alb_security_group_id = aws_security_group.alb.id
-  target_group_arn      = aws_lb_target_group.service["notifier"].arn
-  image                 = local.images["notifier"]
-  container_port        = local.service_ports.notifier
-  cpu                   = var.notifier.cpu
-  memory                = var.notifier.memory
-  min_capacity          = var.notifier.min_capacity
-  max_capacity          = var.notifier.max_capacity
-  desired_count         = var.notifier.min_capacity
-  cpu_target_percent    = 70
+  target_group_arn      = aws_lb_target_group.service[each.key].arn
+  image                 = local.images[each.key]
+  container_port        = local.service_ports[each.key]
+  cpu                   = var.service_sizes[each.key].cpu
+  memory                = var.service_sizes[each.key].memory
+  min_capacity          = var.service_sizes[each.key].min_capacity
+  max_capacity          = var.service_sizes[each.key].max_capacity
+  desired_count         = var.service_sizes[each.key].min_capacity
   log_retention_days    = var.log_retention_days
 
-  environment = merge(local.common_environment, {
-    PORT                       = tostring(local.service_ports.notifier)
-    JOBS_TABLE                 = aws_dynamodb_table.jobs.name
-    JOB_COMPLETED_QUEUE_URL    = aws_sqs_queue.queue["notifierJobCompleted"].url
-    ARCHIVE_RESTORED_QUEUE_URL = aws_sqs_queue.queue["notifierArchiveRestored"].url
-    JOB_COMPLETED_TOPIC_ARN    = aws_sns_topic.topic["jobCompleted"].arn
-    ARCHIVE_RESTORED_TOPIC_ARN = aws_sns_topic.topic["archiveRestored"].arn
-    MAIL_FROM                  = var.mail_from
-    WEB_BASE_URL               = local.public_origin
-  })
+  cpu_target_percent                = each.value.cpu_target_percent
+  requests_per_target               = each.value.requests_per_target
+  alb_resource_label                = local.alb_resource_labels[each.key]
+  queue_backlog                     = each.value.queue_backlog
+  ephemeral_storage_gib             = each.value.ephemeral_storage_gib
+  stop_timeout_seconds              = each.value.stop_timeout_seconds
+  health_check_grace_period_seconds = each.value.health_check_grace_period_seconds
 
-  task_role_statements = [
-    {
-      sid       = "DrainNotifierQueues"
-      actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"]
-      resources = [aws_sqs_queue.queue["notifierJobCompleted"].arn, aws_sqs_queue.queue["notifierArchiveRestored"].arn]
-    },
-    {
-      sid       = "JobRecords"
-      actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DescribeTable"]
-      resources = [local.jobs_table_arn]
-    },
-    {
-      sid       = "SendMail"
-      actions   = ["ses:SendEmail"]
-      resources = [local.sender_identity_arn]
-    },
-  ]
-}
-
-# -----------------------------------------------------------------------------
-# archiver: Free results -> cold storage once the retention window has passed
-# -----------------------------------------------------------------------------
-
-module "archiver" {
-  source = "./modules/service"
-
-  # ECS registers tasks only in a target group that a listener already uses.
-  depends_on = [aws_lb_listener_rule.webhook]
-
-  name                  = "archiver"
-  prefix                = var.prefix
-  cluster_arn           = aws_ecs_cluster.main.arn
-  cluster_name          = aws_ecs_cluster.main.name
-  vpc_id                = aws_vpc.main.id
-  subnet_ids            = aws_subnet.private[*].id
-  alb_security_group_id = aws_security_group.alb.id
-  target_group_arn      = aws_lb_target_group.service["archiver"].arn
-  image                 = local.images["archiver"]
-  container_port        = local.service_ports.archiver
-  cpu                   = var.archiver.cpu
-  memory                = var.archiver.memory
-  min_capacity          = var.archiver.min_capacity
-  max_capacity          = var.archiver.max_capacity
-  desired_count         = var.archiver.min_capacity
-  cpu_target_percent    = 70
-  log_retention_days    = var.log_retention_days
-
-  environment = merge(local.common_environment, {
-    PORT                        = tostring(local.service_ports.archiver)
-    JOBS_TABLE                  = aws_dynamodb_table.jobs.name
-    RESULTS_BUCKET              = aws_s3_bucket.bucket["results"].bucket
-    JOB_COMPLETED_QUEUE_URL     = aws_sqs_queue.queue["archiverJobCompleted"].url
-    USER_TIER_CHANGED_QUEUE_URL = aws_sqs_queue.queue["archiverUserTierChanged"].url
-    JOB_COMPLETED_TOPIC_ARN     = aws_sns_topic.topic["jobCompleted"].arn
-    USER_TIER_CHANGED_TOPIC_ARN = aws_sns_topic.topic["userTierChanged"].arn
-    COLD_STORAGE_BACKEND        = var.cold_storage_backend
-    RESULTS_VAULT               = local.vault_name
-    FREE_RETENTION_SECONDS      = tostring(var.free_retention_seconds)
-  })
-
-  task_role_statements = [
-    {
-      sid       = "DrainArchiverQueues"
-      actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"]
-      resources = [aws_sqs_queue.queue["archiverJobCompleted"].arn, aws_sqs_queue.queue["archiverUserTierChanged"].arn]
-    },
-    {
-      sid       = "JobRecords"
-      actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DescribeTable"]
-      resources = [local.jobs_table_arn]
-    },
-    {
-      sid       = "ArchiveDueIndex"
-      actions   = ["dynamodb:Query"]
-      resources = [local.jobs_indexes_arn]
-    },
-    {
-      sid       = "MoveResultsToColdStorage"
-      actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
-      resources = ["${local.results_bucket_arn}/*"]
-    },
-    {
-      sid       = "ListResults"
-      actions   = ["s3:ListBucket"]
-      resources = [local.results_bucket_arn]
-    },
-    {
-      sid       = "VaultArchive"
-      actions   = ["glacier:UploadArchive", "glacier:DeleteArchive"]
-      resources = [local.vault_arn]
-    },
-  ]
-}
-
-# -----------------------------------------------------------------------------
-# thawer: user upgraded -> restore archived results -> back in the bucket
-# -----------------------------------------------------------------------------
-
-module "thawer" {
-  source = "./modules/service"
-
-  # ECS registers tasks only in a target group that a listener already uses.
-  depends_on = [aws_lb_listener_rule.webhook]
-
-  name                  = "thawer"
-  prefix                = var.prefix
-  cluster_arn           = aws_ecs_cluster.main.arn
-  cluster_name          = aws_ecs_cluster.main.name
-  vpc_id                = aws_vpc.main.id
-  subnet_ids            = aws_subnet.private[*].id
-  alb_security_group_id = aws_security_group.alb.id
-  target_group_arn      = aws_lb_target_group.service["thawer"].arn
-  image                 = local.images["thawer"]
-  container_port        = local.service_ports.thawer
-  cpu                   = var.thawer.cpu
-  memory                = var.thawer.memory
-  min_capacity          = var.thawer.min_capacity
-  max_capacity          = var.thawer.max_capacity
-  desired_count         = var.thawer.min_capacity
-  cpu_target_percent    = 70
-  log_retention_days    = var.log_retention_days
-
-  environment = merge(local.common_environment, {
-    PORT                          = tostring(local.service_ports.thawer)
-    JOBS_TABLE                    = aws_dynamodb_table.jobs.name
-    RESULTS_BUCKET                = aws_s3_bucket.bucket["results"].bucket
-    USER_TIER_CHANGED_QUEUE_URL   = aws_sqs_queue.queue["thawerUserTierChanged"].url
-    COLD_STORAGE_EVENTS_QUEUE_URL = aws_sqs_queue.queue["thawerColdStorageEvents"].url
-    USER_TIER_CHANGED_TOPIC_ARN   = aws_sns_topic.topic["userTierChanged"].arn
-    COLD_STORAGE_EVENTS_TOPIC_ARN = aws_sns_topic.topic["coldStorageEvents"].arn
-    ARCHIVE_RESTORED_TOPIC_ARN    = aws_sns_topic.topic["archiveRestored"].arn
-    COLD_STORAGE_BACKEND          = var.cold_storage_backend
-    RESULTS_VAULT                 = local.vault_name
-    RESTORE_TIER                  = var.restore_tier
-  })
-
-  task_role_statements = [
-    {
-      sid       = "DrainThawerQueues"
-      actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:GetQueueAttributes"]
-      resources = [aws_sqs_queue.queue["thawerUserTierChanged"].arn, aws_sqs_queue.queue["thawerColdStorageEvents"].arn]
-    },
-    {
-      sid       = "JobRecords"
-      actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DescribeTable"]
-      resources = [local.jobs_table_arn]
-    },
-    {
-      sid       = "UserJobsIndex"
-      actions   = ["dynamodb:Query"]
-      resources = [local.jobs_indexes_arn]
-    },
-    {
-      sid       = "RestoreResults"
-      actions   = ["s3:RestoreObject", "s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
-      resources = ["${local.results_bucket_arn}/*"]
-    },
-    {
-      sid       = "ListResults"
-      actions   = ["s3:ListBucket"]
-      resources = [local.results_bucket_arn]
-    },
-    {
-      sid       = "VaultRetrieval"
-      actions   = ["glacier:InitiateJob", "glacier:DescribeJob", "glacier:GetJobOutput", "glacier:DeleteArchive"]
-      resources = [local.vault_arn]
-    },
-    {
-      sid       = "PublishArchiveRestored"
-      actions   = ["sns:Publish", "sns:GetTopicAttributes"]
-      resources = [aws_sns_topic.topic["archiveRestored"].arn]
-    },
-  ]
+  environment          = merge(local.common_environment, { PORT = tostring(local.service_ports[each.key]) }, each.value.environment)
+  secrets              = each.value.secrets
+  secret_json_keys     = each.value.secret_json_keys
+  task_role_statements = each.value.task_role_statements
 }

@@ -119,15 +119,26 @@ variable "log_retention_days" {
   default     = 30
 }
 
-variable "web" {
-  description = "Size and task count range of the web service."
-  type = object({
+variable "service_sizes" {
+  description = "Fargate size (cpu units, memory MiB) and task count range of each service, by name; give all five. The annotator runs the engine in worker threads: give it vCPUs and memory."
+  type = map(object({
     cpu          = number
     memory       = number
     min_capacity = number
     max_capacity = number
-  })
-  default = { cpu = 512, memory = 1024, min_capacity = 2, max_capacity = 8 }
+  }))
+  default = {
+    web       = { cpu = 512, memory = 1024, min_capacity = 2, max_capacity = 8 }
+    annotator = { cpu = 2048, memory = 8192, min_capacity = 1, max_capacity = 10 }
+    notifier  = { cpu = 256, memory = 512, min_capacity = 1, max_capacity = 3 }
+    archiver  = { cpu = 256, memory = 512, min_capacity = 1, max_capacity = 3 }
+    thawer    = { cpu = 256, memory = 512, min_capacity = 1, max_capacity = 3 }
+  }
+
+  validation {
+    condition     = length(var.service_sizes) == 5 && alltrue([for name in ["web", "annotator", "notifier", "archiver", "thawer"] : contains(keys(var.service_sizes), name)])
+    error_message = "service_sizes must give exactly web, annotator, notifier, archiver and thawer."
+  }
 }
 
 variable "web_cpu_target_percent" {
@@ -140,17 +151,6 @@ variable "web_requests_per_target" {
   description = "ALB requests per web task per minute that target tracking keeps."
   type        = number
   default     = 1000
-}
-
-variable "annotator" {
-  description = "Size and task count range of the annotator (the engine uses worker threads: give it vCPUs and memory)."
-  type = object({
-    cpu          = number
-    memory       = number
-    min_capacity = number
-    max_capacity = number
-  })
-  default = { cpu = 2048, memory = 8192, min_capacity = 1, max_capacity = 10 }
 }
 
 variable "annotator_backlog_per_task" {
@@ -193,39 +193,6 @@ variable "reference_assembly" {
   description = "Assembly name of the reference bundle (checked against the inputs)."
   type        = string
   default     = "GRCh38"
-}
-
-variable "notifier" {
-  description = "Size and task count range of the notifier."
-  type = object({
-    cpu          = number
-    memory       = number
-    min_capacity = number
-    max_capacity = number
-  })
-  default = { cpu = 256, memory = 512, min_capacity = 1, max_capacity = 3 }
-}
-
-variable "archiver" {
-  description = "Size and task count range of the archiver."
-  type = object({
-    cpu          = number
-    memory       = number
-    min_capacity = number
-    max_capacity = number
-  })
-  default = { cpu = 256, memory = 512, min_capacity = 1, max_capacity = 3 }
-}
-
-variable "thawer" {
-  description = "Size and task count range of the thawer."
-  type = object({
-    cpu          = number
-    memory       = number
-    min_capacity = number
-    max_capacity = number
-  })
-  default = { cpu = 256, memory = 512, min_capacity = 1, max_capacity = 3 }
 }
 
 # -----------------------------------------------------------------------------

@@ -2,8 +2,8 @@
 # One GAS service on ECS Fargate: log group, execution and task roles, task
 # security group, task definition, ECS service behind the ALB, autoscaling.
 #
-# Used five times by the root module (web, annotator, notifier, archiver,
-# thawer). The task role carries only the statements the root passes in; the
+# The root module runs it once per service (for_each over local.services:
+# web, annotator, notifier, archiver, thawer). The task role carries only the statements the root passes in; the
 # execution role may pull the image, write the log group and read only this
 # service's secrets. Traffic reaches the tasks only from the ALB.
 # =============================================================================

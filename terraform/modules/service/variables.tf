@@ -84,9 +84,10 @@ variable "cpu_architecture" {
 }
 
 variable "ephemeral_storage_gib" {
-  description = "Task ephemeral storage in GiB (21-200); the annotator caches the reference bundle there."
+  description = "Task ephemeral storage in GiB (21-200); the annotator caches the reference bundle there. Null takes the default."
   type        = number
   default     = 21
+  nullable    = false
 }
 
 variable "environment" {
@@ -108,9 +109,10 @@ variable "secret_json_keys" {
 }
 
 variable "stop_timeout_seconds" {
-  description = "Seconds ECS waits after SIGTERM before SIGKILL (the service drains in-flight work in that time; Fargate allows up to 120)."
+  description = "Seconds ECS waits after SIGTERM before SIGKILL (the service drains in-flight work in that time; Fargate allows up to 120). Null takes the default."
   type        = number
   default     = 60
+  nullable    = false
 }
 
 variable "log_retention_days" {
@@ -198,9 +200,10 @@ variable "scale_out_cooldown_seconds" {
 # -----------------------------------------------------------------------------
 
 variable "health_check_grace_period_seconds" {
-  description = "Seconds the ALB health check is ignored after a task starts (the reference bundle download, migrations)."
+  description = "Seconds the ALB health check is ignored after a task starts (the reference bundle download, migrations). Null takes the default."
   type        = number
   default     = 60
+  nullable    = false
 }
 
 variable "wait_for_steady_state" {

@@ -24,6 +24,7 @@ import {
   expressionAst,
   isExpression,
   type Json,
+  loadModule,
   sourceAst,
   type TerraformModule,
 } from './hcl.ts';
@@ -115,8 +116,11 @@ export class Evaluator {
   }
 
   variable(name: string): Value {
-    if (name in this.vars) return this.vars[name]!;
     const declared = this.mod.variables.get(name);
+    const given = name in this.vars ? this.vars[name]! : undefined;
+    // `nullable = false`: a null given for the variable takes its default, as in Terraform.
+    const nullTakesDefault = given === null && declared?.body.nullable === false;
+    if (given !== undefined && !nullTakesDefault) return given;
     if (!declared) throw new HclEvalError(`no variable "${name}"`);
     return 'default' in declared.body ? (declared.body.default as Value) : unknown;
   }
@@ -229,7 +233,7 @@ export class Evaluator {
         );
       }
       case 'module':
-        return this.symbolic ? this.walk(`«module.${second}»`, rest.slice(1), file, text) : unknown;
+        return this.walk(await this.moduleShape(second!, file, text), rest.slice(1), file, text);
       case 'terraform':
       case 'self':
         return unknown;
@@ -259,6 +263,37 @@ export class Evaluator {
     }
     if ('count' in body) {
       const n = await this.value(body.count!, new Map(), file);
+      return typeof n === 'number' ? Array.from({ length: n }, (_, i) => instance(i)) : unknown;
+    }
+    return instance(null);
+  }
+
+  /**
+   * What `module.name` evaluates to before apply: each instance (by for_each key or count
+   * index, or the one instance) is an object of the child module's declared outputs, so a
+   * reference to an output the module lacks is an error like a missing map key.
+   */
+  private async moduleShape(name: string, file: string, text: string): Promise<Value> {
+    const call = this.mod.modules.get(name);
+    if (!call) throw new HclEvalError(`${file}: ${text}: no module "${name}"`);
+    const child = await loadModule(join(this.mod.dir, String(call.body.source)));
+    const instance = (key: string | number | null): Value => {
+      const address = `module.${name}${key === null ? '' : `[${JSON.stringify(key)}]`}`;
+      return Object.fromEntries(
+        [...child.outputs.keys()].map((output) => [
+          output,
+          this.symbolic ? `«${address}.${output}»` : unknown,
+        ]),
+      );
+    };
+    if ('for_each' in call.body) {
+      const keys = await this.value(call.body.for_each!, new Map(), call.file);
+      if (keys === unknown) return unknown;
+      const names = Array.isArray(keys) ? keys.map(String) : Object.keys(asValueObject(keys, call.file));
+      return Object.fromEntries(names.map((k) => [k, instance(k)]));
+    }
+    if ('count' in call.body) {
+      const n = await this.value(call.body.count!, new Map(), call.file);
       return typeof n === 'number' ? Array.from({ length: n }, (_, i) => instance(i)) : unknown;
     }
     return instance(null);
@@ -652,9 +687,14 @@ export async function planModule(evaluator: Evaluator): Promise<{
     });
   }
   for (const [name, { body, file }] of evaluator.mod.modules) {
-    const attributes = await guard(`module.${name}`, () => block(body, new Map(), file));
-    if (attributes)
-      modules.push({ address: `module.${name}`, type: 'module', name, key: null, attributes, file });
+    const address = `module.${name}`;
+    await guard(address, async () => {
+      for (const { key, scope } of await expand(address, body, file)) {
+        const full = key === null ? address : `${address}[${JSON.stringify(key)}]`;
+        const attributes = await guard(full, () => block(body, scope, file));
+        if (attributes) modules.push({ address: full, type: 'module', name, key, attributes, file });
+      }
+    });
   }
   for (const name of evaluator.mod.locals.keys()) await guard(`local.${name}`, () => evaluator.local(name));
   return { instances, data, modules, errors };

@@ -14,3 +14,4 @@ export * from './provider-schema.ts';
 export * from './references.ts';
 export * from './sdk-calls.ts';
 export * from './service-config.ts';
+export * from './service-modules.ts';

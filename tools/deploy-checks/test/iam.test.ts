@@ -24,6 +24,7 @@ import {
   sdkCallsOfService,
   serviceKitFilesUsedBy,
   serviceKitUsedBy,
+  serviceModuleInputs,
   serviceNames,
   terraformRoot,
   type Value,
@@ -47,47 +48,63 @@ beforeAll(async () => {
   );
   const { modules, errors } = await planModule(evaluator);
   expect(errors).toEqual([]);
-  for (const m of modules)
-    statements.set(m.name as ServiceName, m.attributes.task_role_statements as unknown as Statement[]);
+  for (const [service, inputs] of serviceModuleInputs(modules))
+    statements.set(service, inputs.task_role_statements as unknown as Statement[]);
 });
+
+const grants = (granted: Statement[], action: string, matches: (resource: string) => boolean = () => true) =>
+  granted.some(
+    (s) => s.actions.includes(action) && s.resources.some((r) => typeof r === 'string' && matches(r)),
+  );
+
+/** Designed calls the statements do not grant on the designed resource. */
+function missingDesignedGrants(service: ServiceName, granted: Statement[]): string[] {
+  return designedGrants[service].flatMap((g) =>
+    g.actions
+      .filter((action) => !grants(granted, action, grantTarget(g.on, prefix)))
+      .map((action) => `${action} on ${describeResource(g.on)} (${g.why})`),
+  );
+}
+
+/** Calls found in the service's code that the statements do not grant. */
+function missingCodeGrants(service: ServiceName, granted: Statement[]): string[] {
+  return sdkCallsOfService(service).flatMap((call) =>
+    call.actions
+      .filter((a) => !grants(granted, a))
+      .map((a) => `${call.file}:${call.line} ${call.name} needs ${a}`),
+  );
+}
+
+/** (action, resource) pairs granted that neither the code nor the design needs. */
+function extraGrants(service: ServiceName, granted: Statement[]): string[] {
+  const fromCode = new Set(sdkCallsOfService(service).flatMap((c) => c.actions));
+  const extra: string[] = [];
+  for (const s of granted) {
+    for (const action of s.actions) {
+      for (const resource of s.resources) {
+        const designed = designedGrants[service].some(
+          (g) => g.actions.includes(action) && grantTarget(g.on, prefix)(String(resource)),
+        );
+        if (!designed && !fromCode.has(action)) extra.push(`${s.sid}: ${action} on ${String(resource)}`);
+      }
+    }
+  }
+  return extra;
+}
 
 describe.each(serviceNames.map((s) => [s]))('%s task role', (service) => {
   const granted = () => statements.get(service)!;
-  const grants = (action: string, matches: (resource: string) => boolean = () => true) =>
-    granted().some(
-      (s) => s.actions.includes(action) && s.resources.some((r) => typeof r === 'string' && matches(r)),
-    );
 
   it('grants every call the design gives the service, on the designed resource', () => {
-    const missing = designedGrants[service].flatMap((g) =>
-      g.actions
-        .filter((action) => !grants(action, grantTarget(g.on, prefix)))
-        .map((action) => `${action} on ${describeResource(g.on)} (${g.why})`),
-    );
-    expect(missing).toEqual([]);
+    expect(missingDesignedGrants(service, granted())).toEqual([]);
   });
 
   it('grants every AWS call found in the code', () => {
-    const missing = sdkCallsOfService(service).flatMap((call) =>
-      call.actions.filter((a) => !grants(a)).map((a) => `${call.file}:${call.line} ${call.name} needs ${a}`),
-    );
-    expect(missing).toEqual([]);
+    expect(missingCodeGrants(service, granted())).toEqual([]);
   });
 
   it('grants nothing that neither the code nor the design needs', () => {
-    const fromCode = new Set(sdkCallsOfService(service).flatMap((c) => c.actions));
-    const extra: string[] = [];
-    for (const s of granted()) {
-      for (const action of s.actions) {
-        for (const resource of s.resources) {
-          const designed = designedGrants[service].some(
-            (g) => g.actions.includes(action) && grantTarget(g.on, prefix)(String(resource)),
-          );
-          if (!designed && !fromCode.has(action)) extra.push(`${s.sid}: ${action} on ${String(resource)}`);
-        }
-      }
-    }
-    expect(extra).toEqual([]);
+    expect(extraGrants(service, granted())).toEqual([]);
   });
 
   it('uses no wildcard actions or resources', () => {
@@ -99,6 +116,44 @@ describe.each(serviceNames.map((s) => [s]))('%s task role', (service) => {
         expect(String(r), s.sid).toMatch(/^(«|arn:)/);
       }
     }
+  });
+});
+
+describe('the task role checks fail on a changed role', () => {
+  const without = (granted: Statement[], action: string) =>
+    granted.map((s) => ({ ...s, actions: s.actions.filter((a) => a !== action) }));
+
+  it('a service that loses a permission its design needs (notifier without ses:SendEmail)', () => {
+    const notifier = without(statements.get('notifier')!, 'ses:SendEmail');
+    expect(missingDesignedGrants('notifier', notifier)).toEqual([
+      expect.stringMatching(/^ses:SendEmail on the SES sender identity/),
+    ]);
+    expect(missingCodeGrants('notifier', notifier).join('\n')).toMatch(
+      /SendEmailCommand needs ses:SendEmail/,
+    );
+  });
+
+  it('a service that loses a permission on one resource only (thawer publishing ArchiveRestored)', () => {
+    const thawer = statements
+      .get('thawer')!
+      .map((s) =>
+        s.sid === 'PublishArchiveRestored'
+          ? { ...s, resources: ['«aws_sns_topic.topic["jobCompleted"].arn»'] }
+          : s,
+      );
+    expect(missingDesignedGrants('thawer', thawer).join('\n')).toMatch(
+      /sns:Publish on the archiveRestored topic/,
+    );
+  });
+
+  it('a service that gains a permission it does not need (annotator deleting inputs)', () => {
+    const annotator = [
+      ...statements.get('annotator')!,
+      { sid: 'Extra', actions: ['s3:DeleteObject'], resources: ['«aws_s3_bucket.bucket["inputs"].arn»/*'] },
+    ];
+    expect(extraGrants('annotator', annotator)).toEqual([
+      'Extra: s3:DeleteObject on «aws_s3_bucket.bucket["inputs"].arn»/*',
+    ]);
   });
 });
 

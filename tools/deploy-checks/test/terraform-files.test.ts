@@ -62,12 +62,11 @@ describe('module layout', () => {
     expect(text.startsWith('# ====')).toBe(true);
   });
 
-  it('the root module is used five times as modules/service, once per service', async () => {
+  it('the root module uses modules/service in one block, for_each over the services', async () => {
     const root = await loadModule(terraformRoot);
     const calls = [...root.modules].map(([name, call]) => [name, call.body.source]);
-    expect(calls.sort()).toEqual(
-      ['annotator', 'archiver', 'notifier', 'thawer', 'web'].map((name) => [name, './modules/service']),
-    );
+    expect(calls).toEqual([['service', './modules/service']]);
+    expect(String(root.modules.get('service')!.body.for_each)).toContain('local.services');
   });
 });
 

@@ -12,6 +12,8 @@ import {
   loadModule,
   type PlannedInstance,
   planModule,
+  type ServiceName,
+  serviceModuleInputs,
   terraformRoot,
   type Value,
 } from '../src/index.ts';
@@ -344,6 +346,15 @@ describe('database, secrets, network', () => {
     ).toBe('«aws_nat_gateway.main[0].id»');
   });
 
+  it('the database admits PostgreSQL only from the security groups of its client services', () => {
+    const rules = ofType('aws_vpc_security_group_ingress_rule').filter(
+      (r) => r.name === 'database_from_services',
+    );
+    expect(
+      rules.map((r) => [r.key, r.attributes.referenced_security_group_id, r.attributes.from_port]),
+    ).toEqual([['web', '«module.service["web"].security_group_id»', 5432]]);
+  });
+
   it('the ECS cluster has Container Insights (the annotator backlog metric needs RunningTaskCount)', () => {
     expect(block(one('aws_ecs_cluster.main').setting)).toEqual({
       name: 'containerInsights',
@@ -368,7 +379,33 @@ describe('database, secrets, network', () => {
 });
 
 describe('services', () => {
-  const call = (name: string) => modules.find((m) => m.name === name)!.attributes;
+  const call = (name: string) => serviceModuleInputs(modules).get(name as ServiceName)!;
+
+  it('each service is one instance of modules/service, keyed and named by the service', () => {
+    expect(
+      modules
+        .filter((m) => m.attributes.source === './modules/service')
+        .map((m) => [m.key, m.attributes.name])
+        .sort(),
+    ).toEqual(['annotator', 'archiver', 'notifier', 'thawer', 'web'].map((name) => [name, name]));
+  });
+
+  it('sizes and counts come from service_sizes; only the annotator gets a larger disk and stop timeout', () => {
+    expect(call('annotator')).toMatchObject({ cpu: 2048, memory: 8192, min_capacity: 1, max_capacity: 10 });
+    expect(call('web')).toMatchObject({ cpu: 512, memory: 1024, min_capacity: 2, desired_count: 2 });
+    expect(call('annotator')).toMatchObject({
+      ephemeral_storage_gib: 50,
+      stop_timeout_seconds: 120,
+      health_check_grace_period_seconds: 180,
+    });
+    for (const name of ['web', 'notifier', 'archiver', 'thawer'])
+      expect(call(name), name).toMatchObject({
+        ephemeral_storage_gib: null,
+        stop_timeout_seconds: null,
+        health_check_grace_period_seconds: null,
+        queue_backlog: null,
+      });
+  });
 
   it('web scales on CPU and on ALB requests per target', () => {
     expect(call('web').cpu_target_percent).toBe(60);
@@ -422,8 +459,8 @@ describe('modules/service as the root calls it', () => {
   const planned = new Map<string, Awaited<ReturnType<typeof planModule>>>();
   beforeAll(async () => {
     const child = await loadModule(serviceModuleDir);
-    for (const m of modules)
-      planned.set(m.name, await planModule(new Evaluator(child, m.attributes, { symbolic: true })));
+    for (const [name, inputs] of serviceModuleInputs(modules))
+      planned.set(name, await planModule(new Evaluator(child, inputs, { symbolic: true })));
   });
   const resourceOf = (service: string, address: string) => {
     const found = planned.get(service)!.instances.find((i) => i.address === address);
@@ -495,6 +532,17 @@ describe('modules/service as the root calls it', () => {
     );
     const thawerSecrets = planned.get('thawer')!.data.filter((d) => d.name === 'execution_secrets');
     expect(thawerSecrets).toEqual([]);
+  });
+
+  it('a null input takes the module default (nullable = false), as Terraform does', () => {
+    const storage = (name: string) =>
+      block(resourceOf(name, 'aws_ecs_task_definition.service').ephemeral_storage).size_in_gib;
+    expect(storage('notifier')).toBe(21);
+    expect(storage('annotator')).toBe(50);
+    const [notifier] = JSON.parse(
+      String(resourceOf('notifier', 'aws_ecs_task_definition.service').container_definitions),
+    ) as { stopTimeout: number }[];
+    expect(notifier!.stopTimeout).toBe(60);
   });
 
   it('autoscaling: web on CPU + requests, the annotator on backlog per task by metric math', () => {
