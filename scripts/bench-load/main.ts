@@ -36,6 +36,7 @@ import {
 import { BrowserSession, signIn, uploadVcf } from './browser-session.ts';
 import { MemorySampler } from './memory.ts';
 import { countOutcomes, formatReport, type JobOutcome, type LoadReport, type PageFigures } from './report.ts';
+import { readServiceLog } from './service-log.ts';
 
 const USAGE = `pnpm bench:load [options]
   --users N              simulated users (default 50)
@@ -310,6 +311,7 @@ async function main(): Promise<number> {
       jobs,
       pages,
       memory: memory.finish(),
+      ...(stackTarget.stack ? { serviceLog: readServiceLog(stackTarget.stack.output()) } : {}),
       wallSeconds: (Date.now() - started) / 1000,
       loadAverage: loadavg(),
       cores: cpus().length,

@@ -1,5 +1,6 @@
 /** The load benchmark's figures and the plain-text table it prints. */
 import type { ProcessMemory } from './memory.ts';
+import type { ServiceLogFigures } from './service-log.ts';
 
 export interface JobOutcome {
   user: string;
@@ -33,6 +34,8 @@ export interface LoadReport {
   jobs: JobOutcome[];
   pages: PageFigures[];
   memory: ProcessMemory[];
+  /** From the services' logs, when the benchmark started the stack. */
+  serviceLog?: ServiceLogFigures;
   wallSeconds: number;
   loadAverage: number[];
   cores: number;
@@ -134,6 +137,24 @@ export function formatReport(report: LoadReport): string {
       ]),
     ),
   );
+  if (report.serviceLog) {
+    const { webRoutes, errorLines, errorSamples } = report.serviceLog;
+    const ms = (value: number) => `${Math.round(value)} ms`;
+    out.push(
+      '',
+      table(
+        ['web route, server side (its log; both phases)', 'requests', 'p50', 'p99', '5xx'],
+        webRoutes.map((r) => [r.route, String(r.requests), ms(r.p50Ms), ms(r.p99Ms), String(r.serverErrors)]),
+      ),
+      '',
+      `Error-level log lines: ${
+        Object.entries(errorLines)
+          .map(([service, count]) => `${service} ${count}`)
+          .join(', ') || 'none'
+      }`,
+      ...errorSamples.map((line) => `  ${line}`),
+    );
+  }
   const problems = report.jobs.filter(
     (j) => j.outcome === 'LOST' || j.outcome === 'NOT_SUBMITTED' || j.outcome === 'FAILED',
   );
