@@ -330,6 +330,15 @@ export async function annotateVcf(options: AnnotateVcfOptions): Promise<Annotate
     }
     const final = refCheck.verdict(true, hint);
     if (final) throw final;
+    if (reader.counts.records === 0 && reader.counts.malformed > 0 && header.synthesized) {
+      // No #CHROM line and not one line that reads as a record: some other kind of file.
+      const first = problems.kept.find((p) => p.kind === 'malformed_line');
+      throw new InputError(
+        `no line of the file is a VCF record and it has no #CHROM header line, so it is not a VCF file${first ? ` (line ${first.line}: ${first.message})` : ''}`,
+        null,
+        'not_vcf',
+      );
+    }
     if (reader.counts.records === 0) {
       warn(
         reader.counts.malformed > 0

@@ -6,6 +6,13 @@
  * inflated; plain text passes through; other archive formats (zip, bzip2, xz, zstd, BAM/BCF
  * inside bgzip) are refused with a sentence that names them. A gzip stream that ends early or is
  * corrupt becomes an `InputError` saying so; the reader adds the line it had reached.
+ *
+ * Decompression bombs: real VCFs compress 5-20 fold (the shared inputs: 7-8 fold; BGZF of
+ * genotype-heavy files rarely beyond 30), while a crafted gzip stream expands up to ~1,000 fold,
+ * so a file within an upload limit could hold gigabytes of text or millions of copies of one
+ * record. Once more than `MAX_EXPANSION_FLOOR_BYTES` have been inflated, the text may be at most
+ * `MAX_EXPANSION` times the compressed bytes read so far (Apache POI's zip-bomb rule, 1:100);
+ * beyond that the stream is refused as a whole-file error, before the records are annotated.
  */
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
@@ -27,6 +34,27 @@ export class CompressedInputError extends InputError {
 }
 
 const CHUNK = 1 << 20;
+
+/** Most decompressed bytes per compressed byte a VCF may have (see the module comment). */
+export const MAX_EXPANSION = 100;
+/** The expansion rule applies once this much text has been inflated (small files are harmless). */
+export const MAX_EXPANSION_FLOOR_BYTES = 2 * 1024 * 1024;
+
+/** The gzip stream expands far more than any VCF does: a decompression bomb, refused whole. */
+export class DecompressionBombError extends InputError {
+  override name = 'DecompressionBombError';
+  constructor(inflated: number, compressed: number) {
+    super(
+      `the gzip data expands more than ${MAX_EXPANSION}-fold (${mb(inflated)} MB of text from the first ${mb(compressed)} MB of the file), far beyond any real VCF: the file looks like a decompression bomb and was not annotated. If it is a real VCF with many samples, remove the genotypes first (bcftools view -G) and upload that`,
+      null,
+      'decompression_bomb',
+    );
+  }
+}
+
+function mb(bytes: number): string {
+  return (bytes / (1024 * 1024)).toFixed(bytes < 1024 * 1024 ? 2 : 0);
+}
 
 /** Names a known non-VCF binary format from its first bytes, or returns null. */
 export function sniffForeignFormat(head: Uint8Array): string | null {
@@ -67,7 +95,9 @@ export async function* decompressedChunks(
   }
   const isGzip = head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
   onCompression?.(isGzip ? 'gzip' : 'none');
+  let compressedBytes = 0;
   const rest = async function* (): AsyncGenerator<Uint8Array> {
+    compressedBytes = head.length;
     if (head.length > 0) yield head;
     for (;;) {
       let r: IteratorResult<Uint8Array>;
@@ -77,6 +107,7 @@ export async function* decompressedChunks(
         throw unreadable(source, err);
       }
       if (r.done) return;
+      compressedBytes += r.value.length;
       yield r.value;
     }
   };
@@ -95,9 +126,14 @@ export async function* decompressedChunks(
   });
   feed.pipe(gunzip);
   let first = true;
+  let inflatedBytes = 0;
   try {
     for await (const chunk of gunzip) {
       const buf = chunk as Buffer;
+      inflatedBytes += buf.length;
+      if (inflatedBytes > MAX_EXPANSION_FLOOR_BYTES && inflatedBytes > MAX_EXPANSION * compressedBytes) {
+        throw new DecompressionBombError(inflatedBytes, compressedBytes);
+      }
       if (first) {
         first = false;
         const foreign = sniffForeignFormat(buf);

@@ -46,8 +46,8 @@ function show(s: string, max = 40): string {
 }
 
 /** Binary data shows up as control characters; a sentence for it, or null if the text is clean. */
-export function binaryProblem(text: string): string | null {
-  for (let i = 0; i < text.length; i++) {
+export function binaryProblem(text: string, from = 0, to = text.length): string | null {
+  for (let i = from; i < to; i++) {
     const c = text.charCodeAt(i);
     if ((c < 32 && c !== 9) || c === 127) {
       return `the line contains binary data (byte 0x${c.toString(16).padStart(2, '0')} at column ${i + 1}), not VCF text`;
@@ -97,6 +97,8 @@ export function infoProblem(info: string): string | null {
       inKey = true;
     } else if (c === 32 || c === 9 || c === 10 || c === 13) {
       return `INFO ${show(info)} contains white space, which VCF does not allow in INFO`;
+    } else if (c < 32 || c === 127) {
+      return `INFO contains binary data (byte 0x${c.toString(16).padStart(2, '0')} at character ${i + 1}), not VCF text`;
     } else if (inKey) {
       if (c === 61 /* = */) {
         if (i === keyStart)
@@ -195,6 +197,11 @@ export function parseDataLine(text: string, line: number, columns: number): VcfL
       if (p) return p;
     }
   }
+  // POS, REF, ALT (above) and INFO (infoProblem) are checked character by character; CHROM, ID,
+  // QUAL and FILTER are copied to the output, so control characters (binary data) stop here.
+  const binary =
+    binaryProblem(text, 0, t1) ?? binaryProblem(text, t2 + 1, t3) ?? binaryProblem(text, t5 + 1, t7);
+  if (binary) return binary;
   const info = column(text, t7, infoEnd);
   if (info !== '.') {
     const p = infoProblem(info);

@@ -6,9 +6,9 @@
  * (about 256 kB of text), so the per-record cost is a few `indexOf`s and slices, not a promise.
  * Memory holds one chunk and one partial line, never the file.
  *
- * Lines: LF or CRLF; numbered from 1 with header lines counted. Blank lines are counted and
- * ignored. Every unusable line goes to the `ProblemLog` with its number and a sentence; under
- * the `stop` policy that throws. A file that is empty, binary, or cut short is reported the same
+ * Lines: LF or CRLF; numbered from 1 with header lines counted; a UTF-8 byte order mark before
+ * the first line is dropped. Blank lines are counted and ignored. Every unusable line goes to
+ * the `ProblemLog` with its number and a sentence; under the `stop` policy that throws. A file that is empty, binary, or cut short is reported the same
  * way (whole-file problems always throw).
  */
 import { addMetaLine, emptyHeader, setColumnsLine, type VcfHeader } from './header.ts';
@@ -55,7 +55,11 @@ export class VcfReader {
   static async open(source: VcfSource, options: VcfReaderOptions = {}): Promise<VcfReader> {
     const reader = new VcfReader(source, options);
     while (!reader.inBody && !reader.done) await reader.pull();
-    if (reader.counts.lines === 0 && reader.carry === '') throw new InputError('the input file is empty');
+    if (reader.counts.lines === reader.counts.blankLines && reader.carry === '') {
+      throw new InputError(
+        reader.counts.lines === 0 ? 'the input file is empty' : 'the input file is empty (only blank lines)',
+      );
+    }
     return reader;
   }
 
@@ -78,6 +82,8 @@ export class VcfReader {
       r = await this.chunks.next();
     } catch (err) {
       if (err instanceof CompressedInputError) {
+        // Nothing readable at all: the whole file is the problem, not its last line.
+        if (this.counts.lines === 0 && this.carry === '') throw new InputError(err.message, null, err.kind);
         this.done = true;
         const last = this.counts.lines;
         if (this.carry !== '') {
@@ -108,7 +114,9 @@ export class VcfReader {
       }
       return;
     }
-    const text = this.carry + r.value.toString('latin1');
+    let text = this.carry + r.value.toString('latin1');
+    // A UTF-8 byte order mark (Windows editors write one) is not part of the first line.
+    if (this.counts.lines === 0 && text.startsWith('\u00ef\u00bb\u00bf')) text = text.slice(3);
     let start = 0;
     for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
       const end = nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
