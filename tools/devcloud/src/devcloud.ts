@@ -20,6 +20,7 @@ import { join, resolve } from 'node:path';
 import { DynamoDbService } from './dynamodb/dynamodb.ts';
 import { createEdgeHandler, MAILBOX_PREFIX } from './edge/edge.ts';
 import type { DevcloudContext, EmulatedService } from './edge/types.ts';
+import { FaultInjector } from './faults/faults.ts';
 import { createGlacierService } from './glacier/index.ts';
 import {
   type IdentityProviderOptions,
@@ -105,6 +106,8 @@ export interface Devcloud {
   stripe: RunningStripeStandIn | null;
   /** The OIDC identity provider, when `oidc` options were given. */
   oidc: RunningIdentityProvider | null;
+  /** Test-only fault injection (also on the edge at `/_devcloud/faults`); see faults/faults.ts. */
+  faults: FaultInjector;
   /** Issues (or reuses) a server certificate from the local CA, e.g. for the web service's TLS. */
   issueServerCertificate(name: string, hosts: string[]): Promise<IssuedCertificate>;
   close(): Promise<void>;
@@ -240,7 +243,9 @@ async function startLocked(
   });
 
   let services: EmulatedService[] = [];
+  const faults = new FaultInjector();
   const handler = createEdgeHandler({
+    faults,
     credentials,
     services: () => services,
     defaultRegion: region,
@@ -281,8 +286,9 @@ async function startLocked(
     publicHttpsUrl: httpsUrl,
     trustedCaPems: [ca.certPem, ...(opts.trustedCaPems ?? [])],
     retry: { ...DEFAULT_DELIVERY_RETRY, ...(opts.snsDeliveryRetry ?? {}) },
+    faults,
   });
-  const s3 = createS3Service(ctx, { credentials, restoreDelayMs: opts.s3RestoreDelayMs ?? 3000 });
+  const s3 = createS3Service(ctx, { credentials, restoreDelayMs: opts.s3RestoreDelayMs ?? 3000, faults });
   let dynamodb: DynamoDbService;
   try {
     dynamodb = await DynamoDbService.start(ctx);
@@ -352,6 +358,7 @@ async function startLocked(
     mailboxUrl: `${url}${MAILBOX_PREFIX}`,
     stripe,
     oidc,
+    faults,
     issueServerCertificate: (name, hosts) => issueCertificate(ca, name, { hosts, purpose: 'server' }),
     close() {
       closing ??= (async () => {

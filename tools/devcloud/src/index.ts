@@ -8,6 +8,13 @@ export {
 } from './devcloud.ts';
 export type { DevcloudContext, EdgeRequest, EdgeResponse, EmulatedService } from './edge/types.ts';
 export {
+  FAULTS_PREFIX,
+  FaultInjector,
+  type FaultRule,
+  type FaultRuleInput,
+  type S3FaultOperation,
+} from './faults/faults.ts';
+export {
   DEMO_PASSWORD,
   DEMO_USERS,
   type IdentityProviderClient,

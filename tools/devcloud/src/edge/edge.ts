@@ -6,7 +6,8 @@
  *      signed (Authorization header or X-Amz-Credential query); otherwise by route: the SES
  *      mailbox pages under `/_devcloud/mailbox`, SNS's unsigned confirm/unsubscribe links and
  *      signing certificate, and S3 for everything else (browser POST uploads with a policy,
- *      CORS preflights; S3 refuses other anonymous requests itself),
+ *      CORS preflights; S3 refuses other anonymous requests itself); the test-only fault
+ *      control under `/_devcloud/faults` is answered before any of that (faults/faults.ts),
  *   3. verifies the signature against the configured credentials and answers a failure in the
  *      error shape of that API,
  *   4. decodes `aws-chunked` streaming bodies (verifying chunk signatures) so no API ever sees
@@ -15,6 +16,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
+import { FAULTS_PREFIX, type FaultInjector, handleFaultsRequest } from '../faults/faults.ts';
 import { ChunkedBodyError, decodeAwsChunked, isAwsChunked } from '../sigv4/aws-chunked.ts';
 import {
   type Credentials,
@@ -35,6 +37,8 @@ export interface EdgeOptions {
   log: DevcloudContext['log'];
   /** Largest request body accepted, in bytes. */
   maxBodyBytes: number;
+  /** Test-only fault injection, controlled on `/_devcloud/faults` (faults/faults.ts). */
+  faults: FaultInjector;
 }
 
 export const MAILBOX_PREFIX = '/_devcloud/mailbox';
@@ -101,8 +105,12 @@ export function createEdgeHandler(opts: EdgeOptions): (req: IncomingMessage, res
         `devcloud buffers request bodies up to ${opts.maxBodyBytes} bytes; this one is larger.`,
       );
     }
-    if (method === 'GET' && splitUrl(url).path === '/_devcloud/health') {
+    const { path } = splitUrl(url);
+    if (method === 'GET' && path === '/_devcloud/health') {
       return { status: 200, headers: { 'content-type': 'application/json' }, body: '{"status":"ok"}' };
+    }
+    if (path === FAULTS_PREFIX || path.startsWith(`${FAULTS_PREFIX}/`)) {
+      return handleFaultsRequest(opts.faults, method, path, raw);
     }
     let body = raw;
     let service: string;

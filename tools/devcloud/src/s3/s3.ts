@@ -21,6 +21,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { s3Error } from '../edge/errors.ts';
 import type { DevcloudContext, EdgeRequest, EdgeResponse, EmulatedService } from '../edge/types.ts';
+import { type FaultInjector, s3OperationOf } from '../faults/faults.ts';
 import { type Credentials, parseQuery, splitUrl, verifyPostPolicySignature } from '../sigv4/sigv4.ts';
 import { actualRequestHeaders, type CorsRule, parseCorsConfiguration, preflight } from './cors.ts';
 import {
@@ -43,6 +44,8 @@ import { asArray, el, MalformedXmlError, parseXml, text, xmlDoc } from './xml.ts
 
 export interface S3Options {
   credentials: Credentials[];
+  /** Test-only fault injection (faults/faults.ts). */
+  faults?: FaultInjector;
   /** How long a RestoreObject takes, in milliseconds. */
   restoreDelayMs: number;
 }
@@ -172,7 +175,7 @@ export class S3Service implements EmulatedService {
   async handle(req: EdgeRequest): Promise<EdgeResponse> {
     let res: EdgeResponse;
     try {
-      res = await this.#route(req);
+      res = this.#injectedFault(req) ?? (await this.#route(req));
     } catch (err) {
       if (err instanceof MalformedXmlError) res = s3Error(400, 'MalformedXML', err.message);
       else throw err;
@@ -185,6 +188,21 @@ export class S3Service implements EmulatedService {
       res = { ...res, headers: { ...cors, ...(res.headers ?? {}) } };
     }
     return res;
+  }
+
+  /** A test's fault rule for this request (faults/faults.ts): answered instead of doing it. */
+  #injectedFault(req: EdgeRequest): EdgeResponse | undefined {
+    if (!this.#opts.faults || req.method === 'OPTIONS') return undefined;
+    const t = parseTarget(req.url);
+    const operation = s3OperationOf(req.method, t.key, t.query, req.headers);
+    const fault = this.#opts.faults.s3Error({ operation, bucket: t.bucket, key: t.key });
+    if (!fault) return undefined;
+    this.#ctx.log.warn({ operation, bucket: t.bucket, key: t.key, ...fault }, 's3: injected fault');
+    return s3Error(
+      fault.status,
+      fault.code,
+      'We encountered an internal error. Please try again. (devcloud: injected fault)',
+    );
   }
 
   #corsRules(bucket: string): CorsRule[] | null {

@@ -14,7 +14,8 @@
  *   devcloud's configured default (in memory, so retries pending at shutdown are lost);
  * - SQS subscriptions get the same JSON envelope, or the bare message with its attributes turned
  *   into SQS message attributes when RawMessageDelivery is true;
- * - a subscription's FilterPolicy (filter-policy.ts) decides whether it gets a message at all.
+ * - a subscription's FilterPolicy (filter-policy.ts) decides whether it gets a message at all;
+ * - tests may make HTTP deliveries fail or every delivery happen twice (faults/faults.ts).
  *
  * Topics and subscriptions are persisted as a JSON snapshot.
  */
@@ -26,6 +27,7 @@ import { rootCertificates } from 'node:tls';
 import { queryError, SNS_XMLNS, xmlEscape } from '../edge/errors.ts';
 import { JsonSnapshot } from '../edge/snapshot.ts';
 import type { DevcloudContext, EdgeRequest, EdgeResponse, EmulatedService } from '../edge/types.ts';
+import type { FaultInjector } from '../faults/faults.ts';
 import { splitUrl } from '../sigv4/sigv4.ts';
 import type { MessageAttributeValue, SqsService } from '../sqs/sqs.ts';
 import { FilterPolicyError, parseFilterPolicy, passesFilter } from './filter-policy.ts';
@@ -50,6 +52,8 @@ export interface SnsOptions {
   /** CAs trusted for HTTPS deliveries, on top of the system roots (devcloud's local CA at least). */
   trustedCaPems: string[];
   retry: DeliveryRetryPolicy;
+  /** Test-only fault injection: failing HTTP deliveries, duplicate deliveries (faults/faults.ts). */
+  faults?: FaultInjector;
 }
 
 export const SIGNING_CERT_PATH = '/_devcloud/sns/SimpleNotificationService-devcloud.pem';
@@ -689,9 +693,12 @@ export class SnsService implements EmulatedService {
         UnsubscribeURL: `${this.#opts.publicHttpsUrl}/?Action=Unsubscribe&SubscriptionArn=${encodeURIComponent(sub.arn)}`,
       };
       if (Object.keys(attributes).length > 0) full.MessageAttributes = attributes;
-      if (sub.protocol === 'sqs')
-        this.#deliverSqs(sub, raw ? text : JSON.stringify(orderEnvelope(full)), raw ? attributes : {});
-      else this.#deliverHttp(sub, raw ? text : orderEnvelope(full), true, messageId, raw);
+      const copies = this.#opts.faults?.deliveryCopies() ?? 1;
+      for (let copy = 0; copy < copies; copy++) {
+        if (sub.protocol === 'sqs')
+          this.#deliverSqs(sub, raw ? text : JSON.stringify(orderEnvelope(full)), raw ? attributes : {});
+        else this.#deliverHttp(sub, raw ? text : orderEnvelope(full), true, messageId, raw);
+      }
     }
     return messageId;
   }
@@ -735,6 +742,11 @@ export class SnsService implements EmulatedService {
     if (raw) headers['x-amz-sns-rawdelivery'] = 'true';
     const attempt = (n: number): void => {
       if (this.#closed) return;
+      const injected = isNotification ? this.#opts.faults?.snsHttpFailure(sub.endpoint) : undefined;
+      if (injected !== undefined) {
+        this.#retry(sub, n, `HTTP ${injected} (injected fault)`, attempt);
+        return;
+      }
       this.#post(sub.endpoint, headers, body).then(
         (status) => {
           if (status >= 200 && status < 300) return;
