@@ -47,7 +47,7 @@ beforeAll(async () => {
   // The OIDC redirect URI and the bucket's CORS origin name the port, so it is chosen first.
   port = await freePort();
   stack = await startTestStack({ baseUrl: `https://localhost:${port}`, deliverStripeEvents: true });
-  const cert = await stack.devcloud.issueServerCertificate('web', ['localhost', '127.0.0.1']);
+  const cert = await stack.cloud.issueServerCertificate('web', ['localhost', '127.0.0.1']);
   // Premium files over 1 MB go in 5 MiB parts here, so the multipart path runs with a small file.
   const config = loadConfig(
     WebConfig,

@@ -53,9 +53,9 @@ afterAll(async () => {
 
 async function receiveJobRequests(): Promise<unknown[]> {
   const sqs = new SQSClient({
-    region: stack.devcloud.region,
-    endpoint: stack.devcloud.url,
-    credentials: stack.devcloud.credentials,
+    region: stack.cloud.region,
+    endpoint: stack.cloud.url,
+    credentials: stack.cloud.credentials,
   });
   const out = await sqs.send(
     new ReceiveMessageCommand({

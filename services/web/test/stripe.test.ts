@@ -16,7 +16,7 @@ let frances: WebClient;
 beforeAll(async () => {
   stack = await startTestStack();
   ({ app, db } = await buildTestApp(stack));
-  const standIn = stack.devcloud.stripe!;
+  const standIn = stack.cloud.stripe!;
   stripe = new Stripe(standIn.secretKey, {
     host: standIn.host,
     port: standIn.port,
@@ -40,9 +40,9 @@ async function tierChanges(): Promise<
   Array<{ user_email: string; previous_tier: string; new_tier: string; cause: string }>
 > {
   const sqs = new SQSClient({
-    region: stack.devcloud.region,
-    endpoint: stack.devcloud.url,
-    credentials: stack.devcloud.credentials,
+    region: stack.cloud.region,
+    endpoint: stack.cloud.url,
+    credentials: stack.cloud.credentials,
   });
   const queueUrl = stack.resources.queueUrls.archiverUserTierChanged;
   const out = await sqs.send(
@@ -85,7 +85,7 @@ async function checkout(client: WebClient, card: string): Promise<{ status: numb
   expect(upgrade.statusCode).toBe(303);
   const checkoutUrl = upgrade.headers.location as string;
   expect(
-    checkoutUrl.startsWith(`http://${stack.devcloud.stripe!.host}:${stack.devcloud.stripe!.port}/`),
+    checkoutUrl.startsWith(`http://${stack.cloud.stripe!.host}:${stack.cloud.stripe!.port}/`),
   ).toBe(true);
   const page = await fetch(checkoutUrl);
   const html = await page.text();

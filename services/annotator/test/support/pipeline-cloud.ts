@@ -1,12 +1,13 @@
 /**
- * Test support for the job pipeline: one devcloud per test file (port 0, temp data dir,
- * random keys), provisioned with the real plan (`planResources` + `applyPlan`: topics,
- * queues with DLQs and redrive, SQS subscriptions, buckets, jobs table, SES identity),
- * and helpers that do what web does when a user submits a job (upload the input, write the
- * PENDING record, publish JobRequested) and what a user checks afterwards (the record, the
- * results bucket, the mailbox).
+ * Test support for the job pipeline: one test cloud per test file (`startTestCloud`: devcloud
+ * on port 0 with a temp data dir and random keys, or LocalStack where Docker runs and the test
+ * can use it), provisioned with the real plan (topics, queues with DLQs and redrive, SQS
+ * subscriptions, buckets, jobs table, SES identity), and helpers that do what web does when a
+ * user submits a job (upload the input, write the PENDING record, publish JobRequested) and
+ * what a user checks afterwards (the record, the results bucket, the mailbox). The services'
+ * SNS webhooks are subscribed here, so these tests need `snsWebhooks` (devcloud).
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,20 +16,11 @@ import { ListSubscriptionsByTopicCommand, PublishCommand } from '@aws-sdk/client
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { inputObjectKey, type JobRecord, type JobRequested, type QueueKey } from '@gas/contracts';
-import { type Devcloud, startDevcloud } from '@gas/devcloud';
+import { type SentEmail, startTestCloud } from '@gas/devcloud/test-cloud';
 import { buildApp as buildNotifierApp } from '@gas/notifier';
 import { loadConfig } from '@gas/service-kit';
 import type { FastifyInstance } from 'fastify';
-import {
-  applyPlan,
-  type ProvisionedResources,
-  subscribeWebhooks,
-} from '../../../../tools/devcloud/src/provision/apply.ts';
-import {
-  createProvisionClients,
-  destroyProvisionClients,
-} from '../../../../tools/devcloud/src/provision/clients.ts';
-import { type ProvisionPlan, planResources } from '../../../../tools/devcloud/src/provision/plan.ts';
+import { subscribeWebhooks } from '../../../../tools/devcloud/src/provision/apply.ts';
 import { NotifierConfig } from '../../../notifier/src/config.ts';
 import { buildApp as buildAnnotatorApp } from '../../src/app.ts';
 import { AnnotatorConfig, annotatorCrossCheck } from '../../src/config.ts';
@@ -38,45 +30,19 @@ export const referenceDir = join(sharedData, 'reference/grch38-chr21');
 export const WEB_BASE_URL = 'https://gas.test:4433';
 const SENDER = 'gas@example.org';
 
-export type MailboxMessage = {
-  id: string;
-  from: string;
-  to: string[];
-  subject: string;
-  text: string | null;
-  html: string | null;
-};
+export type MailboxMessage = SentEmail;
 
 export type PipelineCloud = Awaited<ReturnType<typeof startPipelineCloud>>;
 
 export async function startPipelineCloud() {
-  const dataDir = await mkdtemp(join(tmpdir(), 'gas-pipeline-'));
-  const credentials = {
-    accessKeyId: `AKIA${randomBytes(8).toString('hex').toUpperCase()}`,
-    secretAccessKey: randomBytes(20).toString('base64'),
-  };
-  const quiet = { info() {}, warn() {}, error() {} };
-  const cloud: Devcloud = await startDevcloud({
-    dataDir,
-    port: 0,
-    tlsPort: 0,
-    credentials: [credentials],
-    log: quiet,
-    // A webhook that is down is retried briefly, then given up (the queue keeps the job).
-    snsDeliveryRetry: { attempts: 3, baseDelayMs: 200, maxDelayMs: 500 },
-  });
-  const aws = {
-    AWS_REGION: cloud.region,
-    AWS_ENDPOINT_URL: cloud.url,
-    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-  };
-  const plan: ProvisionPlan = planResources('gas');
-  const clients = createProvisionClients(aws, false);
-  const provisioned: ProvisionedResources = await applyPlan(plan, clients, {
+  const cloud = await startTestCloud({
+    needs: ['snsWebhooks', 'sesMailbox'],
     uploadOrigins: [WEB_BASE_URL],
     senderEmail: SENDER,
+    // A webhook that is down is retried briefly, then given up (the queue keeps the job).
+    devcloud: { snsDeliveryRetry: { attempts: 3, baseDelayMs: 200, maxDelayMs: 500 } },
   });
+  const { aws, plan, provisioned, clients } = cloud;
   const doc = DynamoDBDocumentClient.from(clients.dynamodb);
   const scratchDir = await mkdtemp(join(tmpdir(), 'gas-annotator-scratch-'));
   const apps: FastifyInstance[] = [];
@@ -266,12 +232,7 @@ export async function startPipelineCloud() {
       return Buffer.from(await out.Body!.transformToByteArray());
     },
 
-    async mailbox(to?: string): Promise<MailboxMessage[]> {
-      const url = new URL('/_devcloud/mailbox/api/messages', cloud.url);
-      if (to) url.searchParams.set('to', to);
-      const response = await fetch(url);
-      return ((await response.json()) as { messages: MailboxMessage[] }).messages;
-    },
+    mailbox: (to?: string): Promise<MailboxMessage[]> => cloud.mailbox(to),
 
     async queueDepth(queue: QueueKey, deadLetter = false): Promise<number> {
       const url = deadLetter ? provisioned.deadLetterQueueUrls[queue] : provisioned.queueUrls[queue];
@@ -289,9 +250,7 @@ export async function startPipelineCloud() {
 
     async dispose(): Promise<void> {
       for (const app of apps.reverse()) await app.close().catch(() => undefined);
-      destroyProvisionClients(clients);
-      await cloud.close();
-      await rm(dataDir, { recursive: true, force: true, maxRetries: 5 });
+      await cloud.dispose();
       await rm(scratchDir, { recursive: true, force: true });
     },
   };

@@ -25,9 +25,9 @@ export const SMALL_VCF = [
 
 export function awsClients(stack: TestStack) {
   const options = {
-    region: stack.devcloud.region,
-    endpoint: stack.devcloud.url,
-    credentials: stack.devcloud.credentials,
+    region: stack.cloud.region,
+    endpoint: stack.cloud.url,
+    credentials: stack.cloud.credentials,
     forcePathStyle: true,
   };
   return { s3: new S3Client(options), dynamodb: new DynamoDBClient(options) };

@@ -1,23 +1,17 @@
 /**
- * Test support: everything the web app talks to, for real, per test file: devcloud (S3,
- * DynamoDB, SNS, SQS) with the GAS resources provisioned from resources.json, the devcloud
- * OIDC provider and Stripe stand-in, and a PostgreSQL database of its own (created here,
- * migrated, dropped at the end). Secrets are generated per run.
+ * Test support: everything the web app talks to, for real, per test file: the test cloud
+ * (`startTestCloud`: devcloud, or LocalStack where Docker runs; S3, DynamoDB, SNS, SQS) with the
+ * GAS resources provisioned from resources.json, the devcloud OIDC provider and Stripe stand-in
+ * (beside either cloud), and a PostgreSQL database of its own (created here, migrated, dropped
+ * at the end). Secrets are generated per run.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type Devcloud, gasDemoSeed, startDevcloud } from '@gas/devcloud';
+import { gasDemoSeed } from '@gas/devcloud';
+import { startTestCloud, type TestCloud } from '@gas/devcloud/test-cloud';
 import { loadConfig } from '@gas/service-kit';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
-import { applyPlan, type ProvisionedResources } from '../../../../tools/devcloud/src/provision/apply.ts';
-import {
-  createProvisionClients,
-  destroyProvisionClients,
-} from '../../../../tools/devcloud/src/provision/clients.ts';
-import { planResources } from '../../../../tools/devcloud/src/provision/plan.ts';
+import type { ProvisionedResources } from '../../../../tools/devcloud/src/provision/apply.ts';
 import { buildApp } from '../../src/app.ts';
 import { WebConfig, webConfigRules } from '../../src/config.ts';
 import { createDb, type Db, migrateToLatest } from '../../src/db/database.ts';
@@ -25,7 +19,8 @@ import { createDb, type Db, migrateToLatest } from '../../src/db/database.ts';
 const ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/test';
 
 export type TestStack = {
-  devcloud: Devcloud;
+  /** The cloud (devcloud or LocalStack) with the Stripe stand-in and the identity provider. */
+  cloud: TestCloud;
   resources: ProvisionedResources;
   env: Record<string, string>;
   config: WebConfig;
@@ -61,7 +56,6 @@ export async function startTestStack(
   } = {},
 ): Promise<TestStack> {
   const baseUrl = options.baseUrl ?? 'https://localhost:4433';
-  const dataDir = await mkdtemp(join(tmpdir(), 'gas-web-test-'));
   const webhookSecret = `whsec_${randomBytes(24).toString('hex')}`;
   const oidcClient = {
     client_id: 'gas-web',
@@ -69,10 +63,9 @@ export async function startTestStack(
     redirect_uris: [`${baseUrl}/auth/callback`],
     post_logout_redirect_uris: [`${baseUrl}/`],
   };
-  const devcloud = await startDevcloud({
-    dataDir,
-    port: 0,
-    tlsPort: 0,
+  const cloud = await startTestCloud({
+    uploadOrigins: [baseUrl],
+    senderEmail: 'gas@example.org',
     oidc: { port: 0, clients: [oidcClient] },
     stripe: {
       port: 0,
@@ -83,23 +76,8 @@ export async function startTestStack(
     },
   });
   const database = await createTestDatabase();
-  const aws = {
-    AWS_REGION: devcloud.region,
-    AWS_ENDPOINT_URL: devcloud.url,
-    AWS_ACCESS_KEY_ID: devcloud.credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: devcloud.credentials.secretAccessKey,
-  };
-  const clients = createProvisionClients(aws, false);
-  let resources: ProvisionedResources;
-  try {
-    resources = await applyPlan(planResources('gas'), clients, {
-      uploadOrigins: [baseUrl],
-      senderEmail: 'gas@example.org',
-    });
-  } finally {
-    destroyProvisionClients(clients);
-  }
-  const stripe = devcloud.stripe!;
+  const { aws, provisioned: resources } = cloud;
+  const stripe = cloud.stripe!;
   const env: Record<string, string> = {
     ...aws,
     LOG_LEVEL: 'silent',
@@ -112,7 +90,7 @@ export async function startTestStack(
     WEB_BASE_URL: baseUrl,
     TRUST_PROXY: 'true',
     SESSION_SECRET: randomBytes(32).toString('base64url'),
-    OIDC_ISSUER_URL: devcloud.oidc!.issuer,
+    OIDC_ISSUER_URL: cloud.oidc!.issuer,
     OIDC_CLIENT_ID: oidcClient.client_id,
     OIDC_CLIENT_SECRET: oidcClient.client_secret,
     OIDC_REDIRECT_URL: oidcClient.redirect_uris[0]!,
@@ -128,7 +106,7 @@ export async function startTestStack(
   await migrateToLatest(migrator);
   await migrator.destroy();
   return {
-    devcloud,
+    cloud,
     resources,
     env,
     config: loadConfig(WebConfig, env, webConfigRules),
@@ -136,9 +114,8 @@ export async function startTestStack(
     webhookSecret,
     baseUrl,
     async close() {
-      await devcloud.close();
+      await cloud.dispose();
       await database.drop();
-      await rm(dataDir, { recursive: true, force: true });
     },
   };
 }
