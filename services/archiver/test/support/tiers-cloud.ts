@@ -1,16 +1,14 @@
 /**
- * Test support for the tier lifecycle (archive, restore, downgrade): one devcloud per test
- * file (port 0, temp data dir, random keys) with short cold-storage delays, provisioned with
- * the real plan (`planResources` + `applyPlan`: topics, queues with DLQs and redrive, SQS
- * subscriptions, buckets, the S3 restore notification, jobs table with both GSIs, the vault).
+ * Test support for the tier lifecycle (archive, restore, downgrade): one test cloud per test
+ * file (`startTestCloud`; these tests need the Glacier vault, S3 restores with a set delay and
+ * SNS webhooks, so it is devcloud: port 0, temp data dir, random keys) with short cold-storage
+ * delays, provisioned with the real plan (topics, queues with DLQs and redrive, SQS
+ * subscriptions, buckets, the S3 restore notification, jobs table with its GSIs, the vault).
  * Helpers do what the other services do (the annotator finishing a job, web publishing a
  * tier change) and read what a user or operator would check (the record, the objects, the
  * vault, the archive-restored topic's queue).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { DescribeVaultCommand } from '@aws-sdk/client-glacier';
 import {
   GetObjectCommand,
@@ -30,15 +28,10 @@ import {
   type UserTierChanged,
   unwrapTopicMessage,
 } from '@gas/contracts';
-import { type Devcloud, startDevcloud } from '@gas/devcloud';
+import { startTestCloud } from '@gas/devcloud/test-cloud';
 import { awsClientConfig, createLogger, loadConfig } from '@gas/service-kit';
 import type { FastifyInstance } from 'fastify';
-import { applyPlan, subscribeWebhooks } from '../../../../tools/devcloud/src/provision/apply.ts';
-import {
-  createProvisionClients,
-  destroyProvisionClients,
-} from '../../../../tools/devcloud/src/provision/clients.ts';
-import { planResources } from '../../../../tools/devcloud/src/provision/plan.ts';
+import { subscribeWebhooks } from '../../../../tools/devcloud/src/provision/apply.ts';
 import { buildApp as buildThawerApp } from '../../../thawer/src/app.ts';
 import { checkThawerConfig, ThawerConfig } from '../../../thawer/src/config.ts';
 import { buildApp as buildArchiverApp } from '../../src/app.ts';
@@ -53,33 +46,17 @@ export type LogLines = Array<Record<string, unknown> & { msg?: string; level?: n
 export type TiersCloud = Awaited<ReturnType<typeof startTiersCloud>>;
 
 export async function startTiersCloud(options: { restoreDelayMs: number }) {
-  const dataDir = await mkdtemp(join(tmpdir(), 'gas-tiers-'));
-  const credentials = {
-    accessKeyId: `AKIA${randomBytes(8).toString('hex').toUpperCase()}`,
-    secretAccessKey: randomBytes(20).toString('base64'),
-  };
-  const cloud: Devcloud = await startDevcloud({
-    dataDir,
-    port: 0,
-    tlsPort: 0,
-    credentials: [credentials],
-    log: { info() {}, warn() {}, error() {} },
-    s3RestoreDelayMs: options.restoreDelayMs,
-    glacierJobDelayMs: options.restoreDelayMs,
-    snsDeliveryRetry: { attempts: 3, baseDelayMs: 200, maxDelayMs: 500 },
-  });
-  const aws = {
-    AWS_REGION: cloud.region,
-    AWS_ENDPOINT_URL: cloud.url,
-    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-  };
-  const plan = planResources('gas');
-  const clients = createProvisionClients(aws, true);
-  const provisioned = await applyPlan(plan, clients, {
+  const cloud = await startTestCloud({
+    needs: ['snsWebhooks', 'glacierVault', 's3Restore'],
     uploadOrigins: ['https://gas.test:4433'],
     senderEmail: 'gas@example.org',
+    devcloud: {
+      s3RestoreDelayMs: options.restoreDelayMs,
+      glacierJobDelayMs: options.restoreDelayMs,
+      snsDeliveryRetry: { attempts: 3, baseDelayMs: 200, maxDelayMs: 500 },
+    },
   });
+  const { aws, plan, clients, provisioned } = cloud;
   const vault = provisioned.resultsVault!;
   const doc = DynamoDBDocumentClient.from(clients.dynamodb);
   const apps = new Set<FastifyInstance>();
@@ -359,9 +336,7 @@ export async function startTiersCloud(options: { restoreDelayMs: number }) {
 
     async dispose(): Promise<void> {
       for (const app of [...apps].reverse()) await app.close().catch(() => undefined);
-      destroyProvisionClients(clients);
-      await cloud.close();
-      await rm(dataDir, { recursive: true, force: true });
+      await cloud.dispose();
     },
   };
   return state;
