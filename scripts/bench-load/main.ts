@@ -19,7 +19,8 @@
  * Lost = submitted but not final within --deadline-seconds, or COMPLETED without its outputs.
  * Phase 2, pages: autocannon with one signed-in user's session cookie, --connections
  * connections for --duration seconds per page, one page after the other.
- * Memory: VmHWM of each process at the end, and VmRSS of each process tree sampled every second.
+ * Memory: VmHWM of each process at the end, and VmRSS of each process tree sampled every second;
+ * CPU seconds of each process over the run.
  */
 import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -34,7 +35,7 @@ import {
   startStackProcess,
 } from '../../test/journey/stack-process.ts';
 import { BrowserSession, signIn, uploadVcf } from './browser-session.ts';
-import { MemorySampler } from './memory.ts';
+import { ProcessSampler } from './process-sampler.ts';
 import { countOutcomes, formatReport, type JobOutcome, type LoadReport, type PageFigures } from './report.ts';
 import { readServiceLog } from './service-log.ts';
 
@@ -260,7 +261,10 @@ async function main(): Promise<number> {
   if (accounts.emails.length < users) {
     throw new Error(`the stack has ${accounts.emails.length} load-test accounts, --users asks for ${users}`);
   }
-  const memory = new MemorySampler(stackTarget.processes);
+  const memory = new ProcessSampler([
+    ...stackTarget.processes,
+    { name: 'bench:load itself (clients, autocannon)', pid: process.pid },
+  ]);
   memory.start();
   try {
     const signInMs: number[] = [];

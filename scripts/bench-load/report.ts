@@ -1,5 +1,5 @@
 /** The load benchmark's figures and the plain-text table it prints. */
-import type { ProcessMemory } from './memory.ts';
+import type { ProcessMemory } from './process-sampler.ts';
 import type { ServiceLogFigures } from './service-log.ts';
 
 export interface JobOutcome {
@@ -128,12 +128,13 @@ export function formatReport(report: LoadReport): string {
     ),
     '',
     table(
-      ['process', 'peak RSS (VmHWM)', 'peak RSS of tree (sampled 1/s)', 'RSS at the end'],
+      ['process', 'peak RSS (VmHWM)', 'peak RSS of tree (sampled 1/s)', 'RSS at the end', 'CPU time'],
       report.memory.map((m) => [
         `${m.name} (pid ${m.pid})`,
         mb(m.peakResidentBytes),
         mb(m.peakTreeResidentBytes),
         mb(m.lastTreeResidentBytes),
+        m.cpuSeconds === undefined ? '-' : `${m.cpuSeconds.toFixed(1)} s`,
       ]),
     ),
   );

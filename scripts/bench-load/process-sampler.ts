@@ -1,5 +1,7 @@
 /**
- * Memory of the stack's processes from /proc (Linux): VmHWM is the kernel's own peak resident
+ * Memory and CPU time of the stack's processes from /proc (Linux). CPU: user + system time of
+ * each process (all its threads) from /proc/<pid>/stat, between start() and finish(), which
+ * shows which process the run kept busy. Memory: VmHWM is the kernel's own peak resident
  * set of a process, worker threads included (the annotator runs its engine in worker threads
  * of the same process). A process's children (tsx's esbuild service, anything a service spawns)
  * are not in its VmHWM, so the sampler also adds up VmRSS over each process tree once a second
@@ -15,6 +17,18 @@ function statusField(pid: number, field: 'VmHWM' | 'VmRSS'): number | undefined 
     return kib === undefined ? undefined : Number(kib) * 1024;
   } catch {
     return undefined; // gone, or not Linux
+  }
+}
+
+/** User + system CPU time of one process (all threads), seconds; the clock tick is 1/100 s on Linux. */
+function cpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which is in parentheses and may contain spaces.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
   }
 }
 
@@ -51,10 +65,13 @@ export interface ProcessMemory {
   peakTreeResidentBytes?: number;
   /** The last sampled tree sum, bytes. */
   lastTreeResidentBytes?: number;
+  /** CPU seconds (user + system) of the process between start() and finish(). */
+  cpuSeconds?: number;
 }
 
-export class MemorySampler {
+export class ProcessSampler {
   readonly #processes: ProcessMemory[];
+  readonly #cpuAtStart = new Map<number, number>();
   #timer: NodeJS.Timeout | undefined;
 
   constructor(processes: Array<{ name: string; pid: number }>) {
@@ -80,16 +97,21 @@ export class MemorySampler {
   }
 
   start(intervalMs = 1000): void {
+    for (const { pid } of this.#processes) this.#cpuAtStart.set(pid, cpuSeconds(pid) ?? 0);
     this.sample();
     this.#timer = setInterval(() => this.sample(), intervalMs);
     this.#timer.unref();
   }
 
-  /** Stops sampling and reads each process's VmHWM. */
+  /** Stops sampling and reads each process's VmHWM and CPU time. */
   finish(): ProcessMemory[] {
     clearInterval(this.#timer);
     this.sample();
-    for (const process of this.#processes) process.peakResidentBytes = statusField(process.pid, 'VmHWM');
+    for (const process of this.#processes) {
+      process.peakResidentBytes = statusField(process.pid, 'VmHWM');
+      const cpu = cpuSeconds(process.pid);
+      if (cpu !== undefined) process.cpuSeconds = cpu - (this.#cpuAtStart.get(process.pid) ?? 0);
+    }
     return this.#processes.map((p) => ({ ...p }));
   }
 }
