@@ -62,9 +62,10 @@ describe('the stack', () => {
   it('LocalStack is the image and settings the tests start through testcontainers (one pinned version)', () => {
     const ls = services.localstack!;
     expect(ls.image).toBe(LOCALSTACK_IMAGE);
-    const tests = localStackEnvironment(4566, {});
+    const tests = localStackEnvironment('localhost.localstack.cloud:4566', {});
     expect(ls.environment.SERVICES).toBe(tests.SERVICES);
     expect(ls.environment.SQS_ENDPOINT_STRATEGY).toBe(tests.SQS_ENDPOINT_STRATEGY);
+    expect(ls.environment.LOCALSTACK_HOST).toBe(tests.LOCALSTACK_HOST);
   });
 
   it('each GAS service is built from the one Dockerfile with SERVICE=<name>, default (runtime) target', () => {

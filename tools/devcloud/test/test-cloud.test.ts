@@ -30,6 +30,8 @@ let dir: string;
 let fakeDocker: http.Server;
 let fakeDockerSocket: string;
 let pings = 0;
+/** Every request the fake engine got, `METHOD /path`. */
+const seen: string[] = [];
 /** Something else listening on a socket: answers 404 (not a Docker engine). */
 let notDocker: http.Server;
 let notDockerSocket: string;
@@ -46,6 +48,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'gas-test-cloud-test-'));
   fakeDockerSocket = join(dir, 'docker.sock');
   fakeDocker = http.createServer((req, res) => {
+    seen.push(`${req.method} ${req.url}`);
     if (req.method === 'GET' && req.url === '/_ping') {
       pings++;
       res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'api-version': '1.47' }).end('OK');
@@ -138,6 +141,26 @@ describe('choosing the cloud', () => {
       dockerEndpoint: null,
     });
     expect(pings).toBe(before);
+  });
+
+  it('LocalStack chosen: testcontainers talks to the engine that answered, and a failed start names it', async () => {
+    const before = seen.length;
+    const endpoint = `unix://${fakeDockerSocket}`;
+    const saved = process.env.DOCKER_HOST;
+    delete process.env.DOCKER_HOST;
+    try {
+      // The fake engine answers /_ping only, so testcontainers' first real call (GET /info) fails.
+      await expect(
+        startTestCloud({ uploadOrigins: ['https://gas.test'], env: { DOCKER_HOST: endpoint } }),
+      ).rejects.toThrow(
+        `LocalStack (localstack/localstack:4.13.1) did not start on the Docker engine at ${endpoint}: `,
+      );
+      expect(process.env.DOCKER_HOST).toBe(endpoint);
+    } finally {
+      if (saved === undefined) delete process.env.DOCKER_HOST;
+      else process.env.DOCKER_HOST = saved;
+    }
+    expect(seen.slice(before)).toContain('GET /info');
   });
 
   it('GAS_TEST_CLOUD=localstack without an engine fails with one sentence that says how to fix it', async () => {
@@ -243,15 +266,15 @@ describe('startTestCloud on devcloud (auto, no engine)', () => {
 
 describe('LocalStack settings and its mailbox format (no container)', () => {
   it('the container gets compose’s services and names the published port in the URLs it hands out', () => {
-    expect(localStackEnvironment(49170, {})).toEqual({
+    expect(localStackEnvironment('localhost:49170', {})).toEqual({
       SERVICES: 's3,dynamodb,sns,sqs,ses',
       LOCALSTACK_HOST: 'localhost:49170',
       SQS_ENDPOINT_STRATEGY: 'path',
       S3_SKIP_SIGNATURE_VALIDATION: '0',
     });
-    expect(localStackEnvironment(1, { LOCALSTACK_AUTH_TOKEN: 'ls-token' }).LOCALSTACK_AUTH_TOKEN).toBe(
-      'ls-token',
-    );
+    expect(
+      localStackEnvironment('localhost:1', { LOCALSTACK_AUTH_TOKEN: 'ls-token' }).LOCALSTACK_AUTH_TOKEN,
+    ).toBe('ls-token');
     expect([...LOCALSTACK_SERVICES].sort()).toEqual(['dynamodb', 's3', 'ses', 'sns', 'sqs']);
   });
 

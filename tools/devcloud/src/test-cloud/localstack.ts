@@ -3,8 +3,9 @@
  * `localstack` service in docker-compose.yml (a deploy-checks test compares them), one
  * container per test file, removed on dispose.
  *
- * The container's port 4566 is published on a host port chosen here, and LOCALSTACK_HOST names
- * that port, so every URL LocalStack hands out (queue URLs, SNS SigningCertURL) points at
+ * The container's port 4566 is published on a host port chosen here (free on this machine; with
+ * a remote engine it is a guess that rarely fails), and LOCALSTACK_HOST names the engine's host
+ * and that port, so every URL LocalStack hands out (queue URLs, SNS SigningCertURL) points at
  * the published port, as the compose stack's do at localhost.localstack.cloud:4566.
  *
  * testcontainers is imported only here and only when LocalStack was chosen: a machine without
@@ -28,10 +29,10 @@ export const LOCALSTACK_ACCOUNT_ID = '000000000000';
  * S3_SKIP_SIGNATURE_VALIDATION=0 makes LocalStack check presigned URL signatures, as devcloud
  * and AWS do. LOCALSTACK_AUTH_TOKEN is passed through when set (images from March 2026 on need it).
  */
-export function localStackEnvironment(hostPort: number, env: NodeJS.ProcessEnv = process.env) {
+export function localStackEnvironment(hostAndPort: string, env: NodeJS.ProcessEnv = process.env) {
   return {
     SERVICES: LOCALSTACK_SERVICES.join(','),
-    LOCALSTACK_HOST: `localhost:${hostPort}`,
+    LOCALSTACK_HOST: hostAndPort,
     SQS_ENDPOINT_STRATEGY: 'path',
     S3_SKIP_SIGNATURE_VALIDATION: '0',
     ...(env.LOCALSTACK_AUTH_TOKEN ? { LOCALSTACK_AUTH_TOKEN: env.LOCALSTACK_AUTH_TOKEN } : {}),
@@ -50,16 +51,19 @@ export interface RunningLocalStack {
 export async function startLocalStack(dockerEndpoint: string): Promise<RunningLocalStack> {
   // testcontainers reads DOCKER_HOST once, on first use: make it the engine that answered the probe.
   process.env.DOCKER_HOST ??= dockerEndpoint;
+  const { getContainerRuntimeClient } = await import('testcontainers');
   const { LocalstackContainer } = await import('@testcontainers/localstack');
-  const hostPort = await freeTcpPort();
+  // The engine's host as testcontainers reaches it: localhost for a local socket.
+  const host = (await getContainerRuntimeClient()).info.containerRuntime.host;
+  const port = await freeTcpPort();
+  const hostAndPort = `${host}:${port}`;
   const container = await new LocalstackContainer(LOCALSTACK_IMAGE)
-    .withEnvironment(localStackEnvironment(hostPort))
-    .withExposedPorts({ container: 4566, host: hostPort })
+    .withEnvironment(localStackEnvironment(hostAndPort))
+    .withExposedPorts({ container: 4566, host: port })
     .start();
-  const url = `http://localhost:${hostPort}`;
   return {
-    url,
-    snsCertHost: `localhost:${hostPort}`,
+    url: `http://${hostAndPort}`,
+    snsCertHost: hostAndPort,
     async stop() {
       await container.stop();
     },

@@ -38,6 +38,7 @@ import {
 import {
   LOCALSTACK_ACCOUNT_ID,
   LOCALSTACK_CREDENTIALS,
+  LOCALSTACK_IMAGE,
   localStackMailbox,
   type RunningLocalStack,
   type SentEmail,
@@ -206,7 +207,15 @@ async function localStackBase(
   options: TestCloudOptions,
   cleanups: (() => Promise<unknown>)[],
 ): Promise<CloudBase> {
-  const localstack: RunningLocalStack = await startLocalStack(decision.dockerEndpoint!);
+  let localstack: RunningLocalStack;
+  try {
+    localstack = await startLocalStack(decision.dockerEndpoint!);
+  } catch (err) {
+    throw new Error(
+      `LocalStack (${LOCALSTACK_IMAGE}) did not start on the Docker engine at ${decision.dockerEndpoint}: ${(err as Error).message}; GAS_TEST_CLOUD=devcloud runs the tests without Docker.`,
+      { cause: err },
+    );
+  }
   cleanups.push(() => localstack.stop());
   const ca = await ensureLocalCa(dir);
   // The stand-ins' own https, when asked, uses a certificate from the same local CA.
