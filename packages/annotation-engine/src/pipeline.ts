@@ -21,7 +21,6 @@ import { basename } from 'node:path';
 import type { Writable } from 'node:stream';
 import { predictConsequences, regionNeeded } from './annotate.ts';
 import type { AlleleToAnnotate, ReferenceSequence, TranscriptConsequence, TranscriptIndex } from './model.ts';
-import { allelesOf } from './normalise/alleles.ts';
 import { ContigResolver } from './normalise/contigs.ts';
 import { assemblyHint, RefChecker } from './normalise/refcheck.ts';
 import { createWriter } from './output/factory.ts';
@@ -30,9 +29,9 @@ import { RunLog } from './output/log.ts';
 import { ENGINE_NAME, ENGINE_VERSION } from './output/provenance.ts';
 import { buildSummary, type RunSummary, SummaryCollector } from './output/summary.ts';
 import { TeeWriter } from './output/tee-writer.ts';
-import type { AnnotatedRecord, AnnotationWriter, OutputFormat, Provenance } from './output/types.ts';
+import type { AnnotationWriter, OutputFormat, Provenance } from './output/types.ts';
+import { contigListText, recordAnnotator } from './record-annotator.ts';
 import type { VcfSource } from './vcf/input.ts';
-import type { VcfLine } from './vcf/parse.ts';
 import { type ErrorPolicy, formatProblem, InputError, ProblemLog } from './vcf/problems.ts';
 import { VcfReader } from './vcf/reader.ts';
 
@@ -201,88 +200,21 @@ export async function annotateVcf(options: AnnotateVcfOptions): Promise<Annotate
     }
   }
 
-  const contigList = [...reference.contigLengths.keys()];
-  const contigText =
-    contigList.length <= 5 ? contigList.join(', ') : `${contigList.slice(0, 5).join(', ')}, ...`;
+  const contigText = contigListText(reference.contigLengths.keys());
   let sorted = true;
   let lastChrom = '';
   let lastPos = 0;
   const finishedChroms = new Set<string>();
 
-  const annotateRecord = async (rec: VcfLine): Promise<AnnotatedRecord> => {
-    const chrom = resolver.resolve(rec.chrom);
-    if (chrom === null) {
-      problems.report(
-        rec.line,
-        'unknown_contig',
-        `contig "${rec.chrom}" is not in the reference FASTA (which has ${contigText}) under this or a synonym name; record not annotated`,
-      );
-      return { record: rec, chrom: null, alleles: [], consequences: [], note: 'unknown_contig' };
-    }
-    const refEnd = rec.pos + rec.ref.length - 1;
-    const length = reference.contigLengths.get(chrom)!;
-    if (refEnd > length) {
-      problems.report(
-        rec.line,
-        'position_beyond_contig',
-        `${rec.chrom}:${rec.pos} (REF ${rec.ref.length} bp) lies beyond the end of contig ${chrom} (${length} bp in the FASTA); record not annotated`,
-      );
-      return { record: rec, chrom, alleles: [], consequences: [], note: 'beyond_contig_end' };
-    }
-    const alleles = allelesOf(rec, chrom);
-    let lo = rec.pos;
-    let hi = refEnd;
-    try {
-      for (const al of alleles) {
-        if (al.symbolic !== null) continue;
-        for (const s of sources) {
-          const r = s.regionNeeded(al);
-          if (r.start < lo) lo = r.start;
-          if (r.end > hi) hi = r.end;
-        }
-      }
-    } catch (err) {
-      return failed(rec, chrom, err);
-    }
-    await reference.ensure(chrom, lo, hi);
-    for (const s of sources) {
-      const wait = s.prepare?.(chrom, rec.pos, refEnd + 1);
-      if (wait) await wait;
-    }
-    const bases = reference.slice(chrom, rec.pos, refEnd);
-    const verdictOf = refCheck.check(rec.line, rec.chrom, rec.pos, rec.ref, bases);
-    const mismatch = refCheck.verdict(false, hint);
-    if (mismatch) throw mismatch;
-    if (verdictOf === 'mismatch') {
-      problems.report(
-        rec.line,
-        'ref_mismatch',
-        `REF ${short(rec.ref)} does not match the reference FASTA, which has ${short(bases)} at ${chrom}:${rec.pos}; record not annotated`,
-      );
-      return { record: rec, chrom, alleles: [], consequences: [], note: 'ref_mismatch' };
-    }
-    const consequences: TranscriptConsequence[] = [];
-    try {
-      for (const al of alleles) {
-        if (al.symbolic !== null) continue;
-        for (const s of sources) for (const c of s.annotate(al, reference)) consequences.push(c);
-      }
-    } catch (err) {
-      return failed(rec, chrom, err);
-    }
-    return { record: rec, chrom, alleles, consequences, note: null };
-  };
-
-  /** A source threw on this record: a bug, but one record must not sink the whole run. */
-  const failed = (rec: VcfLine, chrom: string, err: unknown): AnnotatedRecord => {
-    if (err instanceof InputError) throw err;
-    problems.report(
-      rec.line,
-      'annotation_failed',
-      `the engine failed on this record (${(err as Error)?.message ?? String(err)}); record not annotated. Please report it with the record`,
-    );
-    return { record: rec, chrom, alleles: [], consequences: [], note: 'annotation_failed' };
-  };
+  const annotateRecord = recordAnnotator({
+    reference,
+    sources,
+    resolver,
+    refCheck,
+    problems,
+    contigText,
+    verdict: () => refCheck.verdict(false, hint),
+  });
 
   try {
     const signal = options.signal;
@@ -430,8 +362,4 @@ export async function annotateVcf(options: AnnotateVcfOptions): Promise<Annotate
     },
   });
   return { summary, log };
-}
-
-function short(s: string): string {
-  return s.length > 20 ? `${s.slice(0, 20)}... (${s.length} bp)` : s;
 }

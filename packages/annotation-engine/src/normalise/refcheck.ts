@@ -43,18 +43,27 @@ export class RefChecker {
       if (f !== 78 /* N */) allN = false;
       if (f !== r && f !== 78 && r !== 78) differs = true;
     }
-    if (allN) {
+    if (allN) return this.record('unchecked');
+    if (!differs) return this.record('match');
+    return this.record('mismatch', { line, chrom, pos, ref, reference: referenceBases });
+  }
+
+  /**
+   * Counts one check's result; `mismatch` says where (kept while fewer than KEPT_MISMATCHES).
+   * The main thread replays the checks of worker threads through this, in input order.
+   */
+  record(result: RefCheckResult, mismatch?: RefMismatch): RefCheckResult {
+    if (result === 'unchecked') {
       this.unchecked++;
-      return 'unchecked';
+      return result;
     }
     this.checked++;
     if (!this.decided) this.windowChecked++;
-    if (!differs) return 'match';
+    if (result === 'match') return result;
     this.mismatched++;
     if (!this.decided) this.windowMismatched++;
-    if (this.kept.length < KEPT_MISMATCHES)
-      this.kept.push({ line, chrom, pos, ref, reference: referenceBases });
-    return 'mismatch';
+    if (mismatch !== undefined && this.kept.length < KEPT_MISMATCHES) this.kept.push(mismatch);
+    return result;
   }
 
   /**

@@ -6,7 +6,7 @@
 import type { Writable } from 'node:stream';
 import type { AnnotationField } from './fields.ts';
 import { JsonLinesWriter } from './json-writer.ts';
-import { TextSink } from './sink.ts';
+import { type RecordSink, TextSink } from './sink.ts';
 import { TsvWriter } from './tsv-writer.ts';
 import type { AnnotationWriter, OutputFormat, Provenance } from './types.ts';
 import { VcfWriter } from './vcf-writer.ts';
@@ -34,7 +34,15 @@ export interface WriterOptions {
 export function createWriter(target: string | Writable, options: WriterOptions): AnnotationWriter {
   const format = options.format ?? (typeof target === 'string' ? formatFromName(target) : null) ?? 'vcf';
   const bgzip = options.bgzip ?? (typeof target === 'string' && /\.b?gz$/i.test(target));
-  const sink = new TextSink(target, { bgzip });
+  return createWriterOn(new TextSink(target, { bgzip }), format, options);
+}
+
+/** A writer of `format` onto a given sink (a `MemorySink` in worker threads). */
+export function createWriterOn(
+  sink: RecordSink,
+  format: OutputFormat,
+  options: Pick<WriterOptions, 'provenance' | 'fields'>,
+): AnnotationWriter {
   switch (format) {
     case 'vcf':
       return new VcfWriter(sink, options.provenance, options.fields);

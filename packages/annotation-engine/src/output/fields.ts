@@ -5,6 +5,7 @@
  * appended freely after the fixed VEP prefix (Allele ... STRAND).
  */
 import type { AlleleToAnnotate, TranscriptConsequence } from '../model.ts';
+import { ByteBuilder } from './bytes.ts';
 import { latin1Safe } from './sink.ts';
 
 /** One allele x transcript, with what the fields need beyond the prediction. */
@@ -29,32 +30,62 @@ export interface AnnotationField {
   safe?: boolean;
   /** The value, '' when there is none (never null: writers treat '' as empty). */
   value(c: TranscriptConsequence, ctx: FieldContext): string;
+  /**
+   * Optional, for `pair` fields that are `safe`: appends exactly `value(c)` to `out` without
+   * making the string (the CSQ byte writer's hot path; see CsqFormatter).
+   */
+  write?(c: TranscriptConsequence, out: ByteBuilder): void;
 }
 
 const str = (v: string | number | null | undefined): string =>
   v === null || v === undefined ? '' : String(v);
 
+/** A `pair` field holding a text the engine formats itself (safe), or nothing when null. */
+function pairText(name: string, get: (c: TranscriptConsequence) => string | null): AnnotationField {
+  return { name, per: 'pair', safe: true, value: (c) => get(c) ?? '', write: (c, out) => out.opt(get(c)) };
+}
+
 export const CSQ_FIELDS: readonly AnnotationField[] = [
   { name: 'Allele', per: 'allele', value: (c) => c.allele.allele },
-  { name: 'Consequence', per: 'pair', safe: true, value: (c) => c.consequences.join('&') },
-  { name: 'IMPACT', per: 'pair', safe: true, value: (c) => c.impact },
+  {
+    name: 'Consequence',
+    per: 'pair',
+    safe: true,
+    value: (c) => c.consequences.join('&'),
+    write: (c, out) => {
+      const terms = c.consequences;
+      for (let i = 0; i < terms.length; i++) {
+        if (i > 0) out.byte(38 /* & */);
+        out.str(terms[i]!);
+      }
+    },
+  },
+  { name: 'IMPACT', per: 'pair', safe: true, value: (c) => c.impact, write: (c, out) => out.str(c.impact) },
   { name: 'SYMBOL', per: 'transcript', value: (c) => str(c.transcript?.geneSymbol) },
   { name: 'Gene', per: 'transcript', value: (c) => str(c.transcript?.geneId) },
   { name: 'Feature_type', per: 'transcript', safe: true, value: (c) => (c.transcript ? 'Transcript' : '') },
   { name: 'Feature', per: 'transcript', value: (c) => str(c.transcript?.id) },
   { name: 'BIOTYPE', per: 'transcript', value: (c) => str(c.transcript?.biotype) },
-  { name: 'EXON', per: 'pair', safe: true, value: (c) => str(c.exon) },
-  { name: 'INTRON', per: 'pair', safe: true, value: (c) => str(c.intron) },
-  { name: 'HGVSc', per: 'pair', safe: true, value: (c) => str(c.hgvsc) },
-  { name: 'HGVSp', per: 'pair', safe: true, value: (c) => str(c.hgvsp) },
-  { name: 'cDNA_position', per: 'pair', safe: true, value: (c) => str(c.cdnaPosition) },
-  { name: 'CDS_position', per: 'pair', safe: true, value: (c) => str(c.cdsPosition) },
-  { name: 'Protein_position', per: 'pair', safe: true, value: (c) => str(c.proteinPosition) },
-  { name: 'Amino_acids', per: 'pair', safe: true, value: (c) => str(c.aminoAcids) },
-  { name: 'Codons', per: 'pair', safe: true, value: (c) => str(c.codons) },
+  pairText('EXON', (c) => c.exon),
+  pairText('INTRON', (c) => c.intron),
+  pairText('HGVSc', (c) => c.hgvsc),
+  pairText('HGVSp', (c) => c.hgvsp),
+  pairText('cDNA_position', (c) => c.cdnaPosition),
+  pairText('CDS_position', (c) => c.cdsPosition),
+  pairText('Protein_position', (c) => c.proteinPosition),
+  pairText('Amino_acids', (c) => c.aminoAcids),
+  pairText('Codons', (c) => c.codons),
   // filled by known-variant sources (known/index.ts): the IDs of known variants with this allele
   { name: 'Existing_variation', per: 'allele', value: (c) => c.allele.known?.Existing_variation ?? '' },
-  { name: 'DISTANCE', per: 'pair', safe: true, value: (c) => str(c.distance) },
+  {
+    name: 'DISTANCE',
+    per: 'pair',
+    safe: true,
+    value: (c) => str(c.distance),
+    write: (c, out) => {
+      if (c.distance !== null) out.int(c.distance);
+    },
+  },
   { name: 'STRAND', per: 'transcript', safe: true, value: (c) => str(c.transcript?.strand) },
   { name: 'FLAGS', per: 'transcript', value: (c) => (c.transcript ? c.transcript.flags.join('&') : '') },
   { name: 'SYMBOL_SOURCE', per: 'transcript', safe: true, value: () => '' },
@@ -98,81 +129,111 @@ export function csqHeaderLine(fields: readonly AnnotationField[] = CSQ_FIELDS, i
 }
 
 /**
+ * Consecutive fields of the same kind (`per`), as the byte writer walks them: a run of
+ * transcript fields is one cached piece per transcript, a run of allele fields one per allele,
+ * pair fields are formatted one by one.
+ */
+interface FieldRun {
+  per: AnnotationField['per'];
+  /** Indexes into the field list. */
+  fields: number[];
+}
+
+function fieldRuns(fields: readonly AnnotationField[]): FieldRun[] {
+  const runs: FieldRun[] = [];
+  for (let i = 0; i < fields.length; i++) {
+    const last = runs[runs.length - 1];
+    if (last !== undefined && last.per === fields[i]!.per && last.per !== 'pair') last.fields.push(i);
+    else runs.push({ per: fields[i]!.per, fields: [i] });
+  }
+  return runs;
+}
+
+/**
  * Builds CSQ entries. Values that depend only on the transcript are escaped once per
  * transcript and cached (a WeakMap, so transcripts can be dropped); the others once per pair.
+ *
+ * `write` puts a record's CSQ value straight into a `ByteBuilder`: per transcript, each run of
+ * transcript fields (SYMBOL|Gene|Feature_type|Feature|BIOTYPE, STRAND|FLAGS|...) is one cached
+ * string with its inner `|`s; per allele likewise; only the pair fields (consequence terms,
+ * HGVS, positions) are formatted per entry. `value` / `entry` give the same text as strings.
  */
 export class CsqFormatter {
   readonly fields: readonly AnnotationField[];
   private readonly ctx: FieldContext;
+  private readonly runs: FieldRun[];
+  /** Per transcript: the text of each run (transcript runs filled, others ''). */
   private readonly cache = new WeakMap<object, string[]>();
   private intergenic: string[] | null = null;
-  private readonly values: string[];
   private lastAllele: AlleleToAnnotate | null = null;
-  private lastAlleleValues: string[] = [];
+  private lastAlleleRuns: string[] = [];
 
   constructor(ctx: FieldContext, fields: readonly AnnotationField[] = CSQ_FIELDS) {
     this.ctx = ctx;
     this.fields = fields;
-    this.values = fields.map(() => ''); // packed, not holey: join takes its fast path
+    this.runs = fieldRuns(fields);
   }
 
-  /**
-   * One CSQ entry (one allele x transcript), fields joined by `|`. Built with `join` on a reused
-   * array, not `+=`: concatenation leaves a tree of string pieces per entry that the garbage
-   * collector and the final join pay for (measured: 45% of the time went to GC with `+=`).
-   */
-  entry(c: TranscriptConsequence): string {
-    const fixed = this.transcriptValues(c);
-    const byAllele = this.alleleValues(c);
-    const fields = this.fields;
-    const values = this.values;
-    for (let i = 0; i < fields.length; i++) {
-      const f = fields[i]!;
-      if (f.per === 'transcript') values[i] = fixed[i]!;
-      else if (f.per === 'allele') values[i] = byAllele[i]!;
+  /** One field's value, escaped for CSQ. */
+  private fieldText(i: number, c: TranscriptConsequence): string {
+    const f = this.fields[i]!;
+    const v = f.value(c, this.ctx);
+    return f.safe ? v : escapeCsqValue(v, i === 0);
+  }
+
+  /** The text of every run of kind `per` (others ''), fields joined by `|`. */
+  private runTexts(per: AnnotationField['per'], c: TranscriptConsequence): string[] {
+    return this.runs.map((run) =>
+      run.per === per ? run.fields.map((i) => this.fieldText(i, c)).join('|') : '',
+    );
+  }
+
+  /** One CSQ entry (one allele x transcript) appended to `out`. */
+  private writeEntry(out: ByteBuilder, c: TranscriptConsequence): void {
+    const t = c.transcript;
+    let byTranscript = t ? this.cache.get(t) : this.intergenic;
+    if (byTranscript === undefined || byTranscript === null) {
+      byTranscript = this.runTexts('transcript', c);
+      if (t) this.cache.set(t, byTranscript);
+      else this.intergenic = byTranscript;
+    }
+    if (c.allele !== this.lastAllele) {
+      this.lastAllele = c.allele;
+      this.lastAlleleRuns = this.runTexts('allele', c);
+    }
+    const byAllele = this.lastAlleleRuns;
+    const runs = this.runs;
+    for (let r = 0; r < runs.length; r++) {
+      if (r > 0) out.byte(124 /* | */);
+      const run = runs[r]!;
+      if (run.per === 'transcript') out.str(byTranscript[r]!);
+      else if (run.per === 'allele') out.str(byAllele[r]!);
       else {
-        const v = f.value(c, this.ctx);
-        values[i] = f.safe ? v : escapeCsqValue(v, i === 0);
+        const i = run.fields[0]!;
+        const f = this.fields[i]!;
+        if (f.write !== undefined && f.safe) f.write(c, out);
+        else out.str(this.fieldText(i, c));
       }
     }
-    return values.join('|');
   }
 
-  /** Allele-level values, kept for the consecutive entries of the same allele. */
-  private alleleValues(c: TranscriptConsequence): string[] {
-    if (c.allele === this.lastAllele) return this.lastAlleleValues;
-    this.lastAllele = c.allele;
-    this.lastAlleleValues = this.fields.map((f, i) =>
-      f.per === 'allele'
-        ? f.safe
-          ? f.value(c, this.ctx)
-          : escapeCsqValue(f.value(c, this.ctx), i === 0)
-        : '',
-    );
-    return this.lastAlleleValues;
+  /** A record's CSQ value (its entries joined by `,`) appended to `out`. */
+  write(out: ByteBuilder, consequences: readonly TranscriptConsequence[]): void {
+    for (let i = 0; i < consequences.length; i++) {
+      if (i > 0) out.byte(44 /* , */);
+      this.writeEntry(out, consequences[i]!);
+    }
   }
 
-  /** The CSQ value of a record: its entries joined by `,`. */
+  /** One CSQ entry (one allele x transcript) as a string. */
+  entry(c: TranscriptConsequence): string {
+    return this.value([c]);
+  }
+
+  /** The CSQ value of a record as a string: its entries joined by `,`. */
   value(consequences: readonly TranscriptConsequence[]): string {
-    if (consequences.length === 1) return this.entry(consequences[0]!);
-    const entries: string[] = [];
-    for (let i = 0; i < consequences.length; i++) entries.push(this.entry(consequences[i]!));
-    return entries.join(',');
-  }
-
-  private transcriptValues(c: TranscriptConsequence): string[] {
-    const t = c.transcript;
-    let values = t ? this.cache.get(t) : this.intergenic;
-    if (values) return values;
-    values = this.fields.map((f, i) =>
-      f.per === 'transcript'
-        ? f.safe
-          ? f.value(c, this.ctx)
-          : escapeCsqValue(f.value(c, this.ctx), i === 0)
-        : '',
-    );
-    if (t) this.cache.set(t, values);
-    else this.intergenic = values;
-    return values;
+    const out = new ByteBuilder(4096);
+    this.write(out, consequences);
+    return out.buf.toString('latin1', 0, out.length);
   }
 }

@@ -7,16 +7,16 @@
  */
 import type { VcfHeader } from '../vcf/header.ts';
 import { type AnnotationField, CSQ_FIELDS, type FieldContext } from './fields.ts';
-import { latin1Safe, type TextSink } from './sink.ts';
+import { latin1Safe, type RecordSink } from './sink.ts';
 import type { AnnotatedRecord, AnnotationWriter, Provenance } from './types.ts';
 
 export class JsonLinesWriter implements AnnotationWriter {
   readonly format = 'json' as const;
-  private readonly sink: TextSink;
+  private readonly sink: RecordSink;
   private readonly ctx: FieldContext;
   private readonly fields: readonly AnnotationField[];
 
-  constructor(sink: TextSink, provenance: Provenance, fields: readonly AnnotationField[] = CSQ_FIELDS) {
+  constructor(sink: RecordSink, provenance: Provenance, fields: readonly AnnotationField[] = CSQ_FIELDS) {
     this.sink = sink;
     this.fields = fields;
     this.ctx = { source: provenance.geneModels ? provenance.geneModels.path.split('/').pop()! : '' };
@@ -60,6 +60,10 @@ export class JsonLinesWriter implements AnnotationWriter {
       alleles,
     };
     return this.sink.line(latin1Safe(JSON.stringify(obj)));
+  }
+
+  writeEncoded(bytes: Uint8Array): Promise<void> | undefined {
+    return this.sink.chunk(bytes);
   }
 
   finish(): Promise<void> {

@@ -2,9 +2,11 @@
  * Where the writers' text goes: a file (written under a temporary name and renamed into place
  * only when the run succeeds, so a failed run never leaves a half file behind) or any Writable.
  *
- * Text is collected as strings and encoded as latin1, byte for byte: the reader decodes the
- * input as latin1 too, so input bytes (UTF-8 included) come out exactly as they went in.
- * Strings from elsewhere (gene models) go through `latin1Safe` first.
+ * Text is written as latin1 into one `ByteBuilder` (bytes.ts), byte for byte: the reader
+ * decodes the input as latin1 too, so input bytes (UTF-8 included) come out exactly as they went
+ * in. Strings from elsewhere (gene models) go through `latin1Safe` first. Writers either hand
+ * whole lines (`line`) or fill `out` themselves and call `endRecord` (the VCF writer does:
+ * no string per line); bytes formatted elsewhere (worker threads) come in through `chunk`.
  *
  * `bgzip: true` writes BGZF: gzip members of at most 65,280 input bytes, each with the `BC`
  * extra field holding its size, and the 28-byte empty end-of-file block, as htslib does, so that
@@ -17,6 +19,7 @@ import { rename, unlink } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { crc32, deflateRaw } from 'node:zlib';
+import { ByteBuilder } from './bytes.ts';
 
 const deflateRawAsync = promisify(deflateRaw);
 
@@ -27,7 +30,7 @@ const BGZF_MAX_BLOCK = 65536;
 /** The empty BGZF block that marks the end of the file. */
 export const BGZF_EOF = Buffer.from('1f8b08040000000000ff0600424302001b0003000000000000000000', 'hex');
 
-const FLUSH_CHARS = 1 << 20;
+const FLUSH_BYTES = 1 << 20;
 /** BGZF blocks allowed in flight (compressing or waiting to be written) before the caller waits. */
 const MAX_QUEUED_BLOCKS = 48;
 
@@ -83,9 +86,50 @@ export interface TextSinkOptions {
   level?: number;
 }
 
-export class TextSink {
-  private parts: string[] = [];
-  private chars = 0;
+/** Where a writer puts its lines: a file or stream (`TextSink`) or memory (`MemorySink`). */
+export interface RecordSink {
+  /** Bytes not yet flushed; writers may append whole lines to it, then call `endRecord`. */
+  readonly out: ByteBuilder;
+  line(text: string): Promise<void> | undefined;
+  endRecord(): Promise<void> | undefined;
+  /** Whole lines already encoded elsewhere (by a worker thread), in output order. */
+  chunk(bytes: Uint8Array): Promise<void> | undefined;
+  close(): Promise<void>;
+  abort(): Promise<void>;
+}
+
+/**
+ * Lines kept in memory until someone takes them (`out.take()`): how a worker thread formats a
+ * batch of records with the very writers the main thread uses (parallel/worker.ts).
+ */
+export class MemorySink implements RecordSink {
+  readonly out = new ByteBuilder(1 << 20);
+
+  line(text: string): undefined {
+    this.out.str(text);
+    this.out.byte(10);
+    return undefined;
+  }
+
+  endRecord(): undefined {
+    return undefined;
+  }
+
+  chunk(bytes: Uint8Array): undefined {
+    this.out.bytes(bytes);
+    return undefined;
+  }
+
+  async close(): Promise<void> {}
+
+  async abort(): Promise<void> {
+    this.out.length = 0;
+  }
+}
+
+export class TextSink implements RecordSink {
+  /** Bytes not yet flushed; writers may append to it directly, then call `endRecord`. */
+  readonly out = new ByteBuilder(FLUSH_BYTES + (FLUSH_BYTES >> 2));
   private pendingBytes: Buffer[] = [];
   private pendingLength = 0;
   private readonly stream: Writable;
@@ -119,22 +163,29 @@ export class TextSink {
 
   /**
    * Adds one line (without its line end; the sink adds LF). Returns a promise when the caller
-   * should wait (buffer full), else undefined. Lines are kept apart and joined once per flush,
-   * which saves a string per record on the hot path.
+   * should wait (buffer full), else undefined.
    */
   line(text: string): Promise<void> | undefined {
-    this.parts.push(text);
-    this.chars += text.length + 1;
-    if (this.chars >= FLUSH_CHARS) return this.flush(false);
+    this.out.str(text);
+    this.out.byte(10);
+    return this.endRecord();
+  }
+
+  /** After a writer appended whole lines to `out`: flushes when enough is buffered. */
+  endRecord(): Promise<void> | undefined {
+    if (this.out.length >= FLUSH_BYTES) return this.flush(false);
     return undefined;
+  }
+
+  /** Whole lines already encoded (by a worker thread), in output order. */
+  chunk(bytes: Uint8Array): Promise<void> | undefined {
+    this.out.bytes(bytes);
+    return this.endRecord();
   }
 
   private async flush(final: boolean): Promise<void> {
     if (this.failed) throw this.failed;
-    const text = this.parts.length === 0 ? '' : `${this.parts.join('\n')}\n`;
-    const bytes = Buffer.from(text, 'latin1');
-    this.parts = [];
-    this.chars = 0;
+    const bytes = this.out.take();
     if (!this.bgzip) {
       await this.put(bytes);
       return;
@@ -191,7 +242,7 @@ export class TextSink {
 
   /** Gives up: closes and removes the temporary file. */
   async abort(): Promise<void> {
-    this.parts = [];
+    this.out.length = 0;
     if (this.tempPath !== null) {
       // the file is opened asynchronously: wait for the stream to close before removing it
       const stream = this.stream;

@@ -38,6 +38,9 @@ export interface UnknownContig {
   firstLine: number;
 }
 
+/** A collector's counts as data (what a worker thread posts back). */
+export type SummaryCollectorCounts = Omit<SummaryCollector, 'add' | 'merge' | 'firstUnsortedLine'>;
+
 export class SummaryCollector {
   recordsAnnotated = 0;
   recordsNotAnnotated = 0;
@@ -56,6 +59,41 @@ export class SummaryCollector {
   readonly indelLengths: Counts = new Map();
   readonly unknownContigs = new Map<string, UnknownContig>();
   firstUnsortedLine: number | null = null;
+
+  /**
+   * Adds the counts of another collector (a worker thread's, for a later batch of records,
+   * possibly a structured-clone copy without the class): merged in input order, the result
+   * equals one collector over all records.
+   */
+  merge(o: SummaryCollectorCounts): void {
+    this.recordsAnnotated += o.recordsAnnotated;
+    this.recordsNotAnnotated += o.recordsNotAnnotated;
+    this.alleles += o.alleles;
+    this.allelesPredicted += o.allelesPredicted;
+    this.allelesPassedThrough += o.allelesPassedThrough;
+    this.pairs += o.pairs;
+    this.transitions += o.transitions;
+    this.transversions += o.transversions;
+    const add = (into: Counts, from: Counts) => {
+      for (const [k, c] of from) {
+        const mine = into.get(k);
+        if (mine) mine.n += c.n;
+        else into.set(k, { n: c.n });
+      }
+    };
+    add(this.byConsequence, o.byConsequence);
+    add(this.byMostSevere, o.byMostSevere);
+    add(this.byImpact, o.byImpact);
+    add(this.byBiotype, o.byBiotype);
+    add(this.byChromosome, o.byChromosome);
+    add(this.byVariantClass, o.byVariantClass);
+    add(this.indelLengths, o.indelLengths);
+    for (const [name, u] of o.unknownContigs) {
+      const mine = this.unknownContigs.get(name);
+      if (mine) mine.records += u.records;
+      else this.unknownContigs.set(name, { records: u.records, firstLine: u.firstLine });
+    }
+  }
 
   add(a: AnnotatedRecord): void {
     bump(this.byChromosome, a.record.chrom);

@@ -7,7 +7,7 @@
  */
 import type { VcfHeader } from '../vcf/header.ts';
 import { type AnnotationField, CSQ_FIELDS, type FieldContext } from './fields.ts';
-import { latin1Safe, type TextSink } from './sink.ts';
+import { latin1Safe, type RecordSink } from './sink.ts';
 import type { AnnotatedRecord, AnnotationWriter, Provenance } from './types.ts';
 
 const NOTE_TEXT: Record<string, string> = {
@@ -23,12 +23,12 @@ function cell(v: string): string {
 
 export class TsvWriter implements AnnotationWriter {
   readonly format = 'tsv' as const;
-  private readonly sink: TextSink;
+  private readonly sink: RecordSink;
   private readonly ctx: FieldContext;
   private readonly blanks: string;
   private readonly fields: readonly AnnotationField[];
 
-  constructor(sink: TextSink, provenance: Provenance, fields: readonly AnnotationField[] = CSQ_FIELDS) {
+  constructor(sink: RecordSink, provenance: Provenance, fields: readonly AnnotationField[] = CSQ_FIELDS) {
     this.sink = sink;
     this.fields = fields;
     this.ctx = { source: provenance.geneModels ? provenance.geneModels.path.split('/').pop()! : '' };
@@ -64,6 +64,10 @@ export class TsvWriter implements AnnotationWriter {
     let wait: Promise<void> | undefined;
     for (const row of rows) wait = this.sink.line(latin1Safe(row)) ?? wait;
     return wait;
+  }
+
+  writeEncoded(bytes: Uint8Array): Promise<void> | undefined {
+    return this.sink.chunk(bytes);
   }
 
   finish(): Promise<void> {

@@ -50,6 +50,11 @@ export interface AnnotationWriter {
   start(header: VcfHeader): Promise<void>;
   /** Returns a promise only when the caller must wait for the output to drain. */
   write(rec: AnnotatedRecord): Promise<void> | undefined;
+  /**
+   * Records this writer's format produced elsewhere (a worker thread, with a writer of the same
+   * format and fields), as whole lines; absent on writers that cannot take them (TeeWriter).
+   */
+  writeEncoded?(bytes: Uint8Array): Promise<void> | undefined;
   finish(): Promise<void>;
   abort(): Promise<void>;
 }

@@ -12,8 +12,9 @@
  */
 import type { VcfHeader } from '../vcf/header.ts';
 import { removeInfoKey } from '../vcf/parse.ts';
+import type { ByteBuilder } from './bytes.ts';
 import { type AnnotationField, CSQ_FIELDS, CsqFormatter, csqHeaderLine } from './fields.ts';
-import { latin1Safe, type TextSink } from './sink.ts';
+import { latin1Safe, type RecordSink } from './sink.ts';
 import type { AnnotatedRecord, AnnotationWriter, Provenance } from './types.ts';
 
 export const NOTE_INFO_LINE =
@@ -46,11 +47,11 @@ export class VcfWriter implements AnnotationWriter {
   readonly format = 'vcf' as const;
   private readonly csq: CsqFormatter;
   private dropRest = false;
-  private readonly sink: TextSink;
+  private readonly sink: RecordSink;
   private readonly provenance: Provenance;
   private readonly fields: readonly AnnotationField[];
 
-  constructor(sink: TextSink, provenance: Provenance, fields: readonly AnnotationField[] = CSQ_FIELDS) {
+  constructor(sink: RecordSink, provenance: Provenance, fields: readonly AnnotationField[] = CSQ_FIELDS) {
     this.sink = sink;
     this.provenance = provenance;
     this.fields = fields;
@@ -72,17 +73,50 @@ export class VcfWriter implements AnnotationWriter {
   }
 
   write(a: AnnotatedRecord): Promise<void> | undefined {
+    this.encode(a, this.sink.out);
+    return this.sink.endRecord();
+  }
+
+  /**
+   * One record as its output line (LF included) appended to `out`: the input line copied
+   * through, with INFO's old CSQ / GAS_NOTE removed and the new ones appended. Worker threads
+   * call this too (pipeline-threads.ts), so that their bytes equal the single-thread output.
+   */
+  encode(a: AnnotatedRecord, out: ByteBuilder): void {
     const r = a.record;
-    let extra = '';
-    if (a.consequences.length > 0) extra = `CSQ=${this.csq.value(a.consequences)}`;
+    const hasCsq = a.consequences.length > 0;
     const notes = a.note !== null ? a.note : alleleNotes(a);
-    if (notes !== null) extra = extra === '' ? `GAS_NOTE=${notes}` : `${extra};GAS_NOTE=${notes}`;
     const hasOld = r.info.indexOf('CSQ') >= 0 || r.info.indexOf('GAS_NOTE') >= 0;
-    if (extra === '' && !hasOld && !this.dropRest) return this.sink.line(r.text);
-    let info = hasOld ? removeInfoKey(removeInfoKey(r.info, 'CSQ'), 'GAS_NOTE') : r.info;
-    if (extra !== '') info = info === '.' ? extra : `${info};${extra}`;
-    const tail = this.dropRest ? '' : r.text.slice(r.infoEnd);
-    return this.sink.line(`${r.text.slice(0, r.infoStart)}${info}${tail}`);
+    if (!hasCsq && notes === null && !hasOld && !this.dropRest) {
+      out.str(r.text);
+      out.byte(10);
+      return;
+    }
+    out.range(r.text, 0, r.infoStart);
+    const info = hasOld ? removeInfoKey(removeInfoKey(r.info, 'CSQ'), 'GAS_NOTE') : r.info;
+    if (hasCsq || notes !== null) {
+      if (info !== '.') {
+        out.str(info);
+        out.byte(59 /* ; */);
+      }
+      if (hasCsq) {
+        out.str('CSQ=');
+        this.csq.write(out, a.consequences);
+        if (notes !== null) out.byte(59);
+      }
+      if (notes !== null) {
+        out.str('GAS_NOTE=');
+        out.str(notes);
+      }
+    } else {
+      out.str(info);
+    }
+    if (!this.dropRest) out.range(r.text, r.infoEnd, r.text.length);
+    out.byte(10);
+  }
+
+  writeEncoded(bytes: Uint8Array): Promise<void> | undefined {
+    return this.sink.chunk(bytes);
   }
 
   finish(): Promise<void> {

@@ -78,3 +78,28 @@ export class ProblemLog {
     return this.countByKind.get(kind) ?? 0;
   }
 }
+
+/**
+ * A ProblemLog that only records: every report is kept, in order, to be replayed into the real
+ * log later (`take` and `replay`). The threaded pipeline uses it where problems are found out
+ * of input order (the reader running ahead, worker threads), so that the final log, its kept
+ * list and the `stop` policy's first error equal the single-threaded run's.
+ */
+export class ProblemRecorder extends ProblemLog {
+  private recorded: InputProblem[] = [];
+
+  constructor() {
+    super('skip');
+  }
+
+  override report(line: number, kind: ProblemKind, message: string): void {
+    this.recorded.push({ line, kind, message });
+  }
+
+  /** The problems recorded since the last call, in the order they were reported. */
+  take(): InputProblem[] {
+    const out = this.recorded;
+    this.recorded = [];
+    return out;
+  }
+}
