@@ -1,3 +1,8 @@
+/**
+ * Provisioning from resources.json on the test cloud (startTestCloud: devcloud here, LocalStack
+ * where a Docker engine answers), so the same checks cover the compose stack's LocalStack; the
+ * refusal of an index change is devcloud's own and runs on a devcloud of its own.
+ */
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetBucketCorsCommand, GetBucketNotificationConfigurationCommand } from '@aws-sdk/client-s3';
 import { ListSubscriptionsByTopicCommand, ListTopicsCommand, PublishCommand } from '@aws-sdk/client-sns';
@@ -7,9 +12,8 @@ import { Type } from 'typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProvisionClients } from '../src/provision/apply.ts';
 import { applyPlan } from '../src/provision/apply.ts';
-import { createProvisionClients, destroyProvisionClients } from '../src/provision/clients.ts';
 import { planResources } from '../src/provision/plan.ts';
-import { startTestCloud, type TestCloud } from './helpers.ts';
+import { startTestCloud, type TestCloud } from '../src/test-cloud/index.ts';
 
 let t: TestCloud;
 let clients: ProvisionClients;
@@ -17,20 +21,11 @@ const plan = planResources('gastest');
 const options = { uploadOrigins: ['https://localhost:4433'], senderEmail: 'gas@example.org' };
 
 beforeAll(async () => {
-  t = await startTestCloud();
-  clients = createProvisionClients(
-    {
-      AWS_REGION: t.cloud.region,
-      AWS_ENDPOINT_URL: t.cloud.url,
-      AWS_ACCESS_KEY_ID: t.credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: t.credentials.secretAccessKey,
-    },
-    true,
-  );
+  t = await startTestCloud({ uploadOrigins: options.uploadOrigins });
+  clients = t.clients;
 });
 afterAll(async () => {
-  destroyProvisionClients(clients);
-  await t.dispose();
+  await t?.dispose();
 });
 
 describe('provisioning from resources.json', () => {
@@ -40,7 +35,10 @@ describe('provisioning from resources.json', () => {
     expect(second).toEqual(first);
 
     const topics = (await clients.sns.send(new ListTopicsCommand({}))).Topics!.map((x) => x.TopicArn);
-    expect(topics.sort()).toEqual(Object.values(first.topicArns).sort());
+    // The cloud also holds what startTestCloud provisioned (prefix gas-).
+    expect(topics.filter((arn) => arn!.includes(':gastest-')).sort()).toEqual(
+      Object.values(first.topicArns).sort(),
+    );
 
     const queues = (await clients.sqs.send(new ListQueuesCommand({ QueueNamePrefix: 'gastest-' })))
       .QueueUrls!;
@@ -78,16 +76,26 @@ describe('provisioning from resources.json', () => {
 
   it('says so, naming the index, when an older jobs table lacks one that devcloud cannot add', async () => {
     // AWS adds the index (UpdateTable); devcloud's dynalite cannot, and refuses rather than ignore it.
-    const older = planResources('gasolder');
-    const fewer = {
-      ...older,
-      jobsTable: { ...older.jobsTable, indexes: older.jobsTable.indexes.slice(0, 1) },
-    };
-    await applyPlan(fewer, clients, options);
-    const missing = older.jobsTable.indexes[1]!.name;
-    await expect(applyPlan(older, clients, options)).rejects.toThrow(
-      new RegExp(`lacks the index ${missing}.*cannot add or remove a global secondary index.*fresh one`),
-    );
+    // On devcloud already (no Docker) the file's cloud serves; on LocalStack, a devcloud of its own.
+    const own =
+      t.backend === 'devcloud'
+        ? null
+        : await startTestCloud({ uploadOrigins: options.uploadOrigins, env: { GAS_TEST_CLOUD: 'devcloud' } });
+    const devcloud = own ?? t;
+    try {
+      const older = planResources('gasolder');
+      const fewer = {
+        ...older,
+        jobsTable: { ...older.jobsTable, indexes: older.jobsTable.indexes.slice(0, 1) },
+      };
+      await applyPlan(fewer, devcloud.clients, options);
+      const missing = older.jobsTable.indexes[1]!.name;
+      await expect(applyPlan(older, devcloud.clients, options)).rejects.toThrow(
+        new RegExp(`lacks the index ${missing}.*cannot add or remove a global secondary index.*fresh one`),
+      );
+    } finally {
+      await own?.dispose();
+    }
   });
 
   it('routes a message published on a topic to every queue subscribed to it, in the SNS envelope', async () => {
