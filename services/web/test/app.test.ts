@@ -1,18 +1,13 @@
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '@gas/service-kit';
-import { readEnvExample, undocumentedKeys } from '@gas/service-kit/testing';
-import { afterAll, describe, expect, it } from 'vitest';
+import { offlineExampleEnv, serviceAppChecks } from '@gas/service-kit/testing';
+import { afterAll, describe, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
 import { WebConfig, webConfigRules } from '../src/config.ts';
 
 const envExample = fileURLToPath(new URL('../.env.example', import.meta.url));
 // The documented example, pointed at a closed local port so dependency checks fail fast.
-const env = {
-  ...readEnvExample(envExample).values,
-  AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
-  DATABASE_URL: 'postgres://postgres@127.0.0.1:9/gas',
-  LOG_LEVEL: 'silent',
-};
+const env = offlineExampleEnv(envExample, { DATABASE_URL: 'postgres://postgres@127.0.0.1:9/gas' });
 const app = await buildApp(loadConfig(WebConfig, env, webConfigRules));
 
 afterAll(async () => {
@@ -20,28 +15,20 @@ afterAll(async () => {
 });
 
 describe('web app', () => {
-  it('answers /healthz (also over plain http: load balancer probes)', async () => {
-    const response = await app.inject('/healthz');
-    expect(response.statusCode).toBe(200);
-    expect(response.json()).toEqual({ status: 'ok' });
-  });
-
-  it('/readyz answers 503 naming each unreachable dependency', async () => {
-    const response = await app.inject('/readyz');
-    expect(response.statusCode).toBe(503);
-    expect(response.json().failed).toEqual([
-      'dynamodb:jobs',
-      's3:inputs',
-      's3:results',
-      'sns:job-requests',
-      'sns:user-tier-changed',
-      'postgres',
-    ]);
-  });
-
-  it('.env.example documents every config key, each with a comment', () => {
-    const { values, commented } = readEnvExample(envExample);
-    expect([...Object.keys(values), ...commented].sort()).toEqual(Object.keys(WebConfig.properties).sort());
-    expect(undocumentedKeys(envExample)).toEqual([]);
-  });
+  const readyzFailed = [
+    'dynamodb:jobs',
+    's3:inputs',
+    's3:results',
+    'sns:job-requests',
+    'sns:user-tier-changed',
+    'postgres',
+  ];
+  const configKeys = Object.keys(WebConfig.properties);
+  for (const [title, check] of serviceAppChecks(app, {
+    envExample,
+    configKeys,
+    readyzFailed,
+    healthzTitle: 'answers /healthz (also over plain http: load balancer probes)',
+  }))
+    it(title, check);
 });
