@@ -3,56 +3,28 @@
  * through the SDK), both cold-storage backends running the same tests. Short windows: Free
  * results are kept 3 s, the schedule is swept every 0.5 s, a restore takes 2 s.
  */
-import {
-  type ArchivedFile,
-  type ColdStorages,
-  createColdStorages,
-  JobArchiveRecords,
-} from '@gas/cold-storage';
+import type { ArchivedFile, ColdStorages } from '@gas/cold-storage';
 import type { JobRecord } from '@gas/contracts';
 import { createLogger } from '@gas/service-kit';
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createArchiver } from '../src/archiver.ts';
 import {
   type Backend,
   backends,
   eventually,
   type LogLines,
-  startTiersCloud,
-  type TiersCloud,
+  useArchiverAndThawer,
+  useTiersCloud,
 } from './support/tiers-cloud.ts';
 
 const RETENTION_MS = 3000;
 const SWEEP_MS = 500;
 
-let t: TiersCloud;
-beforeAll(async () => {
-  t = await startTiersCloud({ restoreDelayMs: 2000 });
-});
-afterAll(async () => {
-  await t?.dispose();
-});
+const t = useTiersCloud({ restoreDelayMs: 2000 });
 
 describe.each(backends)('tiers over time, %s backend', (backend: Backend) => {
-  let archiver: { app: FastifyInstance; logs: LogLines };
-  let thawer: { app: FastifyInstance; logs: LogLines };
-  const user = (name: string) => `${name}-${backend}`;
-
-  beforeAll(async () => {
-    archiver = await t.startArchiver(backend);
-    thawer = await t.startThawer(backend);
-  });
-  afterAll(async () => {
-    await t.stop(archiver.app);
-    await t.stop(thawer.app);
-  });
-
-  const archived = (jobId: string) =>
-    eventually(async () => {
-      const record = await t.job(jobId);
-      return record.results_status === 'ARCHIVED' && !record.archive_due_at ? record : undefined;
-    }, `job ${jobId} to be archived`);
+  const running = useArchiverAndThawer(t, backend);
+  const { user } = running;
 
   /** What a user finds once the record says ARCHIVED: no results file, the log and other outputs still there. */
   async function expectArchived(record: JobRecord): Promise<void> {
@@ -79,14 +51,17 @@ describe.each(backends)('tiers over time, %s backend', (backend: Backend) => {
     expect(Date.parse(scheduled) - Date.parse(completed.completed_at!)).toBe(RETENTION_MS);
     expect(await t.object(completed.result_keys!.annotated_vcf_key)).toBeDefined(); // hot until due
 
-    const record = await archived(jobId);
+    const record = await t.archived(jobId);
     expect(Date.parse(record.archived_at!)).toBeGreaterThanOrEqual(Date.parse(scheduled));
     await expectArchived(record);
     if (backend === 'glacier-vault') expect(await t.vaultArchiveCount()).toBe(vaultBefore + 1);
     // Every copy of the message was handled, and further sweeps change nothing.
     await eventually(async () => (await t.queueDepth('archiverJobCompleted')) === 0, 'the queue to drain');
-    const sweeps = archiver.app.archiving.sweeper.sweeps;
-    await eventually(async () => archiver.app.archiving.sweeper.sweeps >= sweeps + 2, 'two more sweeps');
+    const sweeps = running.archiver.app.archiving.sweeper.sweeps;
+    await eventually(
+      async () => running.archiver.app.archiving.sweeper.sweeps >= sweeps + 2,
+      'two more sweeps',
+    );
     expect((await t.job(jobId)).archived_at).toBe(record.archived_at);
     if (backend === 'glacier-vault') expect(await t.vaultArchiveCount()).toBe(vaultBefore + 1);
   });
@@ -106,8 +81,11 @@ describe.each(backends)('tiers over time, %s backend', (backend: Backend) => {
       'the old due time to pass',
       10_000,
     );
-    const sweeps = archiver.app.archiving.sweeper.sweeps;
-    await eventually(async () => archiver.app.archiving.sweeper.sweeps >= sweeps + 2, 'two more sweeps');
+    const sweeps = running.archiver.app.archiving.sweeper.sweeps;
+    await eventually(
+      async () => running.archiver.app.archiving.sweeper.sweeps >= sweeps + 2,
+      'two more sweeps',
+    );
     const record = await t.job(jobId);
     expect(record.results_status).toBe('AVAILABLE');
     expect(record.archived_at).toBeUndefined();
@@ -122,15 +100,12 @@ describe.each(backends)('tiers over time, %s backend', (backend: Backend) => {
   it('restores every archived job of a user who upgrades: RESTORING, then AVAILABLE with the same bytes, once', async () => {
     const vaultBefore = await t.vaultArchiveCount();
     const { jobId, vcf, record: completed } = await t.completeJob({ userId: user('cy'), tier: 'free' });
-    const archivedRecord = await archived(jobId);
+    const archivedRecord = await t.archived(jobId);
     if (backend === 'glacier-vault') expect(await t.vaultArchiveCount()).toBe(vaultBefore + 1);
 
     const upgradeAt = Date.now();
     await t.changeTier(user('cy'), 'premium');
-    const restoring = await eventually(async () => {
-      const record = await t.job(jobId);
-      return record.results_status === 'RESTORING' ? record : undefined;
-    }, 'RESTORING');
+    const restoring = await t.restoring(jobId);
     // The job page shows when the file is expected back (Expedited: within 5 minutes).
     expect(Date.parse(restoring.restore_expected_at!)).toBeGreaterThan(upgradeAt);
     expect(Date.parse(restoring.restore_expected_at!)).toBeLessThanOrEqual(Date.now() + 5 * 60_000);
@@ -217,25 +192,25 @@ describe.each(backends)('tiers over time, %s backend', (backend: Backend) => {
     expect((await t.job(newJobId)).archive_due_at).toBeUndefined();
 
     await t.changeTier(user('cy'), 'free');
-    const reArchived = await archived(old.jobId);
+    const reArchived = await t.archived(old.jobId);
     await expectArchived(reArchived);
     const newer = await t.job(newJobId);
     expect(newer.user_tier).toBe('free');
     expect(Date.parse(newer.archive_due_at!) - Date.parse(newer.completed_at!)).toBe(RETENTION_MS);
-    await expectArchived(await archived(newJobId));
+    await expectArchived(await t.archived(newJobId));
   });
 
   it('after a restart between schedule and due time, archives once and on time (within one sweep interval)', async () => {
     const vaultBefore = await t.vaultArchiveCount();
     const { jobId } = await t.completeJob({ userId: user('dee'), tier: 'free' });
     const due = await eventually(async () => (await t.job(jobId)).archive_due_at, 'the schedule');
-    await t.stop(archiver.app);
+    await t.stop(running.archiver.app);
     expect((await t.job(jobId)).results_status).toBe('AVAILABLE');
-    archiver = await t.startArchiver(backend);
-    const record = await archived(jobId);
+    running.archiver = await t.startArchiver(backend);
+    const record = await t.archived(jobId);
     // When the new archiver took the job up (its log says), against the due time: one
     // sweep interval, plus the sweep's own queries on a busy machine.
-    const line = archiver.logs.find((l) => l.msg === 'results archived' && l.job_id === jobId);
+    const line = running.archiver.logs.find((l) => l.msg === 'results archived' && l.job_id === jobId);
     const lateMs = Date.parse(String(line?.claimed_at)) - Date.parse(due);
     expect(lateMs).toBeGreaterThanOrEqual(0);
     expect(lateMs).toBeLessThan(SWEEP_MS + 1500);
@@ -251,13 +226,7 @@ describe.each(backends)(
   'an upgrade that lands while the file is being copied, %s backend',
   (backend: Backend) => {
     it('refuses the ARCHIVED mark, discards the cold copy and leaves the results where they were', async () => {
-      const storages = createColdStorages({
-        backend,
-        s3: t.clients.s3,
-        clientConfig: t.clientConfig,
-        vault: t.vault,
-      });
-      const records = new JobArchiveRecords(t.doc, t.provisioned.jobsTable);
+      const { storages, records } = t.archiverParts(backend);
       const userId = `gil-${backend}`;
       const { jobId, vcf, record } = await t.completeJob({
         userId,
@@ -324,13 +293,7 @@ describe.each(backends)(
   'an archiver that crashed between the ARCHIVED mark and the delete, %s backend',
   (backend: Backend) => {
     it('leaves the record on the schedule, and the next sweep deletes the hot copy once', async () => {
-      const storages = createColdStorages({
-        backend,
-        s3: t.clients.s3,
-        clientConfig: t.clientConfig,
-        vault: t.vault,
-      });
-      const records = new JobArchiveRecords(t.doc, t.provisioned.jobsTable);
+      const { storages, records } = t.archiverParts(backend);
       const { jobId, record } = await t.completeJob({
         userId: `hal-${backend}`,
         tier: 'free',

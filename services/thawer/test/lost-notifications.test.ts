@@ -17,18 +17,11 @@ import {
   backends,
   eventually,
   type LogLines,
-  startTiersCloud,
-  type TiersCloud,
+  useTiersCloud,
 } from '../../archiver/test/support/tiers-cloud.ts';
 
-let t: TiersCloud;
-beforeAll(async () => {
-  // Long enough that the thawer is stopped before the retrieval ends.
-  t = await startTiersCloud({ restoreDelayMs: 4000 });
-});
-afterAll(async () => {
-  await t?.dispose();
-});
+// Long enough that the thawer is stopped before the retrieval ends.
+const t = useTiersCloud({ restoreDelayMs: 4000 });
 
 describe.each(backends)('lost completion notifications, %s backend', (backend: Backend) => {
   let archiver: { app: FastifyInstance; logs: LogLines };
@@ -47,16 +40,10 @@ describe.each(backends)('lost completion notifications, %s backend', (backend: B
   /** Upgrade, RESTORING, thawer stopped; resolves once the completion notification is queued. */
   async function restoreWithThawerDown(userId: string) {
     const { jobId, vcf, record } = await t.completeJob({ userId, tier: 'free' });
-    await eventually(async () => {
-      const r = await t.job(jobId);
-      return r.results_status === 'ARCHIVED' && !r.archive_due_at;
-    }, `job ${jobId} to be archived`);
+    await t.archived(jobId);
     thawer ??= await startThawer();
     await t.changeTier(userId, 'premium');
-    const restoring = await eventually(async () => {
-      const r = await t.job(jobId);
-      return r.results_status === 'RESTORING' ? r : undefined;
-    }, 'RESTORING');
+    const restoring = await t.restoring(jobId);
     await t.stop(thawer.app);
     thawer = undefined;
     expect((await t.job(jobId)).results_status).toBe('RESTORING');
@@ -164,10 +151,7 @@ describe.each(backends)('lost completion notifications, %s backend', (backend: B
     // The retrieval takes 4 s in devcloud; the check runs every second meanwhile.
     thawer ??= await startThawer();
     const { jobId, vcf, record } = await t.completeJob({ userId: user('ned'), tier: 'free' });
-    await eventually(async () => {
-      const r = await t.job(jobId);
-      return r.results_status === 'ARCHIVED' && !r.archive_due_at;
-    }, `job ${jobId} to be archived`);
+    await t.archived(jobId);
     await t.changeTier(user('ned'), 'premium');
     await eventually(async () => (await t.job(jobId)).results_status === 'RESTORING', 'RESTORING');
     await expectedTimePassed(jobId);

@@ -8,44 +8,19 @@
 import { DeleteArchiveCommand } from '@aws-sdk/client-glacier';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import type { JobRecord } from '@gas/contracts';
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   type Backend,
   backends,
   eventually,
-  type LogLines,
-  startTiersCloud,
-  type TiersCloud,
+  useArchiverAndThawer,
+  useTiersCloud,
 } from '../../archiver/test/support/tiers-cloud.ts';
 
-let t: TiersCloud;
-beforeAll(async () => {
-  t = await startTiersCloud({ restoreDelayMs: 1500 });
-});
-afterAll(async () => {
-  await t?.dispose();
-});
+const t = useTiersCloud({ restoreDelayMs: 1500 });
 
 describe.each(backends)('restores that fail, %s backend', (backend: Backend) => {
-  let archiver: { app: FastifyInstance; logs: LogLines };
-  let thawer: { app: FastifyInstance; logs: LogLines };
-  const user = (name: string) => `${name}-${backend}`;
-
-  beforeAll(async () => {
-    archiver = await t.startArchiver(backend);
-    thawer = await t.startThawer(backend);
-  });
-  afterAll(async () => {
-    await t.stop(archiver.app);
-    await t.stop(thawer.app);
-  });
-
-  const archived = (jobId: string) =>
-    eventually(async () => {
-      const record = await t.job(jobId);
-      return record.results_status === 'ARCHIVED' && !record.archive_due_at ? record : undefined;
-    }, `job ${jobId} to be archived`);
+  const { user, thawerLoggedError } = useArchiverAndThawer(t, backend);
 
   async function loseColdCopy(record: JobRecord): Promise<void> {
     if (backend === 's3-glacier') {
@@ -63,12 +38,9 @@ describe.each(backends)('restores that fail, %s backend', (backend: Backend) => 
     }
   }
 
-  const errorLogged = (message: string, jobId: string) =>
-    thawer.logs.some((line) => (line.level ?? 0) >= 50 && line.msg === message && line.job_id === jobId);
-
   it('a restore that cannot start is recorded on the job, logged, and retried from the kept message', async () => {
     const { jobId } = await t.completeJob({ userId: user('eve'), tier: 'free' });
-    await loseColdCopy(await archived(jobId));
+    await loseColdCopy(await t.archived(jobId));
     // Upgrade messages kept anywhere (queue or its dead-letter queue): only a delete takes one away.
     const kept = async () =>
       (await t.queueDepth('thawerUserTierChanged')) + (await t.queueDepth('thawerUserTierChanged', true));
@@ -86,7 +58,7 @@ describe.each(backends)('restores that fail, %s backend', (backend: Backend) => 
         ? /^Restoring could not start: the archived copy archive\/\S+ is missing from gas-results\. It is retried automatically\.$/
         : /^Restoring could not start: the archive is missing from vault gas-results-archive\. It is retried automatically\.$/,
     );
-    expect(errorLogged('restore could not start; recorded on the job and retried', jobId)).toBe(true);
+    expect(thawerLoggedError('restore could not start; recorded on the job and retried', jobId)).toBe(true);
     // The upgrade message is not deleted: SQS redelivers it after the backoff (then the DLQ keeps it).
     await eventually(async () => ((await t.job(jobId)).restore_attempts ?? 0) >= 2, 'the retry', 30_000);
     expect(await kept()).toBe(keptBefore + 1);
@@ -96,35 +68,15 @@ describe.each(backends)('restores that fail, %s backend', (backend: Backend) => 
 // S3 has no "restore failed" event; a Glacier retrieval job can end Failed.
 describe('a Glacier retrieval that ends Failed (vault backend)', () => {
   const backend: Backend = 'glacier-vault';
-  let archiver: { app: FastifyInstance; logs: LogLines };
-  let thawer: { app: FastifyInstance; logs: LogLines };
-  const user = (name: string) => `${name}-${backend}`;
+  const running = useArchiverAndThawer(t, backend);
+  const { user, thawerLoggedError } = running;
 
-  beforeAll(async () => {
-    archiver = await t.startArchiver(backend);
-    thawer = await t.startThawer(backend);
-  });
-  afterAll(async () => {
-    await t.stop(archiver.app);
-    await t.stop(thawer.app);
-  });
-
-  const archived = (jobId: string) =>
-    eventually(async () => {
-      const record = await t.job(jobId);
-      return record.results_status === 'ARCHIVED' && !record.archive_due_at ? record : undefined;
-    }, `job ${jobId} to be archived`);
-  const errorLogged = (message: string, jobId: string) =>
-    thawer.logs.some((line) => (line.level ?? 0) >= 50 && line.msg === message && line.job_id === jobId);
-
-  it('goes back to ARCHIVED with the reason and is started again', async () => {
-    const { jobId } = await t.completeJob({ userId: user('fay'), tier: 'free' });
-    await archived(jobId);
-    await t.changeTier(user('fay'), 'premium');
-    const restoring = await eventually(async () => {
-      const record = await t.job(jobId);
-      return record.results_status === 'RESTORING' ? record : undefined;
-    }, 'RESTORING');
+  /** A Free job archived, its user upgrades, and the archive is deleted while Glacier retrieves it. */
+  async function archiveDeletedDuringRetrieval(name: string): Promise<string> {
+    const { jobId } = await t.completeJob({ userId: user(name), tier: 'free' });
+    await t.archived(jobId);
+    await t.changeTier(user(name), 'premium');
+    const restoring = await t.restoring(jobId);
     // Deleted while Glacier is retrieving it: the retrieval job ends Failed.
     await t.clients.glacier!.send(
       new DeleteArchiveCommand({
@@ -133,6 +85,11 @@ describe('a Glacier retrieval that ends Failed (vault backend)', () => {
         archiveId: restoring.results_file_archive_id!,
       }),
     );
+    return jobId;
+  }
+
+  it('goes back to ARCHIVED with the reason and is started again', async () => {
+    const jobId = await archiveDeletedDuringRetrieval('fay');
 
     const retried = await eventually(async () => {
       const record = await t.job(jobId);
@@ -142,33 +99,20 @@ describe('a Glacier retrieval that ends Failed (vault backend)', () => {
     }, 'the failed retrieval to be retried');
     expect(retried.results_status).toBe('ARCHIVED');
     expect(
-      thawer.logs.some(
+      running.thawer.logs.some(
         (line) =>
           line.msg === 'restore failed; starting it again' &&
           line.job_id === jobId &&
           line.reason === 'The archive was deleted before the retrieval completed.',
       ),
     ).toBe(true);
-    expect(errorLogged('restore could not start; recorded on the job and retried', jobId)).toBe(true);
+    expect(thawerLoggedError('restore could not start; recorded on the job and retried', jobId)).toBe(true);
   });
 
   it('keeps failing: after RESTORE_MAX_ATTEMPTS the record stays ARCHIVED with the error and an error is logged', async () => {
-    await t.stop(thawer.app);
-    thawer = await t.startThawer(backend, { RESTORE_MAX_ATTEMPTS: '1' });
-    const { jobId } = await t.completeJob({ userId: user('gus'), tier: 'free' });
-    await archived(jobId);
-    await t.changeTier(user('gus'), 'premium');
-    const restoring = await eventually(async () => {
-      const record = await t.job(jobId);
-      return record.results_status === 'RESTORING' ? record : undefined;
-    }, 'RESTORING');
-    await t.clients.glacier!.send(
-      new DeleteArchiveCommand({
-        accountId: '-',
-        vaultName: t.vault,
-        archiveId: restoring.results_file_archive_id!,
-      }),
-    );
+    await t.stop(running.thawer.app);
+    running.thawer = await t.startThawer(backend, { RESTORE_MAX_ATTEMPTS: '1' });
+    const jobId = await archiveDeletedDuringRetrieval('gus');
     const gaveUp = await eventually(async () => {
       const record = await t.job(jobId);
       return record.results_status === 'ARCHIVED' && record.restore_error ? record : undefined;
@@ -177,6 +121,6 @@ describe('a Glacier retrieval that ends Failed (vault backend)', () => {
       'Restoring failed 1 time (last: The archive was deleted before the retrieval completed.). The results stay archived; the failure is reported to the operators.',
     );
     expect(gaveUp.restore_attempts).toBe(1);
-    expect(errorLogged('restore failed; gave up (recorded on the job)', jobId)).toBe(true);
+    expect(thawerLoggedError('restore failed; gave up (recorded on the job)', jobId)).toBe(true);
   });
 });

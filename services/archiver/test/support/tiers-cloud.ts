@@ -19,6 +19,7 @@ import {
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { type ColdStorages, createColdStorages, JobArchiveRecords } from '@gas/cold-storage';
 import {
   type ArchiveRestored,
   type JobCompleted,
@@ -31,6 +32,7 @@ import {
 import { startTestCloud } from '@gas/devcloud/test-cloud';
 import { awsClientConfig, createLogger, loadConfig } from '@gas/service-kit';
 import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll } from 'vitest';
 import { subscribeWebhooks } from '../../../../tools/devcloud/src/provision/apply.ts';
 import { buildApp as buildThawerApp } from '../../../thawer/src/app.ts';
 import { checkThawerConfig, ThawerConfig } from '../../../thawer/src/config.ts';
@@ -102,6 +104,17 @@ export async function startTiersCloud(options: { restoreDelayMs: number }) {
     provisioned,
     vault,
     doc,
+
+    /**
+     * The archiver's parts on this cloud without its app, for tests that drive its steps
+     * themselves: the backend's cold storage (destroy it after) and the job records.
+     */
+    archiverParts(backend: Backend): { storages: ColdStorages; records: JobArchiveRecords } {
+      return {
+        storages: createColdStorages({ backend, s3: clients.s3, clientConfig: state.clientConfig, vault }),
+        records: new JobArchiveRecords(doc, provisioned.jobsTable),
+      };
+    },
 
     archiverEnv(backend: Backend, overrides: Record<string, string> = {}): Record<string, string> {
       return {
@@ -266,6 +279,22 @@ export async function startTiersCloud(options: { restoreDelayMs: number }) {
       return out.Item as JobRecord;
     },
 
+    /** Waits until the record says ARCHIVED and its archive-due entry is gone. */
+    archived(jobId: string): Promise<JobRecord> {
+      return eventually(async () => {
+        const record = await state.job(jobId);
+        return record.results_status === 'ARCHIVED' && !record.archive_due_at ? record : undefined;
+      }, `job ${jobId} to be archived`);
+    },
+
+    /** Waits until the record says RESTORING (the thawer started the restore). */
+    restoring(jobId: string): Promise<JobRecord> {
+      return eventually(async () => {
+        const record = await state.job(jobId);
+        return record.results_status === 'RESTORING' ? record : undefined;
+      }, `job ${jobId} to be restoring`);
+    },
+
     async object(key: string): Promise<Buffer | undefined> {
       try {
         const out = await clients.s3.send(
@@ -340,6 +369,56 @@ export async function startTiersCloud(options: { restoreDelayMs: number }) {
     },
   };
   return state;
+}
+
+/**
+ * The tiers cloud of one test file, started in the file's beforeAll and disposed in its
+ * afterAll. The object returned stands for it from then on (the file names it once, `t`);
+ * reading it before beforeAll has run is an error that says so.
+ */
+export function useTiersCloud(options: { restoreDelayMs: number }): TiersCloud {
+  let started: TiersCloud | undefined;
+  beforeAll(async () => {
+    started = await startTiersCloud(options);
+  });
+  afterAll(async () => {
+    await started?.dispose();
+  });
+  return new Proxy({} as TiersCloud, {
+    get(_target, property) {
+      if (!started) throw new Error('the tiers cloud starts in beforeAll: use it in hooks and tests');
+      return started[property as keyof TiersCloud];
+    },
+  });
+}
+
+export type RunningService = { app: FastifyInstance; logs: LogLines };
+
+/**
+ * An archiver and a thawer on one backend for the calling describe: started in its
+ * beforeAll, stopped in its afterAll. A test may replace either (a restart): the one running
+ * at the end is stopped. Also the user names of that backend (users differ per backend, so
+ * both backends share a cloud) and the check for an error the thawer logged about a job.
+ */
+export function useArchiverAndThawer(t: TiersCloud, backend: Backend) {
+  const running = {
+    archiver: undefined as unknown as RunningService,
+    thawer: undefined as unknown as RunningService,
+    user: (name: string) => `${name}-${backend}`,
+    thawerLoggedError: (message: string, jobId: string) =>
+      running.thawer.logs.some(
+        (line) => (line.level ?? 0) >= 50 && line.msg === message && line.job_id === jobId,
+      ),
+  };
+  beforeAll(async () => {
+    running.archiver = await t.startArchiver(backend);
+    running.thawer = await t.startThawer(backend);
+  });
+  afterAll(async () => {
+    await t.stop(running.archiver.app);
+    await t.stop(running.thawer.app);
+  });
+  return running;
 }
 
 /** Polls `check` until it returns a value (not a timing assertion: the bound only stops a hung test). */
