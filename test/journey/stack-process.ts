@@ -18,6 +18,8 @@ export interface StackProcess {
   names: string[];
   /** The load-test accounts file when started with `loadTestUsers`. */
   loadTestAccounts?: string;
+  /** The test control channel's URL when started with `--test-control` (fault tests). */
+  control?: string;
   dataDir: string;
   ca: string;
   child: ChildProcess;
@@ -28,19 +30,22 @@ export interface StackProcess {
 }
 
 /** What the stack's READY line says. */
-type ReadyLine = Pick<StackProcess, 'urls' | 'ports' | 'pids' | 'names' | 'loadTestAccounts'>;
+type ReadyLine = Pick<StackProcess, 'urls' | 'ports' | 'pids' | 'names' | 'loadTestAccounts' | 'control'>;
 
 export async function startStackProcess(opts: {
   database: string;
   retentionSeconds?: number;
   /** `--load-users N`: N load-test accounts and no per-client rate limit (pnpm bench:load). */
   loadTestUsers?: number;
+  /** More flags for main.ts (fault tests: `--test-control`, `--own-postgres`, `--service-env`). */
+  extraArgs?: string[];
 }): Promise<StackProcess> {
   const dataDir = await mkdtemp(join(tmpdir(), 'gas-stack-'));
   const args = ['--import', 'tsx', 'tools/devcloud/src/stack/main.ts', '--data-dir', dataDir, '--free-ports'];
   args.push('--database', opts.database);
   if (opts.retentionSeconds !== undefined) args.push('--retention-seconds', String(opts.retentionSeconds));
   if (opts.loadTestUsers !== undefined) args.push('--load-users', String(opts.loadTestUsers));
+  args.push(...(opts.extraArgs ?? []));
   const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   let ready: ReadyLine | undefined;

@@ -48,4 +48,20 @@ describe('the stack PostgreSQL', () => {
     await pg.close();
     expect(() => execFileSync('psql', [pg.databaseUrl, '-tAc', 'SELECT 1'], { stdio: 'pipe' })).toThrow();
   });
+
+  it('with alwaysOwn runs its own server beside the shared one, and restarts it keeping the data', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'gas-pg-own-'));
+    cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+    const own = await freePort();
+    const pg = await ensurePostgres({ dataDir, ownPort: own, alwaysOwn: true, database: 'gas' });
+    cleanups.push(() => pg.close());
+    expect(pg.owned).toBe(true);
+    expect(pg.databaseUrl).toBe(`postgres://postgres@127.0.0.1:${own}/gas`);
+    execFileSync('psql', [pg.databaseUrl, '-c', 'CREATE TABLE kept (n int); INSERT INTO kept VALUES (7)']);
+    await pg.restart();
+    const answer = execFileSync('psql', [pg.databaseUrl, '-tAc', 'SELECT n FROM kept'], { encoding: 'utf8' });
+    expect(answer.trim()).toBe('7');
+    const shared = await ensurePostgres({ dataDir: tmpdir(), database: 'gas_pg_reuse_test' });
+    await expect(shared.restart()).rejects.toThrow(/shared/);
+  });
 });

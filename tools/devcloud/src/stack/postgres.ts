@@ -3,7 +3,8 @@
  * address (these machines run PostgreSQL 15 on 127.0.0.1:5432) the stack uses it and
  * creates its database there; when none answers, it runs one from the installed Debian
  * binaries (`/usr/lib/postgresql/<v>/bin`) in `<dataDir>/postgres`, on its own port, and
- * stops it with the stack.
+ * stops it with the stack. `alwaysOwn` (tests) runs that private server even when one answers,
+ * so that a test may restart it (`restart()`) without touching the machine's shared server.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
@@ -16,6 +17,8 @@ export interface LocalPostgres {
   databaseUrl: string;
   /** True when the stack started the server itself (and stops it in close()). */
   owned: boolean;
+  /** Restarts a server the stack owns (fast shutdown: open connections are cut); refuses a shared one. */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -85,15 +88,20 @@ export async function ensurePostgres(opts: {
   database: string;
   /** Port for a server the stack starts itself. */
   ownPort?: number;
+  /** Start a private server even when one answers on host:port (tests). */
+  alwaysOwn?: boolean;
 }): Promise<LocalPostgres> {
   const host = opts.host ?? '127.0.0.1';
   const port = opts.port ?? 5432;
   const user = opts.user ?? 'postgres';
-  if (await portAnswers(host, port)) {
+  if (!opts.alwaysOwn && (await portAnswers(host, port))) {
     await ensureDatabase(host, port, user, opts.database);
     return {
       databaseUrl: `postgres://${user}@${host}:${port}/${opts.database}`,
       owned: false,
+      restart: async () => {
+        throw new Error(`the PostgreSQL on ${host}:${port} is shared; the stack does not restart it`);
+      },
       close: async () => {},
     };
   }
@@ -115,21 +123,30 @@ export async function ensurePostgres(opts: {
     ]);
     if (init.code !== 0) throw new Error(`initdb failed: ${init.output.trim()}`);
   }
-  const started = await asServerUser(join(bin, 'pg_ctl'), [
-    '-D',
-    pgData,
+  const serverOptions = [
     '-l',
     join(pgData, 'server.log'),
     '-w',
     '-o',
     `-p ${ownPort} -k ${pgData} -c listen_addresses=${host}`,
-    'start',
-  ]);
+  ];
+  const started = await asServerUser(join(bin, 'pg_ctl'), ['-D', pgData, ...serverOptions, 'start']);
   if (started.code !== 0) throw new Error(`PostgreSQL did not start: ${started.output.trim()}`);
   await ensureDatabase(host, ownPort, user, opts.database);
   return {
     databaseUrl: `postgres://${user}@${host}:${ownPort}/${opts.database}`,
     owned: true,
+    async restart() {
+      const restarted = await asServerUser(join(bin, 'pg_ctl'), [
+        '-D',
+        pgData,
+        ...serverOptions,
+        '-m',
+        'fast',
+        'restart',
+      ]);
+      if (restarted.code !== 0) throw new Error(`PostgreSQL did not restart: ${restarted.output.trim()}`);
+    },
     async close() {
       await asServerUser(join(bin, 'pg_ctl'), ['-D', pgData, '-m', 'fast', '-w', 'stop']);
     },

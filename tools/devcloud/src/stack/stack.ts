@@ -8,6 +8,10 @@
  * (which need web's URLs) -> services, each waited for on /readyz -> webhook subscriptions (SNS
  * confirms them with the running services). Close order is the reverse. All state lives in
  * `dataDir`, so a second start reuses users, jobs, objects and mail.
+ *
+ * For fault tests (test/faults/): `startService` starts a stopped or killed service again with
+ * the same environment, `ownPostgres` runs a private PostgreSQL that a test may restart, and
+ * `serviceEnv` adds environment per service; main.ts exposes them on its test control channel.
  */
 import { mkdir, rm } from 'node:fs/promises';
 import https from 'node:https';
@@ -49,6 +53,13 @@ export interface StackOptions {
   /** Only these services (default all five). */
   services?: ServiceName[];
   /**
+   * Tests: run a private PostgreSQL from the installed binaries in `<dataDir>/postgres` on a
+   * free port even when one answers on 127.0.0.1:5432 (so a test may restart it).
+   */
+  ownPostgres?: boolean;
+  /** Tests: extra environment per service, over the stack's own (e.g. shorter leases). */
+  serviceEnv?: Partial<Record<ServiceName, Record<string, string>>>;
+  /**
    * Start for a load test: this many extra accounts (load-test-accounts.ts) and web's per-client
    * rate limit lifted, since every simulated user comes from the same address.
    */
@@ -59,7 +70,13 @@ export interface RunningStack {
   urls: { web: string; mailbox: string; stripe: string; identityProvider: string; devcloud: string };
   servicePorts: Record<ServiceName, number>;
   caCertPath: string;
+  /** The running service processes (an entry is replaced when a service is started again). */
   processes: ManagedProcess[];
+  /** Starts a service that is not running (stopped or killed) with the same environment, waits for /readyz. */
+  startService(name: ServiceName): Promise<ManagedProcess>;
+  postgres: LocalPostgres;
+  /** The embedded devcloud (its `faults` are the test-only fault injection). */
+  devcloud: Devcloud;
   /** `<dataDir>/load-test-accounts.json` when started with `loadTestUsers`. */
   loadTestAccountsFile?: string;
   close(): Promise<void>;
@@ -115,7 +132,11 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
     const webUrl = `https://localhost:${servicePorts.web}`;
     const webCert = await devcloud.issueServerCertificate('web', ['localhost', '127.0.0.1']);
 
-    const postgres: LocalPostgres = await ensurePostgres({ dataDir, database: opts.databaseName ?? 'gas' });
+    const postgres: LocalPostgres = await ensurePostgres({
+      dataDir,
+      database: opts.databaseName ?? 'gas',
+      ...(opts.ownPostgres ? { alwaysOwn: true, ownPort: await freePort() } : {}),
+    });
     cleanups.push(() => postgres.close());
 
     const plan = planResources('gas');
@@ -215,8 +236,8 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
     cleanups.push(async () => {
       await Promise.all(processes.map((p) => p.stop()));
     });
-    for (const name of wanted) {
-      const proc = startProcess({
+    const spawnService = (name: ServiceName): ManagedProcess =>
+      startProcess({
         name,
         command: process.execPath,
         args: ['--import', 'tsx', 'src/server.ts'],
@@ -225,13 +246,12 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
           ...common,
           ...resourceEnvironment(name, plan, provisioned),
           ...perService[name],
+          ...opts.serviceEnv?.[name],
           PORT: String(servicePorts[name]),
         },
         out: opts.out,
       });
-      processes.push(proc);
-    }
-    for (const proc of processes) {
+    const waitReady = async (proc: ManagedProcess): Promise<void> => {
       const name = proc.name as ServiceName;
       if (name === 'web') {
         const until = Date.now() + 60_000;
@@ -243,7 +263,20 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
       } else {
         await waitUntilReady(proc, `http://127.0.0.1:${servicePorts[name]}/readyz`);
       }
-    }
+    };
+    for (const name of wanted) processes.push(spawnService(name));
+    for (const proc of processes) await waitReady(proc);
+    const startService = async (name: ServiceName): Promise<ManagedProcess> => {
+      const index = processes.findIndex((p) => p.name === name);
+      const current = processes[index];
+      if (!current) throw new Error(`${name} is not a service of this stack`);
+      if (current.child.exitCode === null && current.child.signalCode === null)
+        throw new Error(`${name} is still running (pid ${current.child.pid})`);
+      const proc = spawnService(name);
+      processes[index] = proc;
+      await waitReady(proc);
+      return proc;
+    };
 
     const webhookBases = Object.fromEntries(
       wanted.filter((s) => s !== 'web').map((s) => [s, `http://127.0.0.1:${servicePorts[s]}`]),
@@ -261,6 +294,9 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
       servicePorts,
       caCertPath: devcloud.ca.certPath,
       processes,
+      startService,
+      postgres,
+      devcloud,
       ...(loadTest ? { loadTestAccountsFile: loadTest.file } : {}),
       close,
     };

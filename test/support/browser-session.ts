@@ -1,0 +1,81 @@
+/**
+ * Shared by the tests that drive the whole stack (test/journey, test/faults): Chromium, waiting
+ * for something the stack does eventually, and signing a user in through the identity provider
+ * in a fresh browser context.
+ */
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+
+/** Debian's Chromium, headless, without the background traffic a test does not want. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+}
+
+/** Polls `check` until it returns a value; fails with `what` after `limitMs`. */
+export async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  limitMs = 120_000,
+  everyMs = 500,
+): Promise<T> {
+  const until = Date.now() + limitMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > until) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** Signs a demo user (password `gas-demo`) in on web's login page; returns the context and page. */
+export async function signIn(
+  browser: Browser,
+  webUrl: string,
+  email: string,
+): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({
+    ignoreHTTPSErrors: true,
+    viewport: { width: 1280, height: 900 },
+  });
+  const page = await context.newPage();
+  await page.goto(`${webUrl}/auth/login`);
+  await page.fill('input[type=email], input[name=email]', email);
+  await page.fill('input[type=password]', 'gas-demo');
+  await Promise.all([page.waitForURL(`${webUrl}/**`), page.click('button[type=submit]')]);
+  return { context, page };
+}
+
+/**
+ * From web's account page through the Stripe stand-in's Checkout with the test card that pays,
+ * back to web. `beforePaying` runs on the filled-in checkout page (e.g. a screenshot).
+ */
+export async function payForPremium(
+  page: Page,
+  urls: { web: string; stripe: string },
+  beforePaying: () => Promise<unknown> = async () => undefined,
+): Promise<void> {
+  await page.goto(`${urls.web}/account`);
+  await Promise.all([
+    page.waitForURL(`${urls.stripe}/**`),
+    page.getByRole('button', { name: 'Upgrade to Premium' }).click(),
+  ]);
+  await page.getByLabel('Name on card').fill('Frances Free');
+  await page.getByLabel('Card number').fill('4242 4242 4242 4242');
+  await page.getByLabel('Expiry').fill('12 / 34');
+  await page.getByLabel('CVC').fill('123');
+  await beforePaying();
+  await Promise.all([
+    page.waitForURL(`${urls.web}/**`),
+    page.getByRole('button', { name: /Subscribe/ }).click(),
+  ]);
+}
