@@ -60,36 +60,22 @@ resource "aws_cloudwatch_metric_alarm" "alb_5xx_rate" {
     return_data = true
   }
 
-  metric_query {
-    id = "target5xx"
-    metric {
-      namespace   = "AWS/ApplicationELB"
-      metric_name = "HTTPCode_Target_5XX_Count"
-      dimensions  = { LoadBalancer = aws_lb.main.arn_suffix }
-      stat        = "Sum"
-      period      = 300
+  # The ALB's per-load-balancer counts the rate is made of.
+  dynamic "metric_query" {
+    for_each = {
+      target5xx = "HTTPCode_Target_5XX_Count"
+      alb5xx    = "HTTPCode_ELB_5XX_Count"
+      requests  = "RequestCount"
     }
-  }
-
-  metric_query {
-    id = "alb5xx"
-    metric {
-      namespace   = "AWS/ApplicationELB"
-      metric_name = "HTTPCode_ELB_5XX_Count"
-      dimensions  = { LoadBalancer = aws_lb.main.arn_suffix }
-      stat        = "Sum"
-      period      = 300
-    }
-  }
-
-  metric_query {
-    id = "requests"
-    metric {
-      namespace   = "AWS/ApplicationELB"
-      metric_name = "RequestCount"
-      dimensions  = { LoadBalancer = aws_lb.main.arn_suffix }
-      stat        = "Sum"
-      period      = 300
+    content {
+      id = metric_query.key
+      metric {
+        namespace   = "AWS/ApplicationELB"
+        metric_name = metric_query.value
+        dimensions  = { LoadBalancer = aws_lb.main.arn_suffix }
+        stat        = "Sum"
+        period      = 300
+      }
     }
   }
 }

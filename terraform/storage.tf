@@ -123,25 +123,18 @@ resource "aws_s3_bucket_policy" "bucket" {
   depends_on = [aws_s3_bucket_public_access_block.bucket]
 }
 
-# Abandoned multipart uploads (large Premium uploads) cost money until aborted.
-resource "aws_s3_bucket_lifecycle_configuration" "inputs" {
-  bucket = aws_s3_bucket.bucket["inputs"].id
-
-  rule {
-    id     = "abort-incomplete-multipart-uploads"
-    status = "Enabled"
-
-    filter {}
-
-    abort_incomplete_multipart_upload {
-      days_after_initiation = 2
-    }
+# Abandoned multipart uploads cost money until aborted: days after which S3 aborts them.
+locals {
+  abort_incomplete_uploads_after_days = {
+    inputs  = 2 # large Premium uploads from the browser
+    results = 1 # the annotator streams results; a task killed mid-upload leaves parts
   }
 }
 
-# The annotator streams results with multipart uploads; a task killed mid-upload leaves parts.
-resource "aws_s3_bucket_lifecycle_configuration" "results" {
-  bucket = aws_s3_bucket.bucket["results"].id
+resource "aws_s3_bucket_lifecycle_configuration" "abort_incomplete_uploads" {
+  for_each = local.abort_incomplete_uploads_after_days
+
+  bucket = aws_s3_bucket.bucket[each.key].id
 
   rule {
     id     = "abort-incomplete-multipart-uploads"
@@ -150,7 +143,7 @@ resource "aws_s3_bucket_lifecycle_configuration" "results" {
     filter {}
 
     abort_incomplete_multipart_upload {
-      days_after_initiation = 1
+      days_after_initiation = each.value
     }
   }
 }

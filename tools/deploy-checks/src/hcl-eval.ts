@@ -656,8 +656,10 @@ export async function planModule(evaluator: Evaluator): Promise<{
         v.length > 0 &&
         v.every((b) => b && typeof b === 'object' && !Array.isArray(b))
       ) {
-        // Nested blocks (hcl2json gives each as an array of bodies) or a list of objects.
-        out[k] = await Promise.all(v.map((b) => evalNested(b as Body, scope, file)));
+        // Nested blocks (hcl2json gives each as an array of bodies) or a list of objects. Blocks a
+        // `dynamic` of the same type generated (hcl2json puts `dynamic` first) come after them.
+        const nested = await Promise.all(v.map((b) => evalNested(b as Body, scope, file)));
+        out[k] = [...nested, ...((out[k] as Value[] | undefined) ?? [])];
         continue;
       }
       out[k] = await evaluator.value(v, scope, file);

@@ -62,6 +62,34 @@ describe('terraform readers', () => {
     expect(unknown).toBeTypeOf('symbol');
   });
 
+  it('a block type given both as blocks and by a dynamic block keeps both', async () => {
+    const dir = fixture({
+      'main.tf': [
+        'resource "aws_cloudwatch_metric_alarm" "a" {',
+        '  metric_query {',
+        '    id = "rate"',
+        '  }',
+        '  dynamic "metric_query" {',
+        '    for_each = { errors = "E", requests = "R" }',
+        '    content {',
+        '      id = metric_query.key',
+        '      metric {',
+        '        metric_name = metric_query.value',
+        '      }',
+        '    }',
+        '  }',
+        '}',
+      ].join('\n'),
+    });
+    const plan = await planModule(new Evaluator(await loadModule(dir)));
+    expect(plan.errors).toEqual([]);
+    expect(plan.instances[0]!.attributes.metric_query).toEqual([
+      { id: 'rate' },
+      { id: 'errors', metric: [{ metric_name: 'E' }] },
+      { id: 'requests', metric: [{ metric_name: 'R' }] },
+    ]);
+  });
+
   it('refuses count/for_each that depend on values known only after apply', async () => {
     const dir = join(fixtures, 'plan-time');
     const plan = await planModule(

@@ -274,6 +274,17 @@ describe('storage', () => {
     }
   });
 
+  it('incomplete multipart uploads are aborted in the inputs (2 days) and results (1 day) buckets', () => {
+    const rules = ofType('aws_s3_bucket_lifecycle_configuration').map((c) => [
+      c.attributes.bucket,
+      block(block(c.attributes.rule).abort_incomplete_multipart_upload).days_after_initiation,
+    ]);
+    expect(rules).toEqual([
+      ['«aws_s3_bucket.bucket["inputs"].id»', 2],
+      ['«aws_s3_bucket.bucket["results"].id»', 1],
+    ]);
+  });
+
   it('the inputs bucket allows the browser POST from the site (CORS)', () => {
     const rule = block(one('aws_s3_bucket_cors_configuration.inputs').cors_rule);
     expect(rule.allowed_methods).toContain('POST');
@@ -437,6 +448,23 @@ describe('services', () => {
 });
 
 describe('cold storage topic policy', () => {
+  it('lets Glacier publish retrieval-job completions only with the vault backend', async () => {
+    const sids = async (backend: string) => {
+      const plan = await planModule(
+        new Evaluator(
+          await loadModule(terraformRoot),
+          { ...inputs, cold_storage_backend: backend },
+          { symbolic: true },
+        ),
+      );
+      const doc = plan.data.find((d) => d.address === 'data.aws_iam_policy_document.cold_storage_topic')!;
+      return (doc.attributes.statement as Record<string, Value>[]).map((s) => s.sid);
+    };
+    expect(await sids('glacier-vault')).toContain('GlacierPublishesRetrievalJobs');
+    expect(await sids('s3-glacier')).not.toContain('GlacierPublishesRetrievalJobs');
+    expect(await sids('s3-glacier')).toContain('S3PublishesRestoreEvents');
+  });
+
   it('lets S3 publish only for the results bucket of this account', () => {
     const doc = data.find((d) => d.address === 'data.aws_iam_policy_document.cold_storage_topic')!;
     const s3 = (doc.attributes.statement as Record<string, Value>[]).find(
