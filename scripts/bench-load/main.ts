@@ -190,10 +190,12 @@ async function runJob(
     }
     if (status !== 'COMPLETED' && status !== 'FAILED') continue;
     const uploadToFinalMs = Date.now() - uploadStartedAt;
-    const api = await session.send('GET', `${webUrl}/api/v1/annotations/${jobId}`, {
-      headers: { accept: 'application/json' },
-    });
-    const record = api.status === 200 ? (JSON.parse(api.body.toString()).job as Record<string, unknown>) : {};
+    // The record's own timestamps; a failure here costs only the server-side figure of this job.
+    const api = await session
+      .send('GET', `${webUrl}/api/v1/annotations/${jobId}`, { headers: { accept: 'application/json' } })
+      .catch(() => undefined);
+    const record =
+      api?.status === 200 ? (JSON.parse(api.body.toString()).job as Record<string, unknown>) : {};
     // ISO 8601 timestamps of the job record (submitted_at, completed_at).
     const serverMs = Date.parse(String(record.complete_time)) - Date.parse(String(record.submit_time));
     const timings = {
@@ -275,7 +277,7 @@ async function main(): Promise<number> {
       accounts.emails.slice(0, users).map(async (email, i): Promise<JobOutcome[]> => {
         await sleep((rampMs * i) / users);
         const session = new BrowserSession(ca);
-        sessions.push(session);
+        sessions[i] = session;
         const t0 = Date.now();
         try {
           await signIn(session, webUrl, email, accounts.password);
