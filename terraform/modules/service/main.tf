@@ -250,115 +250,109 @@ resource "aws_appautoscaling_target" "service" {
   max_capacity       = var.max_capacity
 }
 
-resource "aws_appautoscaling_policy" "cpu" {
-  count = var.cpu_target_percent != null ? 1 : 0
-
-  name               = "${local.full_name}-cpu"
-  policy_type        = "TargetTrackingScaling"
-  service_namespace  = aws_appautoscaling_target.service.service_namespace
-  resource_id        = aws_appautoscaling_target.service.resource_id
-  scalable_dimension = aws_appautoscaling_target.service.scalable_dimension
-
-  target_tracking_scaling_policy_configuration {
-    target_value       = var.cpu_target_percent
-    scale_in_cooldown  = var.scale_in_cooldown_seconds
-    scale_out_cooldown = var.scale_out_cooldown_seconds
-
-    predefined_metric_specification {
-      predefined_metric_type = "ECSServiceAverageCPUUtilization"
-    }
+# The target-tracking policies in use, by name: the target each keeps, and the metric (a
+# predefined one, or for queue-backlog the metric math below). A null target: no policy.
+locals {
+  target_tracking = {
+    for name, policy in {
+      cpu = {
+        target         = var.cpu_target_percent
+        predefined     = "ECSServiceAverageCPUUtilization"
+        resource_label = null
+      }
+      requests = {
+        target         = var.requests_per_target
+        predefined     = "ALBRequestCountPerTarget"
+        resource_label = var.alb_resource_label
+      }
+      queue-backlog = {
+        target         = var.queue_backlog == null ? null : var.queue_backlog.target_messages_per_task
+        predefined     = null
+        resource_label = null
+      }
+    } : name => policy if policy.target != null
   }
 }
 
-resource "aws_appautoscaling_policy" "requests" {
-  count = var.requests_per_target != null ? 1 : 0
+resource "aws_appautoscaling_policy" "target_tracking" {
+  for_each = local.target_tracking
 
-  name               = "${local.full_name}-requests"
+  name               = "${local.full_name}-${each.key}"
   policy_type        = "TargetTrackingScaling"
   service_namespace  = aws_appautoscaling_target.service.service_namespace
   resource_id        = aws_appautoscaling_target.service.resource_id
   scalable_dimension = aws_appautoscaling_target.service.scalable_dimension
 
   target_tracking_scaling_policy_configuration {
-    target_value       = var.requests_per_target
+    target_value       = each.value.target
     scale_in_cooldown  = var.scale_in_cooldown_seconds
     scale_out_cooldown = var.scale_out_cooldown_seconds
 
-    predefined_metric_specification {
-      predefined_metric_type = "ALBRequestCountPerTarget"
-      resource_label         = var.alb_resource_label
+    dynamic "predefined_metric_specification" {
+      for_each = each.value.predefined == null ? [] : [each.value]
+      content {
+        predefined_metric_type = predefined_metric_specification.value.predefined
+        resource_label         = predefined_metric_specification.value.resource_label
+      }
     }
-  }
-}
 
-# Backlog per task = ApproximateNumberOfMessagesVisible (SQS) / RunningTaskCount
-# (Container Insights, enabled on the cluster): the AWS-documented metric math
-# for queue workers. min_capacity >= 1 keeps the divisor non-zero.
-resource "aws_appautoscaling_policy" "queue_backlog" {
-  count = var.queue_backlog != null ? 1 : 0
+    # Backlog per task = ApproximateNumberOfMessagesVisible (SQS) / RunningTaskCount
+    # (Container Insights, enabled on the cluster): the AWS-documented metric math
+    # for queue workers. min_capacity >= 1 keeps the divisor non-zero.
+    dynamic "customized_metric_specification" {
+      for_each = each.key == "queue-backlog" ? [var.queue_backlog] : []
+      content {
+        metrics {
+          id          = "visible"
+          label       = "Messages visible in ${customized_metric_specification.value.queue_name}"
+          return_data = false
 
-  name               = "${local.full_name}-queue-backlog"
-  policy_type        = "TargetTrackingScaling"
-  service_namespace  = aws_appautoscaling_target.service.service_namespace
-  resource_id        = aws_appautoscaling_target.service.resource_id
-  scalable_dimension = aws_appautoscaling_target.service.scalable_dimension
+          metric_stat {
+            stat = "Sum"
 
-  target_tracking_scaling_policy_configuration {
-    target_value       = var.queue_backlog.target_messages_per_task
-    scale_in_cooldown  = var.scale_in_cooldown_seconds
-    scale_out_cooldown = var.scale_out_cooldown_seconds
+            metric {
+              namespace   = "AWS/SQS"
+              metric_name = "ApproximateNumberOfMessagesVisible"
 
-    customized_metric_specification {
-      metrics {
-        id          = "visible"
-        label       = "Messages visible in ${var.queue_backlog.queue_name}"
-        return_data = false
-
-        metric_stat {
-          stat = "Sum"
-
-          metric {
-            namespace   = "AWS/SQS"
-            metric_name = "ApproximateNumberOfMessagesVisible"
-
-            dimensions {
-              name  = "QueueName"
-              value = var.queue_backlog.queue_name
+              dimensions {
+                name  = "QueueName"
+                value = customized_metric_specification.value.queue_name
+              }
             }
           }
         }
-      }
 
-      metrics {
-        id          = "tasks"
-        label       = "Running ${var.name} tasks"
-        return_data = false
+        metrics {
+          id          = "tasks"
+          label       = "Running ${var.name} tasks"
+          return_data = false
 
-        metric_stat {
-          stat = "Average"
+          metric_stat {
+            stat = "Average"
 
-          metric {
-            namespace   = "ECS/ContainerInsights"
-            metric_name = "RunningTaskCount"
+            metric {
+              namespace   = "ECS/ContainerInsights"
+              metric_name = "RunningTaskCount"
 
-            dimensions {
-              name  = "ClusterName"
-              value = var.cluster_name
-            }
+              dimensions {
+                name  = "ClusterName"
+                value = var.cluster_name
+              }
 
-            dimensions {
-              name  = "ServiceName"
-              value = aws_ecs_service.service.name
+              dimensions {
+                name  = "ServiceName"
+                value = aws_ecs_service.service.name
+              }
             }
           }
         }
-      }
 
-      metrics {
-        id          = "backlog_per_task"
-        label       = "Backlog per task"
-        expression  = "visible / tasks"
-        return_data = true
+        metrics {
+          id          = "backlog_per_task"
+          label       = "Backlog per task"
+          expression  = "visible / tasks"
+          return_data = true
+        }
       }
     }
   }

@@ -578,15 +578,33 @@ describe('modules/service as the root calls it', () => {
       planned
         .get(name)!
         .instances.filter((i) => i.type === 'aws_appautoscaling_policy')
-        .map((i) => i.name);
-    expect(policies('web').sort()).toEqual(['cpu', 'requests']);
-    expect(policies('annotator')).toEqual(['queue_backlog']);
-    const spec = block(
-      block(
-        resourceOf('annotator', 'aws_appautoscaling_policy.queue_backlog[0]')
-          .target_tracking_scaling_policy_configuration,
-      ).customized_metric_specification,
+        .map((i) => [i.attributes.name, block(i.attributes.target_tracking_scaling_policy_configuration)]);
+    const predefined = (name: string) =>
+      policies(name).map(([policy, config]) => [
+        policy,
+        config.target_value,
+        block(config.predefined_metric_specification).predefined_metric_type,
+        block(config.predefined_metric_specification).resource_label,
+      ]);
+    expect(predefined('web')).toEqual([
+      ['gas-ci-web-cpu', 60, 'ECSServiceAverageCPUUtilization', null],
+      [
+        'gas-ci-web-requests',
+        1000,
+        'ALBRequestCountPerTarget',
+        '«aws_lb.main.arn_suffix»/«aws_lb_target_group.service["web"].arn_suffix»',
+      ],
+    ]);
+    for (const name of ['notifier', 'archiver', 'thawer'])
+      expect(predefined(name)).toEqual([[`gas-ci-${name}-cpu`, 70, 'ECSServiceAverageCPUUtilization', null]]);
+    expect(policies('annotator').map(([policy]) => policy)).toEqual(['gas-ci-annotator-queue-backlog']);
+    const config = block(
+      resourceOf('annotator', 'aws_appautoscaling_policy.target_tracking["queue-backlog"]')
+        .target_tracking_scaling_policy_configuration,
     );
+    expect(config.target_value).toBe(2);
+    expect(config.predefined_metric_specification).toEqual([]);
+    const spec = block(config.customized_metric_specification);
     const metrics = spec.metrics as Record<string, Value>[];
     const stat = (id: string) => block(block(metrics.find((m) => m.id === id)!.metric_stat).metric);
     expect(stat('visible')).toMatchObject({
