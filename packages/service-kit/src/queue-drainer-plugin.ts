@@ -2,7 +2,9 @@
  * The queue drainers of a service as a Fastify plugin: created at registration, started
  * when the app is ready (`onReady`, so tests using `inject` without `ready()` do not poll),
  * stopped in `onClose` (graceful: finish or release in-flight messages), each with a
- * readiness check (GetQueueAttributes on its queue).
+ * readiness check (GetQueueAttributes on its queue). `autoStart: false` / `autoStop: false`
+ * leave starting / stopping to the caller. Services that consume SNS topics use it through
+ * `topicConsumersPlugin` (topic-consumers-plugin.ts).
  */
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
@@ -13,6 +15,8 @@ export type QueueDrainersOptions = {
   queues: Record<string, Omit<QueueDrainerOptions, 'logger'>>;
   /** Do not start polling on ready (tests that drive the drainer by hand). */
   autoStart?: boolean;
+  /** Do not stop on close (the caller stops the drainers in its own close sequence). */
+  autoStop?: boolean;
   stopDeadlineMs?: number;
 };
 
@@ -36,6 +40,7 @@ async function queueDrainers(app: FastifyInstance, options: QueueDrainersOptions
       for (const drainer of Object.values(drainers)) drainer.start();
     });
   }
+  if (options.autoStop === false) return;
   app.addHook('onClose', async () => {
     await Promise.all(
       Object.values(drainers).map((drainer) =>
