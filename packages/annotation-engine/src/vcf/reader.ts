@@ -156,7 +156,7 @@ export class VcfReader {
     // header
     if (n === 1) {
       const binary = binaryProblem(text);
-      if (binary) throw new InputError(`${binary}; the input is not a VCF file`, 1, 'binary_input');
+      if (binary) throw new InputError(firstLineProblem(text, binary), 1, 'binary_input');
     }
     if (text.startsWith('##')) {
       const binary = binaryProblem(text);
@@ -202,6 +202,18 @@ export class VcfReader {
     this.counts.malformed++;
     this.problems.report(n, 'malformed_line', binaryProblem(text) ?? reason);
   }
+}
+
+/** The sentence for a first line with control characters: UTF-16 and CR line ends named. */
+function firstLineProblem(first: string, binary: string): string {
+  // latin1-decoded: a UTF-16 byte order mark, or ASCII with a NUL after (LE) or before (BE) it
+  if (/^(\u00ff\u00fe|\u00fe\u00ff)|^(#\u0000#\u0000|\u0000#\u0000#)/.test(first)) {
+    return 'the file is UTF-16 text, not the ASCII/UTF-8 a VCF is; save it as UTF-8 (e.g. iconv -f UTF-16 -t UTF-8) and upload that';
+  }
+  if (/^##?[^\r]*\r[^\n]/.test(first)) {
+    return 'the lines end in CR only (old Mac style), so the file reads as one line; convert the line ends to LF (e.g. tr "\\r" "\\n") and upload that';
+  }
+  return `${binary}; the input is not a VCF file`;
 }
 
 /** Reads a whole VCF (header and records) into memory: for tests and small inputs only. */
