@@ -591,12 +591,7 @@ export function generateCorpus(options: { sharedData: string; seed?: number }): 
     clean(132),
     'mixed CRLF and LF',
   );
-  add(
-    'line-ends',
-    vepText.replaceAll('\n', '\r'),
-    fails(/CR only/, 1),
-    'CR only (classic Mac)',
-  );
+  add('line-ends', vepText.replaceAll('\n', '\r'), fails(/CR only/, 1), 'CR only (classic Mac)');
   add('line-ends', vepText.trimEnd(), clean(132), 'no line end after the last record');
   add(
     'encoding',
