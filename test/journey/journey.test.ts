@@ -9,8 +9,9 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, launchChromium, payForPremium, signIn } from '../support/browser-session.ts';
 import { repoRoot, type StackProcess, sharedData, startStackProcess } from './stack-process.ts';
 
 const shots = join(repoRoot, 'test-results/journey');
@@ -32,20 +33,6 @@ async function mailsTo(address: string): Promise<Mail[]> {
   return ((await res.json()) as { messages: Mail[] }).messages;
 }
 
-async function eventually<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  limitMs = 120_000,
-): Promise<T> {
-  const until = Date.now() + limitMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
 function getStatus(url: string): Promise<number> {
   return new Promise((done, fail) => {
     https
@@ -57,17 +44,8 @@ function getStatus(url: string): Promise<number> {
   });
 }
 
-async function signedIn(email: string): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({
-    ignoreHTTPSErrors: true,
-    viewport: { width: 1280, height: 900 },
-  });
-  const page = await context.newPage();
-  await page.goto(`${stack.urls.web}/auth/login`);
-  await page.fill('input[type=email], input[name=email]', email);
-  await page.fill('input[type=password]', 'gas-demo');
-  await Promise.all([page.waitForURL(`${stack.urls.web}/**`), page.click('button[type=submit]')]);
-  return { context, page };
+function signedIn(email: string): Promise<{ context: BrowserContext; page: Page }> {
+  return signIn(browser, stack.urls.web, email);
 }
 
 async function upload(page: Page, file: string): Promise<string> {
@@ -97,18 +75,7 @@ beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), 'gas-journey-'));
   await mkdir(shots, { recursive: true });
   stack = await startStackProcess({ database: 'gas_journey_test', retentionSeconds: RETENTION_SECONDS });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium();
 }, 300_000);
 
 afterAll(async () => {
@@ -275,20 +242,7 @@ describe('the user journey on the one-command stack', () => {
 
   it('4. the user upgrades with the test card: Premium, the result comes back, big files are accepted', async () => {
     const { context, page } = await signedIn('free@example.org');
-    await page.goto(`${stack.urls.web}/account`);
-    await Promise.all([
-      page.waitForURL(`${stack.urls.stripe}/**`),
-      page.getByRole('button', { name: 'Upgrade to Premium' }).click(),
-    ]);
-    await page.getByLabel('Name on card').fill('Frances Free');
-    await page.getByLabel('Card number').fill('4242 4242 4242 4242');
-    await page.getByLabel('Expiry').fill('12 / 34');
-    await page.getByLabel('CVC').fill('123');
-    await page.screenshot({ path: join(shots, '4a-checkout.png') });
-    await Promise.all([
-      page.waitForURL(`${stack.urls.web}/**`),
-      page.getByRole('button', { name: /Subscribe/ }).click(),
-    ]);
+    await payForPremium(page, stack.urls, () => page.screenshot({ path: join(shots, '4a-checkout.png') }));
     await eventually('Premium on the account page', async () => {
       await page.goto(`${stack.urls.web}/account`);
       return (await page.locator('[data-testid="tier"]').textContent())?.includes('Premium')
