@@ -101,7 +101,7 @@ const log = (line: string) => process.stderr.write(`[bench:load] ${line}\n`);
 interface Target {
   webUrl: string;
   ca: string;
-  accounts: { emails: string[]; password: string };
+  accounts: LoadTestAccounts;
   processes: Array<{ name: string; pid: number }>;
   stack?: StackProcess;
 }
@@ -122,7 +122,7 @@ async function target(): Promise<Target> {
     return {
       webUrl: values.url.replace(/\/$/, ''),
       ca: readFileSync(values.ca, 'utf8'),
-      accounts: JSON.parse(readFileSync(values.accounts, 'utf8')),
+      accounts: JSON.parse(readFileSync(values.accounts, 'utf8')) as LoadTestAccounts,
       processes,
     };
   }
@@ -132,7 +132,7 @@ async function target(): Promise<Target> {
   return {
     webUrl: stack.urls.web,
     ca: stack.ca,
-    accounts: JSON.parse(readFileSync(stack.loadTestAccounts!, 'utf8')),
+    accounts: JSON.parse(readFileSync(stack.loadTestAccounts!, 'utf8')) as LoadTestAccounts,
     processes: [
       ...stack.names.map((name, i) => ({ name, pid: stack.pids[i]! })),
       { name: 'stack (devcloud, IdP, Stripe)', pid: stack.child.pid! },
