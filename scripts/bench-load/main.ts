@@ -34,6 +34,7 @@ import {
   sharedData,
   startStackProcess,
 } from '../../test/journey/stack-process.ts';
+import type { LoadTestAccounts } from '../../tools/devcloud/src/stack/load-test-accounts.ts';
 import { BrowserSession, signIn, uploadVcf } from './browser-session.ts';
 import { ProcessSampler } from './process-sampler.ts';
 import { countOutcomes, formatReport, type JobOutcome, type LoadReport, type PageFigures } from './report.ts';
