@@ -578,9 +578,12 @@ describe('modules/service as the root calls it', () => {
       planned
         .get(name)!
         .instances.filter((i) => i.type === 'aws_appautoscaling_policy')
-        .map((i) => [i.attributes.name, block(i.attributes.target_tracking_scaling_policy_configuration)]);
+        .map((i) => ({
+          policy: i.attributes.name,
+          config: block(i.attributes.target_tracking_scaling_policy_configuration),
+        }));
     const predefined = (name: string) =>
-      policies(name).map(([policy, config]) => [
+      policies(name).map(({ policy, config }) => [
         policy,
         config.target_value,
         block(config.predefined_metric_specification).predefined_metric_type,
@@ -597,7 +600,7 @@ describe('modules/service as the root calls it', () => {
     ]);
     for (const name of ['notifier', 'archiver', 'thawer'])
       expect(predefined(name)).toEqual([[`gas-ci-${name}-cpu`, 70, 'ECSServiceAverageCPUUtilization', null]]);
-    expect(policies('annotator').map(([policy]) => policy)).toEqual(['gas-ci-annotator-queue-backlog']);
+    expect(policies('annotator').map(({ policy }) => policy)).toEqual(['gas-ci-annotator-queue-backlog']);
     const config = block(
       resourceOf('annotator', 'aws_appautoscaling_policy.target_tracking["queue-backlog"]')
         .target_tracking_scaling_policy_configuration,
