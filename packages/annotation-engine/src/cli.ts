@@ -4,7 +4,7 @@
  *
  *   gas-annotate --fasta FA --gff GFF -i IN -o OUT [--format vcf|tsv|json] [--summary FILE]
  *                [--synonyms FILE] [--on-error skip|stop] [--log FILE] [--assembly NAME]
- *                [--known FILE[:FIELDS]]... [--bundle DIR [--bundle-root DIR]]
+ *                [--known FILE[:FIELDS]]... [--bundle DIR [--bundle-root DIR]] [--threads N]
  *
  * Exit codes: 0 success (problems skipped under the skip policy are in the log and summary);
  * 1 the input, gene models or reference cannot be used; 2 bad command line; 3 internal error;
@@ -34,7 +34,7 @@ import { RunLog } from './output/log.ts';
 import { ENGINE_NAME, ENGINE_VERSION, sha256File } from './output/provenance.ts';
 import { OutputError } from './output/sink.ts';
 import type { OutputFormat } from './output/types.ts';
-import { AnnotationAbortedError, annotateVcf, geneModelSource } from './pipeline.ts';
+import { AnnotationAbortedError, annotateVcf, geneModelSource, PARALLEL_MIN_RECORDS } from './pipeline.ts';
 import { FastaError, openReference } from './reference/index.ts';
 import { InputError } from './vcf/problems.ts';
 
@@ -69,6 +69,9 @@ Options:
   --gene-cache DIR    where parsed gene models are cached, keyed by the file's SHA-256, the
                       reference contigs and synonyms (default: the OS temp dir/gas-gene-index;
                       off: no cache)
+  --threads N         worker threads annotating batches of records, output in input order and
+                      identical to one thread (default: the number of cores, here ${os.availableParallelism()};
+                      1: all on the main thread; inputs under ${PARALLEL_MIN_RECORDS.toLocaleString('en-US')} records always use one)
   --quiet             print nothing on success
   --debug             print stack traces on failure
   -h, --help          this help
@@ -120,6 +123,9 @@ async function main(argv: string[]): Promise<number> {
   for (const [key, flag] of required) {
     if (!values[key]) throw new UsageError(`missing ${flag}; see --help`);
   }
+  const threads = values.threads === undefined ? os.availableParallelism() : Number(values.threads);
+  if (!Number.isInteger(threads) || threads < 1 || threads > 256)
+    throw new UsageError(`--threads must be a whole number from 1 to 256, not "${values.threads}"`);
   const policy = values['on-error'] ?? 'skip';
   if (policy !== 'skip' && policy !== 'stop')
     throw new UsageError(`--on-error must be skip or stop, not "${policy}"`);
@@ -235,6 +241,17 @@ async function main(argv: string[]): Promise<number> {
         genes,
         reference,
         sources: [geneModelSource(genes), ...known.map((k) => k.asAnnotationSource())],
+        parallel: {
+          threads,
+          resources: {
+            fasta: fastaPath,
+            geneModels: bundle?.geneIndex
+              ? { kind: 'index', path: bundle.geneIndex.path, sha256: bundle.geneModels.sha256 }
+              : { kind: 'file', path: gffPath, sha256: await gffHash, cacheDir },
+            known: knownSpecs,
+            synonyms,
+          },
+        },
         synonyms,
         onError: policy,
         assembly: values.assembly ?? bundle?.manifest.assembly ?? 'GRCh38',
@@ -318,6 +335,7 @@ function parse(argv: string[]) {
       bundle: { type: 'string' },
       'bundle-root': { type: 'string' },
       'gene-cache': { type: 'string' },
+      threads: { type: 'string' },
       quiet: { type: 'boolean' },
       debug: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },

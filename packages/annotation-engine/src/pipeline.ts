@@ -30,9 +30,25 @@ import { ENGINE_NAME, ENGINE_VERSION } from './output/provenance.ts';
 import { buildSummary, type RunSummary, SummaryCollector } from './output/summary.ts';
 import { TeeWriter } from './output/tee-writer.ts';
 import type { AnnotationWriter, OutputFormat, Provenance } from './output/types.ts';
+import { AnnotationPool, deserializeError } from './parallel/pool.ts';
+import {
+  type BatchResult,
+  type EngineResources,
+  REF_MATCH,
+  REF_MISMATCH,
+  REF_NOT_CHECKED,
+} from './parallel/protocol.ts';
 import { contigListText, recordAnnotator } from './record-annotator.ts';
 import type { VcfSource } from './vcf/input.ts';
-import { type ErrorPolicy, formatProblem, InputError, ProblemLog } from './vcf/problems.ts';
+import type { VcfLine } from './vcf/parse.ts';
+import {
+  type ErrorPolicy,
+  formatProblem,
+  InputError,
+  type InputProblem,
+  ProblemLog,
+  ProblemRecorder,
+} from './vcf/problems.ts';
 import { VcfReader } from './vcf/reader.ts';
 
 /** A 1-based closed region of the reference. */
@@ -102,6 +118,32 @@ export interface AnnotateVcfOptions {
    * `AnnotationAbortedError` and the output file is removed.
    */
   signal?: AbortSignal;
+  /**
+   * Worker threads (parallel/pool.ts): with `threads` > 1, batches of records are annotated and
+   * formatted on that many threads, each opening `resources` itself (they must describe the same
+   * reference, gene models and known-variant sources as `reference`, `genes` and `sources`);
+   * the output, log and summary equal a single-threaded run's byte for byte. Inputs of fewer
+   * than `PARALLEL_MIN_RECORDS` records run on the calling thread (starting workers costs more).
+   */
+  parallel?: {
+    threads: number;
+    resources: EngineResources;
+    /** Fewest records for which workers are started (default `PARALLEL_MIN_RECORDS`). */
+    minRecords?: number;
+    /** Records per batch sent to a worker (default 4,096). */
+    batchRecords?: number;
+  };
+}
+
+/** Records below which a run stays on the calling thread even when threads are asked for. */
+export const PARALLEL_MIN_RECORDS = 20_000;
+/** Records per batch sent to a worker thread (about 2 MB of VCF output). */
+const WORKER_BATCH_RECORDS = 4096;
+
+/** Records as the reader gave them, with the problems it found while reading them. */
+interface ReadBatch {
+  records: VcfLine[];
+  readerProblems: InputProblem[];
 }
 
 /** The run was stopped through `signal` before it finished. */
@@ -160,7 +202,15 @@ export async function annotateVcf(options: AnnotateVcfOptions): Promise<Annotate
   log.info(
     `${ENGINE_NAME} ${ENGINE_VERSION}; reading ${basename(inputName)} (error policy: ${problems.policy})`,
   );
-  const reader = await VcfReader.open(options.input, { problems });
+  const replay = (found: readonly InputProblem[]) => {
+    for (const p of found) problems.report(p.line, p.kind, p.message);
+  };
+  // With threads, the reader runs ahead of the annotation: its problems are recorded and
+  // replayed before the records of the batch they came with, as a single thread reports them.
+  const parallel = options.parallel && options.parallel.threads > 1 ? options.parallel : null;
+  const readerLog = parallel ? new ProblemRecorder() : problems;
+  const reader = await VcfReader.open(options.input, { problems: readerLog });
+  if (readerLog instanceof ProblemRecorder) replay(readerLog.take());
   const header = reader.header;
   const tHeader = performance.now();
   log.info(
@@ -174,6 +224,8 @@ export async function annotateVcf(options: AnnotateVcfOptions): Promise<Annotate
 
   const outputName = typeof options.output === 'string' ? options.output : options.output ? 'stream' : null;
   let writer: AnnotationWriter | null = null;
+  /** Every output, primary first (`writer` tees to them). */
+  let outputs: AnnotationWriter[] = [];
   if (options.output !== null) {
     const fields = [...CSQ_FIELDS, ...sources.flatMap((s) => s.fields ?? [])];
     writer = createWriter(options.output, {
@@ -196,8 +248,9 @@ export async function annotateVcf(options: AnnotateVcfOptions): Promise<Annotate
           `also writing ${w.format.toUpperCase()} to ${typeof o === 'string' ? basename(o) : 'a stream'}`,
         );
       }
-      writer = new TeeWriter([writer, ...more]);
-    }
+      outputs = [writer, ...more];
+      writer = new TeeWriter(outputs);
+    } else outputs = [writer];
   }
 
   const contigText = contigListText(reference.contigLengths.keys());
@@ -205,6 +258,25 @@ export async function annotateVcf(options: AnnotateVcfOptions): Promise<Annotate
   let lastChrom = '';
   let lastPos = 0;
   const finishedChroms = new Set<string>();
+  /** Notes the first record out of order (the input need not be sorted; the log says so). */
+  const noteOrder = (rec: VcfLine) => {
+    const prevChrom = lastChrom;
+    const prevPos = lastPos;
+    if (rec.chrom === lastChrom) {
+      if (rec.pos < lastPos) sorted = false;
+    } else {
+      if (finishedChroms.has(rec.chrom)) sorted = false;
+      finishedChroms.add(lastChrom);
+      lastChrom = rec.chrom;
+    }
+    lastPos = rec.pos;
+    if (!sorted) {
+      collector.firstUnsortedLine = rec.line;
+      warn(
+        `the input is not sorted (line ${rec.line}: ${rec.chrom}:${rec.pos} comes after ${prevChrom}:${prevPos}); every record is still annotated correctly and the output keeps the input order. To index the output with tabix, sort it first: bcftools sort -Oz -o sorted.vcf.gz input.vcf`,
+      );
+    }
+  };
 
   const annotateRecord = recordAnnotator({
     reference,
@@ -215,16 +287,16 @@ export async function annotateVcf(options: AnnotateVcfOptions): Promise<Annotate
     contigText,
     verdict: () => refCheck.verdict(false, hint),
   });
+  const signal = options.signal;
 
-  try {
-    const signal = options.signal;
-    if (signal?.aborted) throw new AnnotationAbortedError(signal.reason);
-    await writer?.start(header);
+  /** Annotates and writes on this thread. */
+  const annotateHere = async (batches: AsyncIterable<ReadBatch>) => {
     let sinceYield = 0;
     let lastYield = performance.now();
-    for await (const batch of reader.batches()) {
+    for await (const batch of batches) {
       if (signal?.aborted) throw new AnnotationAbortedError(signal.reason);
-      for (const rec of batch) {
+      replay(batch.readerProblems);
+      for (const rec of batch.records) {
         // Records resolve as microtasks, which starve timers and signal handlers: give the event
         // loop a turn every ~20 ms (heartbeats of the annotator service, SIGTERM, the abort signal).
         if (++sinceYield === 256) {
@@ -236,30 +308,126 @@ export async function annotateVcf(options: AnnotateVcfOptions): Promise<Annotate
             if (signal?.aborted) throw new AnnotationAbortedError(signal.reason);
           }
         }
-        if (sorted) {
-          const prevChrom = lastChrom;
-          const prevPos = lastPos;
-          if (rec.chrom === lastChrom) {
-            if (rec.pos < lastPos) sorted = false;
-          } else {
-            if (finishedChroms.has(rec.chrom)) sorted = false;
-            finishedChroms.add(lastChrom);
-            lastChrom = rec.chrom;
-          }
-          lastPos = rec.pos;
-          if (!sorted) {
-            collector.firstUnsortedLine = rec.line;
-            warn(
-              `the input is not sorted (line ${rec.line}: ${rec.chrom}:${rec.pos} comes after ${prevChrom}:${prevPos}); every record is still annotated correctly and the output keeps the input order. To index the output with tabix, sort it first: bcftools sort -Oz -o sorted.vcf.gz input.vcf`,
-            );
-          }
-        }
+        if (sorted) noteOrder(rec);
         const annotated = await annotateRecord(rec);
         collector.add(annotated);
         const wait = writer?.write(annotated);
         if (wait) await wait;
       }
     }
+  };
+
+  /**
+   * Annotates on worker threads (parallel/pool.ts); results are taken in input order, their
+   * REF checks and problems replayed record by record, their bytes appended to each output.
+   */
+  const annotateOnWorkers = async (pool: AnnotationPool, batches: AsyncIterable<ReadBatch>) => {
+    const inFlight: {
+      result: Promise<BatchResult | null>;
+      readerProblems: InputProblem[];
+      lines: Int32Array;
+    }[] = [];
+    const batchRecords = parallel?.batchRecords ?? WORKER_BATCH_RECORDS;
+    const takeOldest = async () => {
+      const item = inFlight.shift()!;
+      const r = await item.result;
+      replay(item.readerProblems);
+      if (r === null) return;
+      const n = r.failure ? r.failedAt + 1 : item.lines.length;
+      let p = 0;
+      let m = 0;
+      for (let i = 0; i < n; i++) {
+        const check = r.refChecks[i];
+        if (check !== REF_NOT_CHECKED) {
+          refCheck.record(
+            check === REF_MATCH ? 'match' : check === REF_MISMATCH ? 'mismatch' : 'unchecked',
+            check === REF_MISMATCH ? (r.mismatches[m++] ?? undefined) : undefined,
+          );
+          const mismatch = refCheck.verdict(false, hint);
+          if (mismatch) throw mismatch;
+        }
+        const line = item.lines[i];
+        while (p < r.problems.length && r.problems[p]!.line === line) {
+          const q = r.problems[p++]!;
+          problems.report(q.line, q.kind, q.message);
+        }
+      }
+      replay(r.problems.slice(p));
+      if (r.failure) throw deserializeError(r.failure);
+      collector.merge(r.collector);
+      for (let k = 0; k < outputs.length; k++) {
+        const wait = outputs[k]!.writeEncoded!(r.outputs[k]!);
+        if (wait) await wait;
+      }
+    };
+    let seq = 0;
+    for await (const batch of batches) {
+      if (signal?.aborted) throw new AnnotationAbortedError(signal.reason);
+      const records = batch.records;
+      if (records.length === 0) {
+        inFlight.push({
+          result: Promise.resolve(null),
+          readerProblems: batch.readerProblems,
+          lines: new Int32Array(0),
+        });
+      }
+      for (let off = 0; off < records.length; off += batchRecords) {
+        const piece = records.slice(off, off + batchRecords);
+        const lines = new Int32Array(piece.length);
+        for (let i = 0; i < piece.length; i++) {
+          const rec = piece[i]!;
+          if (sorted) noteOrder(rec);
+          lines[i] = rec.line;
+        }
+        const text = piece.map((rec) => rec.text).join('\n');
+        inFlight.push({
+          result: pool.submit({ seq: seq++, text, lines }),
+          readerProblems: off === 0 ? batch.readerProblems : [],
+          lines,
+        });
+        while (inFlight.length >= 2 * pool.threads) await takeOldest();
+      }
+    }
+    while (inFlight.length > 0) await takeOldest();
+  };
+
+  let pool: AnnotationPool | null = null;
+  try {
+    if (signal?.aborted) throw new AnnotationAbortedError(signal.reason);
+    await writer?.start(header);
+    const read = (async function* (): AsyncGenerator<ReadBatch> {
+      for await (const records of reader.batches()) {
+        yield { records, readerProblems: readerLog instanceof ProblemRecorder ? readerLog.take() : [] };
+      }
+    })();
+    // threads only for inputs worth it: read ahead up to PARALLEL_MIN_RECORDS records first
+    const ahead: ReadBatch[] = [];
+    if (parallel && outputs.every((w) => w.writeEncoded !== undefined)) {
+      const minRecords = parallel.minRecords ?? PARALLEL_MIN_RECORDS;
+      let n = 0;
+      while (n < minRecords) {
+        const r = await read.next();
+        if (r.done) break;
+        ahead.push(r.value);
+        n += r.value.records.length;
+      }
+      if (n >= minRecords) {
+        pool = await AnnotationPool.start(parallel.threads, {
+          resources: parallel.resources,
+          header,
+          formats: outputs.map((w) => w.format),
+          provenance,
+        });
+        log.info(`annotating on ${plural(pool.threads, 'worker thread')}`);
+      }
+    }
+    const batches = (async function* (): AsyncGenerator<ReadBatch> {
+      yield* ahead.splice(0);
+      yield* read;
+    })();
+    if (pool) await annotateOnWorkers(pool, batches);
+    else await annotateHere(batches);
+    if (readerLog instanceof ProblemRecorder) replay(readerLog.take());
     const final = refCheck.verdict(true, hint);
     if (final) throw final;
     if (reader.counts.records === 0 && reader.counts.malformed > 0 && header.synthesized) {
@@ -297,6 +465,8 @@ export async function annotateVcf(options: AnnotateVcfOptions): Promise<Annotate
     await writer?.abort();
     if (err instanceof InputError) log.error(err.message);
     throw err;
+  } finally {
+    await pool?.close();
   }
   const t1 = performance.now();
 

@@ -179,8 +179,12 @@ export class TextSink implements RecordSink {
 
   /** Whole lines already encoded (by a worker thread), in output order. */
   chunk(bytes: Uint8Array): Promise<void> | undefined {
-    this.out.bytes(bytes);
-    return this.endRecord();
+    // large chunks go out as they are (no copy) once what is buffered before them has
+    if (this.bgzip || bytes.length < FLUSH_BYTES >> 2) {
+      this.out.bytes(bytes);
+      return this.endRecord();
+    }
+    return this.flush(false).then(() => this.put(bytes));
   }
 
   private async flush(final: boolean): Promise<void> {
@@ -217,7 +221,7 @@ export class TextSink implements RecordSink {
     if (this.failed) throw this.failed;
   }
 
-  private async put(bytes: Buffer): Promise<void> {
+  private async put(bytes: Uint8Array): Promise<void> {
     if (bytes.length === 0) return;
     this.bytesWritten += bytes.length;
     // once() rejects if the stream emits 'error' while we wait
