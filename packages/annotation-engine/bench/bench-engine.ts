@@ -14,6 +14,8 @@
  * pays for BGZF output. Each tool runs under `/usr/bin/time -v`: wall time and peak RSS are the
  * whole process's, start-up included (tsx + gene models for GAS), as in the data README's table.
  * GAS also reports its own annotation-only rate (from its summary: after the header is read).
+ * GAS runs on `--threads N` worker threads (default: its own default, every core; the row names
+ * the count); they are threads of one process, so its peak RSS covers all of them.
  *
  * With `--snpeff`, SnpEff 5.1d (Debian package) runs on the same files too, for sizes up to
  * `--snpeff-max` records (it is ~100x slower): its database is built from the same FASTA and GFF3
@@ -224,7 +226,8 @@ async function main(): Promise<void> {
       summary,
       '--quiet',
     ];
-    if (values.threads) gasArgs.push('--threads', values.threads);
+    const gasThreads = Number(values.threads ?? os.availableParallelism());
+    gasArgs.push('--threads', String(gasThreads));
     const gas = await timed(process.execPath, gasArgs, repoRoot);
     const s = JSON.parse(await readFile(summary, 'utf8')) as { timings: { recordsPerSecond: number } };
     gas.annotateRate = s.timings.recordsPerSecond;
@@ -234,7 +237,7 @@ async function main(): Promise<void> {
       `| ${n.toLocaleString('en-US')} | ${tool} | ${fmtRate(n / m.wallS)} | ${m.wallS.toFixed(2)} s | ${fmtRate(n / m.cpuS)} | ${m.cpuS.toFixed(2)} s | ${m.rssMb.toFixed(0)} MB | ${ratio} | ${extra} |`;
     rows.push(
       row(
-        'GAS',
+        `GAS (${gasThreads} thread${gasThreads === 1 ? '' : 's'})`,
         gas,
         `${(gasRate / bcfRate).toFixed(3)} (CPU ${(bcf.cpuS / gas.cpuS).toFixed(3)})`,
         fmtRate(gas.annotateRate),
