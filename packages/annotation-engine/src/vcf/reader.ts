@@ -82,8 +82,8 @@ export class VcfReader {
       r = await this.chunks.next();
     } catch (err) {
       if (err instanceof CompressedInputError) {
-        // Nothing readable at all: the whole file is the problem, not its last line.
-        if (this.counts.lines === 0 && this.carry === '') throw new InputError(err.message, null, err.kind);
+        // Not one whole line readable: the whole file is the problem, not its last line.
+        if (this.counts.lines === 0) throw new InputError(err.message, null, err.kind);
         this.done = true;
         const last = this.counts.lines;
         if (this.carry !== '') {
