@@ -1,9 +1,10 @@
 /**
- * The archiver's intake and timer as one plugin: two SQS drain loops (job-completed,
- * user-tier-changed: the durable path, with a slow idle timer as the safety net), the SNS
- * webhook on `/sns/archiver` for both topics (the doorbell: a verified notification only
- * wakes the matching loop; the work always comes from the queue's copy), and the sweep of
- * the archive schedule every SWEEP_INTERVAL_SECONDS (first sweep when the app is ready).
+ * The archiver's intake and timer as one plugin: service-kit's topic consumers for
+ * job-completed and user-tier-changed (each queue drained, the durable path with a slow idle
+ * timer as the safety net; the SNS webhook on `/sns/archiver` for both topics only wakes the
+ * matching loop, so the work always comes from the queue's copy), and the sweep of the archive
+ * schedule every SWEEP_INTERVAL_SECONDS (first sweep when the app is ready). What is the
+ * archiver's own: what each message does to the schedule (archiver.ts) and the sweep.
  * Closing waits for a running sweep and running messages (STOP_TIMEOUT_SECONDS).
  */
 import { hostname } from 'node:os';
@@ -12,14 +13,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createColdStorages, JobArchiveRecords } from '@gas/cold-storage';
-import { queueSpec, unwrapTopicMessage, webhookOf } from '@gas/contracts';
-import {
-  awsClientConfig,
-  queueDrainersPlugin,
-  snsTrustFromConfig,
-  snsWebhookPlugin,
-  type VerifiedSnsNotification,
-} from '@gas/service-kit';
+import { awsClientConfig, snsTrustFromConfig, topicConsumersPlugin } from '@gas/service-kit';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { type Archiver, createArchiver } from '../archiver.ts';
@@ -68,48 +62,31 @@ async function archiving(app: FastifyInstance, options: ArchivingOptions): Promi
   });
   app.decorate('archiving', { archiver, sweeper, owner });
 
-  const common = {
+  await app.register(topicConsumersPlugin, {
+    service: 'archiver',
     sqs: options.sqs,
+    ...snsTrustFromConfig(config),
     idleDelayMs: config.DRAIN_IDLE_SECONDS * 1000,
     waitTimeSeconds: config.RECEIVE_WAIT_SECONDS,
-    concurrency: 4,
-  };
-  await app.register(queueDrainersPlugin, {
     stopDeadlineMs: config.STOP_TIMEOUT_SECONDS * 1000,
-    queues: {
-      'job-completed': {
-        ...common,
+    consumers: [
+      {
+        topic: 'jobCompleted',
+        topicArn: config.JOB_COMPLETED_TOPIC_ARN,
+        queue: 'archiverJobCompleted',
         queueUrl: config.JOB_COMPLETED_QUEUE_URL,
-        visibilityTimeoutSeconds: queueSpec('archiverJobCompleted').visibilityTimeoutSeconds,
-        handler: async (message, context) => {
-          const { message: completed } = unwrapTopicMessage(message, 'jobCompleted');
-          await archiver.jobCompleted(completed, context.logger.child({ job_id: completed.job_id }));
-        },
+        handle: (completed, { logger }) =>
+          archiver.jobCompleted(completed, logger.child({ job_id: completed.job_id })),
       },
-      'user-tier-changed': {
-        ...common,
+      {
+        topic: 'userTierChanged',
+        topicArn: config.USER_TIER_CHANGED_TOPIC_ARN,
+        queue: 'archiverUserTierChanged',
         queueUrl: config.USER_TIER_CHANGED_QUEUE_URL,
-        visibilityTimeoutSeconds: queueSpec('archiverUserTierChanged').visibilityTimeoutSeconds,
-        handler: async (message, context) => {
-          const { message: changed } = unwrapTopicMessage(message, 'userTierChanged');
-          await archiver.tierChanged(changed, context.logger.child({ user_id: changed.user_id }));
-        },
+        handle: (changed, { logger }) =>
+          archiver.tierChanged(changed, logger.child({ user_id: changed.user_id })),
       },
-    },
-  });
-
-  await app.register(snsWebhookPlugin, {
-    path: webhookOf('archiver').path,
-    topics: [
-      { arn: config.JOB_COMPLETED_TOPIC_ARN, topic: 'jobCompleted' as const },
-      { arn: config.USER_TIER_CHANGED_TOPIC_ARN, topic: 'userTierChanged' as const },
     ],
-    ...snsTrustFromConfig(config),
-    onNotification: async (notification: VerifiedSnsNotification<'jobCompleted' | 'userTierChanged'>) => {
-      app.queueDrainers[
-        notification.topic === 'jobCompleted' ? 'job-completed' : 'user-tier-changed'
-      ]!.ring();
-    },
   });
 
   app.addHook('onReady', async () => {
