@@ -278,7 +278,7 @@ async function startLocked(
       await sns.publish(topicArn, message, subject);
     },
   };
-  const sqs = createSqsService(ctx);
+  const sqs = createSqsService(ctx, faults);
   const sns = createSnsService(ctx, {
     sqs,
     signingKeyPem: snsCert.keyPem,

@@ -13,9 +13,12 @@ import {
   SubscribeCommand,
 } from '@aws-sdk/client-sns';
 import {
+  ChangeMessageVisibilityCommand,
   CreateQueueCommand,
+  DeleteMessageCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
+  SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -203,5 +206,43 @@ describe('fault injection (test-only)', () => {
     // The programmatic handle is the same injector.
     expect(t.cloud.faults.list()).toEqual([]);
     await endpoint.close();
+  });
+
+  it('SQS duplicate receives: a message is received twice under one MessageId, each copy deleted by its own handle', async () => {
+    const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'received-twice' }));
+    const { QueueUrl: other } = await sqs.send(new CreateQueueCommand({ QueueName: 'other-once' }));
+    await control('POST', '', { kind: 'sqs-duplicate-receives', queuePrefix: 'received-' });
+    const sent = await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'job' }));
+    await sqs.send(new SendMessageCommand({ QueueUrl: other, MessageBody: 'job' }));
+    const receive = async (url = QueueUrl) =>
+      (
+        await sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+        )
+      ).Messages ?? [];
+    const [first] = await receive();
+    const [second] = await receive();
+    expect(first?.MessageId).toBe(sent.MessageId);
+    expect(second?.MessageId).toBe(sent.MessageId);
+    expect(second?.ReceiptHandle).not.toBe(first?.ReceiptHandle);
+    expect(await receive()).toEqual([]); // a copy is never copied again
+    await sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: first!.ReceiptHandle }));
+    // The other copy is still in flight under its own handle.
+    await sqs.send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl,
+        ReceiptHandle: second!.ReceiptHandle,
+        VisibilityTimeout: 30,
+      }),
+    );
+    await sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: second!.ReceiptHandle }));
+    const attrs = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessagesNotVisible'] }),
+    );
+    expect(attrs.Attributes?.ApproximateNumberOfMessagesNotVisible).toBe('0');
+    // Queues outside the prefix are not touched.
+    expect(await receive(other)).toHaveLength(1);
+    expect(await receive(other)).toEqual([]);
+    await control('DELETE');
   });
 });

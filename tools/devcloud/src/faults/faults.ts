@@ -10,6 +10,9 @@
  *   duplicate-deliveries  every SNS delivery (to SQS queues and to HTTP(S) endpoints) is made
  *                         twice: two SQS messages, two POSTs, one SNS MessageId, as SNS's
  *                         at-least-once delivery allows.
+ *   sqs-duplicate-receives  every SQS message (of queues whose name starts with `queuePrefix`)
+ *                         is received twice: its first receive leaves a copy with the same
+ *                         MessageId visible at once (SQS's own at-least-once delivery).
  *
  * Every rule applies `times` times (absent: until removed) and counts how often it fired.
  * Control: the unsigned edge route `/_devcloud/faults` (POST a rule -> 201 with its id; GET the
@@ -48,7 +51,8 @@ export type FaultRuleInput =
       times?: number;
     }
   | { kind: 'sns-http-failure'; endpointPrefix: string; status?: number; times?: number }
-  | { kind: 'duplicate-deliveries'; times?: number };
+  | { kind: 'duplicate-deliveries'; times?: number }
+  | { kind: 'sqs-duplicate-receives'; queuePrefix?: string; times?: number };
 
 export type FaultRule = FaultRuleInput & {
   id: string;
@@ -117,8 +121,14 @@ function validate(input: unknown): FaultRuleInput {
       return rule as FaultRuleInput;
     case 'duplicate-deliveries':
       return rule as FaultRuleInput;
+    case 'sqs-duplicate-receives':
+      if (rule.queuePrefix !== undefined && typeof rule.queuePrefix !== 'string')
+        throw new FaultRuleError('queuePrefix must be the start of queue names.');
+      return rule as FaultRuleInput;
     default:
-      throw new FaultRuleError('kind must be s3-error, sns-http-failure or duplicate-deliveries.');
+      throw new FaultRuleError(
+        'kind must be s3-error, sns-http-failure, duplicate-deliveries or sqs-duplicate-receives.',
+      );
   }
 }
 
@@ -179,6 +189,11 @@ export class FaultInjector {
   snsHttpFailure(endpoint: string): number | undefined {
     const rule = this.#fire('sns-http-failure', (r) => endpoint.startsWith(r.endpointPrefix));
     return rule ? (rule.status ?? 500) : undefined;
+  }
+
+  /** Whether a message of this queue, received for the first time, leaves a copy behind. */
+  sqsDuplicateReceive(queueName: string): boolean {
+    return Boolean(this.#fire('sqs-duplicate-receives', (r) => queueName.startsWith(r.queuePrefix ?? '')));
   }
 
   /** How many times to make one SNS delivery (2 while a duplicate-deliveries rule is live). */

@@ -10,12 +10,20 @@
  * moved to the dead-letter queue instead of being returned. Long polls wait on a per-queue
  * signal (a send, or the next message becoming visible) and return as soon as one message is there.
  * The whole state is written as a JSON snapshot after each change and on close.
+ *
+ * Test-only duplicates (faults/faults.ts `sqs-duplicate-receives`): on its first receive a
+ * message leaves a copy behind, visible at once, with the same MessageId and body (as when an
+ * SQS server holding a copy missed the receive). Copies share the MessageId, so a receipt
+ * handle names its copy by its receive nonce: ChangeMessageVisibility and DeleteMessage act on
+ * the copy received with that handle (a handle of no current copy deletes every copy, as an
+ * older handle of a message deletes it).
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { jsonError } from '../edge/errors.ts';
 import { JsonSnapshot } from '../edge/snapshot.ts';
 import type { DevcloudContext, EdgeRequest, EdgeResponse, EmulatedService } from '../edge/types.ts';
+import type { FaultInjector } from '../faults/faults.ts';
 import { splitUrl } from '../sigv4/sigv4.ts';
 import { outputToXml, queryErrorBody, queryResponse, queryToInput } from './query-protocol.ts';
 
@@ -207,8 +215,11 @@ export class SqsService implements EmulatedService {
   /** Finished redrive tasks (moves complete at once here), newest last; in memory only. */
   readonly #moveTasks: Array<Record<string, unknown>> = [];
 
-  constructor(ctx: DevcloudContext) {
+  readonly #faults: FaultInjector | undefined;
+
+  constructor(ctx: DevcloudContext, faults?: FaultInjector) {
     this.#ctx = ctx;
+    this.#faults = faults;
     this.#snapshot = new JsonSnapshot(
       join(ctx.dataDir, 'sqs', 'state.json'),
       () => ({ queues: [...this.#queues.values()] }),
@@ -820,6 +831,11 @@ export class SqsService implements EmulatedService {
           continue;
         }
       }
+      if (msg.firstReceivedAt === null && this.#faults?.sqsDuplicateReceive(q.name)) {
+        // The copy counts as received before (no copy of the copy), its own count starts at 0.
+        q.messages.push({ ...msg, firstReceivedAt: now, visibleAt: now, receiptNonce: null, delayed: false });
+        this.#signal(q.name);
+      }
       msg.receiveCount += 1;
       msg.firstReceivedAt ??= now;
       msg.receiptNonce = randomBytes(8).toString('hex');
@@ -879,7 +895,8 @@ export class SqsService implements EmulatedService {
     // Like SQS, deleting with an older receipt handle of the same message still deletes it;
     // deleting a message that is already gone succeeds.
     const before = q.messages.length;
-    q.messages = q.messages.filter((m) => m.messageId !== h.m);
+    const copy = q.messages.find((m) => m.messageId === h.m && m.receiptNonce === h.n);
+    q.messages = copy ? q.messages.filter((m) => m !== copy) : q.messages.filter((m) => m.messageId !== h.m);
     if (q.messages.length !== before) this.#snapshot.schedule();
   }
 
@@ -892,9 +909,9 @@ export class SqsService implements EmulatedService {
         `Value ${String(timeoutRaw)} for parameter VisibilityTimeout is invalid. Reason: Must be between 0 and 43200.`,
       );
     }
-    const msg = q.messages.find((m) => m.messageId === h.m);
+    const msg = q.messages.find((m) => m.messageId === h.m && m.receiptNonce === h.n);
     const now = Date.now();
-    if (!msg || h.q !== q.name || msg.receiptNonce !== h.n || msg.visibleAt <= now) {
+    if (!msg || h.q !== q.name || msg.visibleAt <= now) {
       throw new SqsError(
         'MessageNotInflight',
         'The message referred to is not in flight.',
@@ -956,6 +973,6 @@ export class SqsService implements EmulatedService {
   }
 }
 
-export function createSqsService(ctx: DevcloudContext): SqsService {
-  return new SqsService(ctx);
+export function createSqsService(ctx: DevcloudContext, faults?: FaultInjector): SqsService {
+  return new SqsService(ctx, faults);
 }
