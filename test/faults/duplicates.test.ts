@@ -1,6 +1,8 @@
 /**
  * Duplicate deliveries of every message type: devcloud makes every SNS delivery twice (to each
- * SQS queue and each webhook, one SNS MessageId), from before the first job to the end. The
+ * SQS queue and each webhook, one SNS MessageId), and every message of a GAS queue is received
+ * twice (one SQS MessageId: a second consumer gets it while the first works on it), from before
+ * the first job to the end. The
  * messages go through the whole life of a job: JobRequested (annotator), JobCompleted
  * (notifier, archiver), the archive after the (short) Free retention window, UserTierChanged
  * when the Free user pays for Premium (archiver, thawer), the S3 restore-completed event
@@ -45,6 +47,10 @@ afterAll(async () => {
 describe('duplicate deliveries of every message type', () => {
   it('jobs run once, are e-mailed once, are archived and restored once', async () => {
     const twice = await fs.faults.add({ kind: 'duplicate-deliveries' });
+    const received = await fs.faults.add({
+      kind: 'sqs-duplicate-receives',
+      queuePrefix: `${fs.plan.prefix}-`,
+    });
     const malformed = await writeMalformedVcf(scratch);
     const archived = await free.submit(vepTest);
     const jobs = [archived, await free.submit(malformed), await premium.submit(vepTest)];
@@ -72,10 +78,15 @@ describe('duplicate deliveries of every message type', () => {
     const report = await checkInvariants(fs, 'duplicate deliveries of every message type', jobs, {
       restoredJobIds: [archived],
     });
-    const duplicated = (await fs.faults.list()).find((f) => f.id === twice.id)?.injected ?? 0;
-    process.stdout.write(`[faults] duplicate deliveries: ${duplicated} SNS deliveries made twice\n`);
+    const rules = await fs.faults.list();
+    const duplicated = rules.find((f) => f.id === twice.id)?.injected ?? 0;
+    const receivedTwice = rules.find((f) => f.id === received.id)?.injected ?? 0;
+    process.stdout.write(
+      `[faults] duplicate deliveries: ${duplicated} SNS deliveries made twice, ${receivedTwice} SQS messages received twice\n`,
+    );
     expect(report.problems).toEqual([]);
     expect(report.lost).toBe(0);
     expect(duplicated).toBeGreaterThan(jobs.length);
+    expect(receivedTwice).toBeGreaterThan(jobs.length);
   }, 240_000);
 });

@@ -8,8 +8,13 @@
  *   2. Claim the job (PENDING -> RUNNING with a lease, or take over an expired lease).
  *      Not claimed:
  *        - no record: poison (web writes the record before it publishes);
- *        - COMPLETED/FAILED: a duplicate; re-publish JobCompleted if the first run died
- *          between its final write and its publish, then drop the message;
+ *        - COMPLETED/FAILED: a duplicate; drop it once JobCompleted is published. If it is not
+ *          published yet, re-publish only when the publish claim the finisher took with its
+ *          final write has lapsed (the first run died between its final write and its publish);
+ *          while the claim is live the finisher is publishing right now: throw, so the message
+ *          comes back after the backoff and finds it published (or the claim lapsed). Without
+ *          the claim, a duplicate arriving in that window published JobCompleted a second time
+ *          (found by test/faults/duplicates.test.ts);
  *        - RUNNING under another SQS message: a duplicate delivery; drop it (the holder's
  *          own message is still in flight and reappears if the holder dies);
  *        - RUNNING under THIS message with a live lease (a redelivery while the holder's
@@ -126,6 +131,11 @@ export function createJobRequestHandler(options: JobHandlerOptions) {
       }
       if (record.status === 'COMPLETED' || record.status === 'FAILED') {
         if (!record.completion_published_at) {
+          if (!(await jobs.claimPublish(record.job_id, options.leaseSeconds))) {
+            throw new Error(
+              `job ${record.job_id} is ${record.status} and its JobCompleted is being published by the delivery that finished it; checking again later`,
+            );
+          }
           log.warn(
             { status: record.status },
             'job finished but JobCompleted was not published; publishing it now',
@@ -236,20 +246,25 @@ export function createJobRequestHandler(options: JobHandlerOptions) {
 
     let final: JobRecord | undefined;
     if (outcome.ok) {
-      final = await jobs.finish(record.job_id, options.owner, {
-        status: 'COMPLETED',
-        result_keys: {
-          annotated_vcf_key: keys.annotated_vcf_key,
-          tsv_key: keys.tsv_key,
-          json_key: keys.json_key,
-          summary_key: keys.summary_key,
+      final = await jobs.finish(
+        record.job_id,
+        options.owner,
+        {
+          status: 'COMPLETED',
+          result_keys: {
+            annotated_vcf_key: keys.annotated_vcf_key,
+            tsv_key: keys.tsv_key,
+            json_key: keys.json_key,
+            summary_key: keys.summary_key,
+          },
+          counts: outcome.result.counts,
+          results_bucket: options.resultsBucket,
+          log_key: keys.log_key,
+          timings_ms: outcome.result.timings_ms,
+          reference_versions: outcome.result.reference_versions,
         },
-        counts: outcome.result.counts,
-        results_bucket: options.resultsBucket,
-        log_key: keys.log_key,
-        timings_ms: outcome.result.timings_ms,
-        reference_versions: outcome.result.reference_versions,
-      });
+        options.leaseSeconds,
+      );
       jobLog.info({ counts: outcome.result.counts, timings_ms: outcome.result.timings_ms }, 'job completed');
     } else {
       const { failure } = outcome;
@@ -270,14 +285,19 @@ export function createJobRequestHandler(options: JobHandlerOptions) {
       } else {
         jobLog.info({ reason: failure.userMessage }, 'job failed: the input cannot be annotated');
       }
-      final = await jobs.finish(record.job_id, options.owner, {
-        status: 'FAILED',
-        error_message: (failure.userMessage ?? INTERNAL_ERROR_MESSAGE).slice(0, 2000),
-        results_bucket: options.resultsBucket,
-        log_key: keys.log_key,
-        ...(failure.counts ? { counts: failure.counts } : {}),
-        timings_ms: failure.timings_ms,
-      });
+      final = await jobs.finish(
+        record.job_id,
+        options.owner,
+        {
+          status: 'FAILED',
+          error_message: (failure.userMessage ?? INTERNAL_ERROR_MESSAGE).slice(0, 2000),
+          results_bucket: options.resultsBucket,
+          log_key: keys.log_key,
+          ...(failure.counts ? { counts: failure.counts } : {}),
+          timings_ms: failure.timings_ms,
+        },
+        options.leaseSeconds,
+      );
     }
     if (!final) {
       jobLog.warn('lease lost before the final write; the new holder finishes the job');

@@ -8,7 +8,10 @@
  *             counts the attempt. When the condition fails, the current record says why.
  *   renew     lease + progress, only while we still hold the lease (false = lost it).
  *   release   expire our lease now (a retry or another worker may take the job at once).
- *   finish    RUNNING -> COMPLETED | FAILED, only while we hold the lease.
+ *   finish    RUNNING -> COMPLETED | FAILED, only while we hold the lease; the finisher also takes
+ *             the publish claim (`completion_publish_claimed_until`) for the JobCompleted it sends next.
+ *   claimPublish  a later delivery takes the publish claim when JobCompleted is still unpublished
+ *             and the claim has lapsed (the finisher died before publishing); false otherwise.
  *   published JobCompleted went out (a redelivery re-publishes until this is set).
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
@@ -156,9 +159,22 @@ export class JobsTable {
     }
   }
 
-  /** RUNNING -> COMPLETED | FAILED while we hold the lease; returns the final record, or undefined if the lease was lost. */
-  async finish(jobId: string, owner: string, fields: FinalFields): Promise<JobRecord | undefined> {
-    const values: Record<string, unknown> = { ...fields, completed_at: new Date().toISOString() };
+  /**
+   * RUNNING -> COMPLETED | FAILED while we hold the lease, with the publish claim for
+   * `publishClaimSeconds`; returns the final record, or undefined if the lease was lost.
+   */
+  async finish(
+    jobId: string,
+    owner: string,
+    fields: FinalFields,
+    publishClaimSeconds: number,
+  ): Promise<JobRecord | undefined> {
+    const now = Date.now();
+    const values: Record<string, unknown> = {
+      ...fields,
+      completed_at: new Date(now).toISOString(),
+      completion_publish_claimed_until: new Date(now + publishClaimSeconds * 1000).toISOString(),
+    };
     if (fields.status === 'COMPLETED') values.results_status = 'AVAILABLE';
     const names: Record<string, string> = {};
     const exprValues: Record<string, unknown> = { ':running': 'RUNNING', ':owner': owner };
@@ -183,6 +199,33 @@ export class JobsTable {
       return out.Attributes as JobRecord;
     } catch (error) {
       if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** Takes the right to publish JobCompleted for a final job nobody is publishing (the claim lapsed). */
+  async claimPublish(jobId: string, seconds: number): Promise<boolean> {
+    const now = new Date();
+    try {
+      await this.#doc.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { job_id: jobId },
+          UpdateExpression: 'SET completion_publish_claimed_until = :until',
+          ConditionExpression:
+            '#status IN (:completed, :failed) AND attribute_not_exists(completion_published_at) AND (attribute_not_exists(completion_publish_claimed_until) OR completion_publish_claimed_until < :now)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':until': new Date(now.getTime() + seconds * 1000).toISOString(),
+            ':now': now.toISOString(),
+            ':completed': 'COMPLETED',
+            ':failed': 'FAILED',
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
       throw error;
     }
   }

@@ -9,9 +9,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INTERNAL_ERROR_MESSAGE } from '../src/job-handler.ts';
+import { JobsTable } from '../src/jobs-table.ts';
 import {
   eventually,
   type PipelineCloud,
@@ -284,4 +286,34 @@ describe('an internal error', () => {
     );
     expect(scratchLeft()).toEqual([]);
   }, 240_000);
+});
+
+describe('the JobCompleted publish claim', () => {
+  it('is taken by the final write; a duplicate re-publishes only once it has lapsed, and never after the publish', async () => {
+    const { jobId } = await t.submitJob({ body: vepTest, fileName: 'claim.vcf' });
+    const record = await t.finished(jobId);
+    expect(record.completion_publish_claimed_until).toBeDefined();
+    const jobs = new JobsTable(t.doc, t.annotatorEnv().JOBS_TABLE!);
+    const table = t.annotatorEnv().JOBS_TABLE!;
+    const unpublish = (claimedUntil: Date) =>
+      t.doc.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: { job_id: jobId },
+          UpdateExpression: 'SET completion_publish_claimed_until = :until REMOVE completion_published_at',
+          ExpressionAttributeValues: { ':until': claimedUntil.toISOString() },
+        }),
+      );
+    // The finisher died after its final write, before publishing: its claim is still live.
+    await unpublish(new Date(Date.now() + 60_000));
+    expect(await jobs.claimPublish(jobId, 60)).toBe(false);
+    // The claim has lapsed: one delivery takes it, the next one does not.
+    await unpublish(new Date(Date.now() - 1000));
+    expect(await jobs.claimPublish(jobId, 60)).toBe(true);
+    expect(await jobs.claimPublish(jobId, 60)).toBe(false);
+    await jobs.markPublished(jobId);
+    await unpublish(new Date(Date.now() - 1000));
+    await jobs.markPublished(jobId);
+    expect(await jobs.claimPublish(jobId, 60)).toBe(false);
+  });
 });

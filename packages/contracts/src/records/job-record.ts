@@ -66,6 +66,8 @@ export const JobRecord = Type.Object(
     timings_ms: Type.Optional(Type.Record(Type.String(), NonNegativeInt)),
     /** Annotator: JobCompleted was published for the final status (a redelivery re-publishes when absent). */
     completion_published_at: Type.Optional(IsoTime),
+    /** Annotator: until when the delivery that finished the job holds the right to publish JobCompleted. */
+    completion_publish_claimed_until: Type.Optional(IsoTime),
     error_message: Type.Optional(Type.String({ minLength: 1, maxLength: 2000 })),
     /** Versions of the reference bundle used (gene models, known variants), as written in the outputs. */
     reference_versions: Type.Optional(Type.Record(Type.String(), Type.String())),
