@@ -223,7 +223,7 @@ describe('the bad-input corpus as real jobs', () => {
     expect(await t.queueDepth('annotatorJobRequests', true)).toBe(0);
 
     console.log(
-      `bad-input corpus (seed ${SEED}): ${corpus.length} files, ${outcomes.failed} FAILED with a message, ${outcomes.completedWithSkips} COMPLETED with skipped records reported, ${outcomes.completedClean} COMPLETED clean; 3 valid jobs COMPLETED; ${wallSeconds.toFixed(1)} s from the first upload to the last job`,
+      `bad-input corpus (seed ${SEED}): ${corpus.length} files, ${outcomes.failed} FAILED with a message, ${outcomes.completedWithSkips} COMPLETED with skipped records reported, ${outcomes.completedClean} COMPLETED clean; ${submitted.length - corpus.length} valid jobs COMPLETED; ${wallSeconds.toFixed(1)} s from the first upload to the last job`,
     );
   }, 600_000);
 });
