@@ -1,12 +1,13 @@
 /**
- * The thawer's intake as one plugin: two SQS drain loops (user-tier-changed,
- * cold-storage-events: the durable path, with a slow idle timer as the safety net) and the
- * SNS webhook on `/sns/thawer` for both topics (the doorbell: a verified notification only
- * wakes the matching loop; the work always comes from the queue's copy, so a duplicate
- * through both paths is handled once by the record's conditional writes), plus the check of
- * overdue restores every RESTORE_CHECK_INTERVAL_SECONDS (the recovery for lost completion
- * notifications, see thawer.ts): the first when the app is ready, each next one an interval
- * after the previous ENDED (checks never overlap); closing waits for a running one.
+ * The thawer's intake as one plugin: service-kit's topic consumers for user-tier-changed and
+ * cold-storage-events (each queue drained, the durable path with a slow idle timer as the
+ * safety net; the SNS webhook on `/sns/thawer` for both topics only wakes the matching loop, so
+ * the work always comes from the queue's copy and a duplicate through both paths is handled
+ * once by the record's conditional writes). What is the thawer's own: what each message does
+ * (thawer.ts), and the check of overdue restores every RESTORE_CHECK_INTERVAL_SECONDS (the
+ * recovery for lost completion notifications, see thawer.ts): the first when the app is ready,
+ * each next one an interval after the previous ENDED (checks never overlap); closing waits for
+ * a running one.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -14,14 +15,7 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createColdStorages, JobArchiveRecords } from '@gas/cold-storage';
-import { queueSpec, unwrapTopicMessage, webhookOf } from '@gas/contracts';
-import {
-  awsClientConfig,
-  queueDrainersPlugin,
-  snsTrustFromConfig,
-  snsWebhookPlugin,
-  type VerifiedSnsNotification,
-} from '@gas/service-kit';
+import { awsClientConfig, snsTrustFromConfig, topicConsumersPlugin } from '@gas/service-kit';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ThawerConfig } from '../config.ts';
@@ -65,50 +59,30 @@ async function restoring(app: FastifyInstance, options: RestoringOptions): Promi
   });
   app.decorate('thawer', thawer);
 
-  const common = {
+  await app.register(topicConsumersPlugin, {
+    service: 'thawer',
     sqs: options.sqs,
+    ...snsTrustFromConfig(config),
     idleDelayMs: config.DRAIN_IDLE_SECONDS * 1000,
     waitTimeSeconds: config.RECEIVE_WAIT_SECONDS,
-    concurrency: 4,
-  };
-  await app.register(queueDrainersPlugin, {
     stopDeadlineMs: config.STOP_TIMEOUT_SECONDS * 1000,
-    queues: {
-      'user-tier-changed': {
-        ...common,
+    consumers: [
+      {
+        topic: 'userTierChanged',
+        topicArn: config.USER_TIER_CHANGED_TOPIC_ARN,
+        queue: 'thawerUserTierChanged',
         queueUrl: config.USER_TIER_CHANGED_QUEUE_URL,
-        visibilityTimeoutSeconds: queueSpec('thawerUserTierChanged').visibilityTimeoutSeconds,
-        handler: async (message, context) => {
-          const { message: changed } = unwrapTopicMessage(message, 'userTierChanged');
-          await thawer.tierChanged(changed, context.logger.child({ user_id: changed.user_id }));
-        },
+        handle: (changed, { logger }) =>
+          thawer.tierChanged(changed, logger.child({ user_id: changed.user_id })),
       },
-      'cold-storage-events': {
-        ...common,
+      {
+        topic: 'coldStorageEvents',
+        topicArn: config.COLD_STORAGE_EVENTS_TOPIC_ARN,
+        queue: 'thawerColdStorageEvents',
         queueUrl: config.COLD_STORAGE_EVENTS_QUEUE_URL,
-        visibilityTimeoutSeconds: queueSpec('thawerColdStorageEvents').visibilityTimeoutSeconds,
-        handler: async (message, context) => {
-          const { message: event } = unwrapTopicMessage(message, 'coldStorageEvents');
-          await thawer.coldStorageEvent(event, context.logger);
-        },
+        handle: (event, { logger }) => thawer.coldStorageEvent(event, logger),
       },
-    },
-  });
-
-  await app.register(snsWebhookPlugin, {
-    path: webhookOf('thawer').path,
-    topics: [
-      { arn: config.USER_TIER_CHANGED_TOPIC_ARN, topic: 'userTierChanged' as const },
-      { arn: config.COLD_STORAGE_EVENTS_TOPIC_ARN, topic: 'coldStorageEvents' as const },
     ],
-    ...snsTrustFromConfig(config),
-    onNotification: async (
-      notification: VerifiedSnsNotification<'userTierChanged' | 'coldStorageEvents'>,
-    ) => {
-      app.queueDrainers[
-        notification.topic === 'userTierChanged' ? 'user-tier-changed' : 'cold-storage-events'
-      ]!.ring();
-    },
   });
 
   const checkLog = app.log.child({ component: 'restore-check' });
