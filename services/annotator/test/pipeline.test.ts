@@ -110,6 +110,11 @@ describe('a job from submission to e-mail', { timeout: 240_000 }, () => {
     const log = (await t.resultBytes(record.log_key!)).toString('utf8');
     expect(log).toContain(`GAS job ${jobId}: vep-test.chr21.vcf`);
     expect(log).toContain('read 132 records');
+    // One engine pass wrote all three formats: one read of the input, one run in the log.
+    expect(log).toContain('also writing TSV');
+    expect(log).toContain('also writing JSON');
+    expect(log.match(/read 132 records/g)).toHaveLength(1);
+    expect(Object.keys(record.timings_ms ?? {})).toContain('annotate_ms');
 
     const mails = await eventually(async () => {
       const found = await t.mailbox('alice@example.org');
