@@ -114,7 +114,15 @@ export class VcfReader {
       }
       return;
     }
-    let text = this.carry + r.value.toString('latin1');
+    const chunk = r.value.toString('latin1');
+    if (this.carry !== '' && chunk.indexOf('\n') < 0) {
+      // Still inside one long line: append only (a rope), so the line is scanned once when it
+      // ends, not once per chunk (that was quadratic: 64 MB without a line end took 80 s).
+      this.carry += chunk;
+      this.checkLineLength();
+      return;
+    }
+    let text = this.carry + chunk;
     // A UTF-8 byte order mark (Windows editors write one) is not part of the first line.
     if (this.counts.lines === 0 && text.startsWith('\u00ef\u00bb\u00bf')) text = text.slice(3);
     let start = 0;
@@ -124,6 +132,10 @@ export class VcfReader {
       start = nl + 1;
     }
     this.carry = start === 0 ? text : text.slice(start);
+    this.checkLineLength();
+  }
+
+  private checkLineLength(): void {
     if (this.carry.length > MAX_LINE_CHARS) {
       throw new InputError(
         `no line end in the first ${MAX_LINE_CHARS / 1024 / 1024} MB after line ${this.counts.lines}: this is not VCF text`,
