@@ -158,6 +158,8 @@ function fmtRate(r: number): string {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
+    // `pnpm --filter ... bench -- --sizes ...` passes the `--` through
+    args: process.argv.slice(2).filter((a, i) => !(i === 0 && a === '--')),
     options: {
       sizes: { type: 'string', default: '100000,1000000' },
       seed: { type: 'string', default: '42' },
