@@ -684,7 +684,7 @@ export function generateCorpus(options: { sharedData: string; seed?: number }): 
       }
       return out.join(',');
     };
-    for (const n of [200, 1_000]) {
+    for (const n of [200, 600]) {
       const i = int(0, vep.records.length - 1);
       const cols = vep.records[i]!.split('\t');
       cols[4] = alts(n);
