@@ -11,6 +11,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sharedData } from '../journey/stack-process.ts';
 import {
@@ -75,6 +76,15 @@ describe('faults of services and cloud: nothing is lost', () => {
     await fs.control('/services/annotator/start');
     await expectNothingLost('annotator killed mid-job');
     expect((await premium.status(long)).status).toBe('COMPLETED');
+    // The kill did interrupt the run: the job was claimed again and run from the start.
+    const record = await fs.aws.dynamodb.send(
+      new GetItemCommand({
+        TableName: fs.plan.jobsTable.name,
+        Key: { job_id: { S: long } },
+        ConsistentRead: true,
+      }),
+    );
+    expect(Number(record.Item?.attempts?.N)).toBe(2);
   }, 180_000);
 
   it('2. the notifier is down while jobs complete, then back', async () => {
