@@ -8,12 +8,14 @@
  * Closing waits for a running sweep and running messages (STOP_TIMEOUT_SECONDS).
  */
 import { hostname } from 'node:os';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { S3Client } from '@aws-sdk/client-s3';
-import type { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createColdStorages, JobArchiveRecords } from '@gas/cold-storage';
-import { awsClientConfig, snsTrustFromConfig, topicConsumersPlugin } from '@gas/service-kit';
+import {
+  awsClientConfig,
+  type ServiceAwsClients,
+  snsTrustFromConfig,
+  topicConsumersPlugin,
+} from '@gas/service-kit';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { type Archiver, createArchiver } from '../archiver.ts';
@@ -22,9 +24,7 @@ import { createSweeper, type Sweeper } from '../sweeper.ts';
 
 export type ArchivingOptions = {
   config: ArchiverConfig;
-  sqs: SQSClient;
-  s3: S3Client;
-  dynamodb: DynamoDBClient;
+  aws: Pick<ServiceAwsClients, 'sqs' | 's3' | 'dynamodb'>;
 };
 
 declare module 'fastify' {
@@ -38,18 +38,18 @@ async function archiving(app: FastifyInstance, options: ArchivingOptions): Promi
   const owner = `${hostname()}:${process.pid}:${crypto.randomUUID().slice(0, 8)}`;
   const storages = createColdStorages({
     backend: config.COLD_STORAGE_BACKEND,
-    s3: options.s3,
+    s3: options.aws.s3,
     clientConfig: awsClientConfig(config),
     vault: config.RESULTS_VAULT,
   });
   const records = new JobArchiveRecords(
-    DynamoDBDocumentClient.from(options.dynamodb, { marshallOptions: { removeUndefinedValues: true } }),
+    DynamoDBDocumentClient.from(options.aws.dynamodb, { marshallOptions: { removeUndefinedValues: true } }),
     config.JOBS_TABLE,
   );
   const archiver = createArchiver({
     records,
     storages,
-    s3: options.s3,
+    s3: options.aws.s3,
     retentionSeconds: config.FREE_RETENTION_SECONDS,
     leaseSeconds: config.ARCHIVE_LEASE_SECONDS,
     owner,
@@ -64,7 +64,7 @@ async function archiving(app: FastifyInstance, options: ArchivingOptions): Promi
 
   await app.register(topicConsumersPlugin, {
     service: 'archiver',
-    sqs: options.sqs,
+    sqs: options.aws.sqs,
     ...snsTrustFromConfig(config),
     idleDelayMs: config.DRAIN_IDLE_SECONDS * 1000,
     waitTimeSeconds: config.RECEIVE_WAIT_SECONDS,

@@ -6,11 +6,9 @@
  * notifier's own: which e-mail each message becomes (notifications.ts, one per job, idempotent).
  */
 import { hostname } from 'node:os';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
-import type { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { snsTrustFromConfig, topicConsumersPlugin } from '@gas/service-kit';
+import { type ServiceAwsClients, snsTrustFromConfig, topicConsumersPlugin } from '@gas/service-kit';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { NotifierConfig } from '../config.ts';
@@ -19,16 +17,17 @@ import { createNotifier } from '../notifications.ts';
 
 export type NotificationsOptions = {
   config: NotifierConfig;
-  sqs: SQSClient;
+  aws: Pick<ServiceAwsClients, 'sqs' | 'dynamodb'>;
   ses: SESv2Client;
-  dynamodb: DynamoDBClient;
   templates: MailTemplates;
 };
 
 async function notifications(app: FastifyInstance, options: NotificationsOptions): Promise<void> {
   const { config } = options;
   const notifier = createNotifier({
-    doc: DynamoDBDocumentClient.from(options.dynamodb, { marshallOptions: { removeUndefinedValues: true } }),
+    doc: DynamoDBDocumentClient.from(options.aws.dynamodb, {
+      marshallOptions: { removeUndefinedValues: true },
+    }),
     ses: options.ses,
     templates: options.templates,
     table: config.JOBS_TABLE,
@@ -39,7 +38,7 @@ async function notifications(app: FastifyInstance, options: NotificationsOptions
   });
   await app.register(topicConsumersPlugin, {
     service: 'notifier',
-    sqs: options.sqs,
+    sqs: options.aws.sqs,
     ...snsTrustFromConfig(config),
     idleDelayMs: config.DRAIN_IDLE_SECONDS * 1000,
     waitTimeSeconds: config.QUEUE_WAIT_SECONDS,

@@ -9,13 +9,14 @@
  * each next one an interval after the previous ENDED (checks never overlap); closing waits for
  * a running one.
  */
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { S3Client } from '@aws-sdk/client-s3';
-import type { SNSClient } from '@aws-sdk/client-sns';
-import type { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createColdStorages, JobArchiveRecords } from '@gas/cold-storage';
-import { awsClientConfig, snsTrustFromConfig, topicConsumersPlugin } from '@gas/service-kit';
+import {
+  awsClientConfig,
+  type ServiceAwsClients,
+  snsTrustFromConfig,
+  topicConsumersPlugin,
+} from '@gas/service-kit';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ThawerConfig } from '../config.ts';
@@ -23,10 +24,7 @@ import { createThawer, type Thawer } from '../thawer.ts';
 
 export type RestoringOptions = {
   config: ThawerConfig;
-  sqs: SQSClient;
-  sns: SNSClient;
-  s3: S3Client;
-  dynamodb: DynamoDBClient;
+  aws: ServiceAwsClients;
 };
 
 declare module 'fastify' {
@@ -39,19 +37,19 @@ async function restoring(app: FastifyInstance, options: RestoringOptions): Promi
   const { config } = options;
   const storages = createColdStorages({
     backend: config.COLD_STORAGE_BACKEND,
-    s3: options.s3,
+    s3: options.aws.s3,
     clientConfig: awsClientConfig(config),
     vault: config.RESULTS_VAULT,
     notificationTopicArn: config.COLD_STORAGE_EVENTS_TOPIC_ARN,
   });
   const thawer = createThawer({
     records: new JobArchiveRecords(
-      DynamoDBDocumentClient.from(options.dynamodb, { marshallOptions: { removeUndefinedValues: true } }),
+      DynamoDBDocumentClient.from(options.aws.dynamodb, { marshallOptions: { removeUndefinedValues: true } }),
       config.JOBS_TABLE,
     ),
     storages,
-    s3: options.s3,
-    sns: options.sns,
+    s3: options.aws.s3,
+    sns: options.aws.sns,
     archiveRestoredTopicArn: config.ARCHIVE_RESTORED_TOPIC_ARN,
     resultsBucket: config.RESULTS_BUCKET,
     restoreTier: config.RESTORE_TIER,
@@ -61,7 +59,7 @@ async function restoring(app: FastifyInstance, options: RestoringOptions): Promi
 
   await app.register(topicConsumersPlugin, {
     service: 'thawer',
-    sqs: options.sqs,
+    sqs: options.aws.sqs,
     ...snsTrustFromConfig(config),
     idleDelayMs: config.DRAIN_IDLE_SECONDS * 1000,
     waitTimeSeconds: config.RECEIVE_WAIT_SECONDS,
