@@ -1,25 +1,11 @@
 /**
- * The annotator app: builds Fastify from plugins (logging, health), registers a readiness
- * check per dependency (its queue, topics, table, buckets), the job intake (SNS doorbell on
- * /sns/job-requests + SQS drain loop + engine worker pool, see plugins/job-requests.ts) and
- * owns the one error handler.
+ * The annotator app: what it is made of. The job intake (SNS doorbell on /sns/job-requests + SQS drain loop + engine worker pool, see
+ * plugins/job-requests.ts) and a readiness check per dependency, ending with the engine's
+ * reference data. Logger, health routes, the AWS clients (closed last) and the one error
+ * handler come from service-kit's `buildServiceApp`.
  */
-import {
-  bucketReady,
-  createDynamoDbClient,
-  createLogger,
-  createS3Client,
-  createSnsClient,
-  createSqsClient,
-  fastifyLogging,
-  healthPlugin,
-  installErrorHandling,
-  type Logger,
-  queueReady,
-  tableReady,
-  topicReady,
-} from '@gas/service-kit';
-import Fastify, { type FastifyInstance } from 'fastify';
+import { bucketReady, buildServiceApp, type Logger, tableReady, topicReady } from '@gas/service-kit';
+import type { FastifyInstance } from 'fastify';
 import type { AnnotatorConfig } from './config.ts';
 import { jobRequestsPlugin } from './plugins/job-requests.ts';
 
@@ -27,26 +13,13 @@ export async function buildApp(
   config: AnnotatorConfig,
   options: { logger?: Logger } = {},
 ): Promise<FastifyInstance> {
-  const logger = options.logger ?? createLogger({ service: 'annotator', level: config.LOG_LEVEL });
-  const app = Fastify(fastifyLogging(logger));
-  const sqs = createSqsClient(config);
-  const sns = createSnsClient(config);
-  const s3 = createS3Client(config);
-  const dynamodb = createDynamoDbClient(config);
-
-  await app.register(healthPlugin);
-  app.readiness.add('sqs:job-requests', queueReady(sqs, config.JOB_REQUESTS_QUEUE_URL));
-  app.readiness.add('sns:job-completed', topicReady(sns, config.JOB_COMPLETED_TOPIC_ARN));
-  app.readiness.add('dynamodb:jobs', tableReady(dynamodb, config.JOBS_TABLE));
-  app.readiness.add('s3:inputs', bucketReady(s3, config.INPUTS_BUCKET));
-  app.readiness.add('s3:results', bucketReady(s3, config.RESULTS_BUCKET));
-
-  await app.register(jobRequestsPlugin, { config, sqs, sns, s3, dynamodb });
-  // Registered after the intake so it runs after it: clients outlive the last job's writes.
-  app.addHook('onClose', async () => {
-    for (const client of [sqs, sns, s3, dynamodb]) client.destroy();
+  return buildServiceApp({ service: 'annotator', config, logger: options.logger }, async (app, aws) => {
+    // The intake's topic consumer adds sqs:job-requests.
+    await app.register(jobRequestsPlugin, { config, aws });
+    app.readiness.add('sns:job-completed', topicReady(aws.sns, config.JOB_COMPLETED_TOPIC_ARN));
+    app.readiness.add('dynamodb:jobs', tableReady(aws.dynamodb, config.JOBS_TABLE));
+    app.readiness.add('s3:inputs', bucketReady(aws.s3, config.INPUTS_BUCKET));
+    app.readiness.add('s3:results', bucketReady(aws.s3, config.RESULTS_BUCKET));
+    app.readiness.add('engine:reference', app.jobRequests.referenceReady);
   });
-
-  installErrorHandling(app);
-  return app;
 }

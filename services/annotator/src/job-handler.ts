@@ -1,10 +1,10 @@
 /**
- * What the annotator does with one `job-requests` message (the queue drainer calls this;
- * resolving deletes the message, throwing leaves it for a later delivery).
+ * What the annotator does with one `job-requests` message (service-kit's topic consumer calls
+ * this; resolving deletes the message, throwing leaves it for a later delivery).
  *
- *   1. Validate it against the JobRequested contract. A malformed message throws a contracts
- *      validation error: the drainer logs it and releases it at once, and the queue's redrive
- *      policy moves it to the dead-letter queue; the rest of the queue is not held up.
+ *   1. The topic consumer has validated it against the JobRequested contract. A malformed
+ *      message never gets here: the drainer logs it and releases it at once, and the queue's
+ *      redrive policy moves it to the dead-letter queue; the rest of the queue is not held up.
  *   2. Claim the job (PENDING -> RUNNING with a lease, or take over an expired lease).
  *      Not claimed:
  *        - no record: poison (web writes the record before it publishes);
@@ -31,17 +31,16 @@ import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import type { Message } from '@aws-sdk/client-sqs';
 import {
   JobCompleted,
   type JobProgress,
   type JobRecord,
+  type JobRequested,
   parseWith,
   queueSpec,
   resultObjectKeys,
-  unwrapTopicMessage,
 } from '@gas/contracts';
-import { PoisonMessageError, type QueueMessageContext } from '@gas/service-kit';
+import { PoisonMessageError, type TopicMessageContext } from '@gas/service-kit';
 import type { EnginePool, JobOutcome } from './engine/pool.ts';
 import type { JobsTable } from './jobs-table.ts';
 
@@ -111,10 +110,9 @@ export function createJobRequestHandler(options: JobHandlerOptions) {
     await jobs.markPublished(record.job_id);
   }
 
-  async function handle(message: Message, context: QueueMessageContext): Promise<void> {
-    const { message: request } = unwrapTopicMessage(message, 'jobRequests');
+  async function handle(request: JobRequested, context: TopicMessageContext): Promise<void> {
     const log = context.logger.child({ job_id: request.job_id });
-    const sqsMessageId = message.MessageId ?? randomUUID();
+    const sqsMessageId = context.sqsMessage.MessageId ?? randomUUID();
 
     const claim = await jobs.claim({
       jobId: request.job_id,
@@ -307,8 +305,8 @@ export function createJobRequestHandler(options: JobHandlerOptions) {
     jobLog.info({ status: final.status }, 'JobCompleted published');
   }
 
-  const handler = (message: Message, context: QueueMessageContext): Promise<void> => {
-    const run = handle(message, context);
+  const handler = (request: JobRequested, context: TopicMessageContext): Promise<void> => {
+    const run = handle(request, context);
     const tracked = run.catch(() => undefined);
     active.add(tracked);
     void tracked.finally(() => active.delete(tracked));

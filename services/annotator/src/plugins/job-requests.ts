@@ -1,9 +1,10 @@
 /**
- * The annotator's job intake as one plugin: the engine worker pool, the SQS drain loop over
- * the job-requests queue (the durable path, with a slow idle timer as the safety net) and
- * the SNS webhook on `/sns/job-requests` (the doorbell: a verified notification only wakes
- * the drain loop; the job itself always comes from the queue, so a lost or duplicated
- * doorbell changes nothing).
+ * The annotator's job intake as one plugin: the engine worker pool and service-kit's topic
+ * consumer of job-requests: the SQS queue drained (the durable path, with a slow idle timer as
+ * the safety net) and the SNS webhook on `/sns/job-requests` (the doorbell: a verified
+ * notification only wakes the drain loop; the job itself always comes from the queue, so a lost
+ * or duplicated doorbell changes nothing). Unlike the other services, the annotator starts and
+ * stops its drainer itself (`startAndStop: 'by-the-service'`), for the two reasons below.
  *
  * Closing (SIGTERM): stop receiving, let running jobs finish until STOP_TIMEOUT_SECONDS,
  * then abort the rest (each releases its lease and its message, so another annotator
@@ -13,24 +14,21 @@
  * Reference bundle: with REFERENCE_BUNDLE_URI set, the bundle is mirrored from S3 into
  * REFERENCE_CACHE_DIR (engine/reference-cache.ts) after the server listens (so /healthz
  * answers during a long download) and before the workers are started and the queue is
- * drained; `engine:reference` fails on /readyz until then. `jobRequests.referenceBundle`
- * settles when that is done: it rejects when the bundle cannot be mirrored (server.ts then
- * stops the process), and resolves with undefined when there is no bundle or the app closed first.
+ * drained; `jobRequests.referenceReady` (the `engine:reference` readiness check, added in
+ * app.ts) fails until then. `jobRequests.referenceBundle` settles when that is done: it rejects
+ * when the bundle cannot be mirrored (server.ts then stops the process), and resolves with
+ * undefined when there is no bundle or the app closed first.
  */
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { S3Client } from '@aws-sdk/client-s3';
-import type { SNSClient } from '@aws-sdk/client-sns';
-import type { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { webhookOf } from '@gas/contracts';
 import {
-  createQueueDrainer,
+  drainerNameOf,
   type QueueDrainer,
+  type ReadinessCheck,
+  type ServiceAwsClients,
   snsTrustFromConfig,
-  snsWebhookPlugin,
-  type VerifiedSnsNotification,
+  topicConsumersPlugin,
 } from '@gas/service-kit';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
@@ -43,10 +41,7 @@ import { JobsTable } from '../jobs-table.ts';
 
 export type JobRequestsOptions = {
   config: AnnotatorConfig;
-  sqs: SQSClient;
-  sns: SNSClient;
-  s3: S3Client;
-  dynamodb: DynamoDBClient;
+  aws: ServiceAwsClients;
 };
 
 declare module 'fastify' {
@@ -58,6 +53,8 @@ declare module 'fastify' {
       scratchRoot: string;
       /** Settles once the reference bundle is mirrored (see the module comment). */
       referenceBundle: Promise<SyncResult | undefined>;
+      /** Fails while the bundle is mirrored, when it cannot be, or while the workers load it. */
+      referenceReady: ReadinessCheck;
     };
   }
 }
@@ -88,12 +85,12 @@ async function jobRequests(app: FastifyInstance, options: JobRequestsOptions): P
     logger: app.log,
   });
   const jobs = new JobsTable(
-    DynamoDBDocumentClient.from(options.dynamodb, { marshallOptions: { removeUndefinedValues: true } }),
+    DynamoDBDocumentClient.from(options.aws.dynamodb, { marshallOptions: { removeUndefinedValues: true } }),
     config.JOBS_TABLE,
   );
   const { handler, settle } = createJobRequestHandler({
     jobs,
-    sns: options.sns,
+    sns: options.aws.sns,
     pool,
     jobCompletedTopicArn: config.JOB_COMPLETED_TOPIC_ARN,
     resultsBucket: config.RESULTS_BUCKET,
@@ -103,16 +100,27 @@ async function jobRequests(app: FastifyInstance, options: JobRequestsOptions): P
     progressIntervalMs: config.PROGRESS_INTERVAL_SECONDS * 1000,
     maxAttempts: config.JOB_MAX_ATTEMPTS,
   });
-  const drainer = createQueueDrainer({
-    sqs: options.sqs,
-    queueUrl: config.JOB_REQUESTS_QUEUE_URL,
-    handler,
-    logger: app.log.child({ drainer: 'job-requests' }),
-    concurrency: config.ANNOTATOR_CONCURRENCY,
-    visibilityTimeoutSeconds: config.QUEUE_VISIBILITY_TIMEOUT_SECONDS,
+  await app.register(topicConsumersPlugin, {
+    service: 'annotator',
+    sqs: options.aws.sqs,
+    ...snsTrustFromConfig(config),
     idleDelayMs: config.DRAIN_IDLE_SECONDS * 1000,
     waitTimeSeconds: config.QUEUE_WAIT_SECONDS,
+    startAndStop: 'by-the-service',
+    consumers: [
+      {
+        topic: 'jobRequests',
+        topicArn: config.JOB_REQUESTS_TOPIC_ARN,
+        queue: 'annotatorJobRequests',
+        queueUrl: config.JOB_REQUESTS_QUEUE_URL,
+        concurrency: config.ANNOTATOR_CONCURRENCY,
+        visibilityTimeoutSeconds: config.QUEUE_VISIBILITY_TIMEOUT_SECONDS,
+        handle: handler,
+        onDoorbell: (request) => app.log.debug({ job_id: request.job_id }, 'doorbell: job requested'),
+      },
+    ],
   });
+  const drainer = app.queueDrainers[drainerNameOf('jobRequests')]!;
   const bundleUri = config.REFERENCE_BUNDLE_URI;
   let bundle: { state: 'mirroring' } | { state: 'done' } | { state: 'failed'; message: string } = bundleUri
     ? { state: 'mirroring' }
@@ -125,15 +133,15 @@ async function jobRequests(app: FastifyInstance, options: JobRequestsOptions): P
   // Whoever awaits it sees a rejection; nobody awaiting it is not an unhandled rejection.
   referenceBundle.catch(() => undefined);
 
-  app.decorate('jobRequests', { drainer, pool, owner, scratchRoot, referenceBundle });
-  app.readiness.add('engine:reference', async () => {
+  const referenceReady: ReadinessCheck = async () => {
     if (bundle.state === 'mirroring')
       throw new Error(
         `downloading the reference bundle from ${bundleUri} into ${config.REFERENCE_CACHE_DIR}`,
       );
     if (bundle.state === 'failed') throw new Error(bundle.message);
     pool.assertEngineReady();
-  });
+  };
+  app.decorate('jobRequests', { drainer, pool, owner, scratchRoot, referenceBundle, referenceReady });
 
   const mirrorBundle = async (): Promise<SyncResult | undefined> => {
     if (!bundleUri) return undefined;
@@ -141,7 +149,7 @@ async function jobRequests(app: FastifyInstance, options: JobRequestsOptions): P
     log.info('mirroring the reference bundle');
     try {
       const result = await syncReferenceBundle({
-        s3: options.s3,
+        s3: options.aws.s3,
         uri: bundleUri,
         cacheDir: config.REFERENCE_CACHE_DIR,
         signal: bundleAbort.signal,
@@ -163,17 +171,6 @@ async function jobRequests(app: FastifyInstance, options: JobRequestsOptions): P
       throw error;
     }
   };
-
-  const trust = snsTrustFromConfig(config);
-  await app.register(snsWebhookPlugin, {
-    path: webhookOf('annotator').path,
-    topics: [{ arn: config.JOB_REQUESTS_TOPIC_ARN, topic: 'jobRequests' as const }],
-    ...trust,
-    onNotification: async (notification: VerifiedSnsNotification<'jobRequests'>) => {
-      app.log.debug({ job_id: notification.message.job_id }, 'doorbell: job requested');
-      drainer.ring();
-    },
-  });
 
   app.addHook('onReady', async () => {
     const removed = await removeStaleScratch(scratchBase);
