@@ -40,6 +40,7 @@ import fp from 'fastify-plugin';
 import type { QueueMessageContext } from './queue-drainer.ts';
 import { queueDrainersPlugin } from './queue-drainer-plugin.ts';
 import { snsWebhookPlugin, type VerifiedSnsNotification } from './sns-webhook/plugin.ts';
+import { snsTrustFromConfig } from './sns-webhook/trust-config.ts';
 
 /** What a consumer's `handle` gets besides the message: the drainer's context and the raw SQS message. */
 export type TopicMessageContext = QueueMessageContext & { sqsMessage: Message };
@@ -71,7 +72,7 @@ export type TopicConsumersOptions = {
   service: WebhookService;
   consumers: readonly AnyTopicConsumer[];
   sqs: SQSClient;
-  /** Hosts allowed in SigningCertURL/SubscribeURL and the extra CA: `...snsTrustFromConfig(config)`. */
+  /** Hosts allowed in SigningCertURL/SubscribeURL and the extra CA (services: `topicConsumersSettings`). */
   allowedHosts: readonly string[];
   extraCaPem?: string;
   /** Pause after an empty receive (the slow safety-net timer); the doorbell cuts it short. */
@@ -83,6 +84,30 @@ export type TopicConsumersOptions = {
   /** 'with-the-app' (default): start on ready, stop on close. 'by-the-service': the service does both. */
   startAndStop?: 'with-the-app' | 'by-the-service';
 };
+
+/**
+ * The plugin options every consuming service derives from its config the same way: the SNS
+ * trust (`snsTrustFromConfig`: SNS_CERT_HOSTS, SNS_EXTRA_CA_FILE), the idle timer
+ * (DRAIN_IDLE_SECONDS) and the stop deadline (STOP_TIMEOUT_SECONDS). The long poll is passed in:
+ * services name that key differently (QUEUE_WAIT_SECONDS, RECEIVE_WAIT_SECONDS).
+ */
+export function topicConsumersSettings(
+  config: Parameters<typeof snsTrustFromConfig>[0] & {
+    DRAIN_IDLE_SECONDS: number;
+    STOP_TIMEOUT_SECONDS: number;
+  },
+  waitTimeSeconds: number,
+): Pick<
+  TopicConsumersOptions,
+  'allowedHosts' | 'extraCaPem' | 'idleDelayMs' | 'waitTimeSeconds' | 'stopDeadlineMs'
+> {
+  return {
+    ...snsTrustFromConfig(config),
+    idleDelayMs: config.DRAIN_IDLE_SECONDS * 1000,
+    waitTimeSeconds,
+    stopDeadlineMs: config.STOP_TIMEOUT_SECONDS * 1000,
+  };
+}
 
 /** The drainer (and readiness check) name of a topic's queue: the topic's resource name. */
 export function drainerNameOf(topic: TopicKey): string {

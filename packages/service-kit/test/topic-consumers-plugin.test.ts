@@ -12,6 +12,7 @@ import {
   type TopicConsumersOptions,
   type TopicMessageContext,
   topicConsumersPlugin,
+  topicConsumersSettings,
 } from '../src/index.ts';
 import { type GeneratedCertificate, selfSignedCertificate } from './support/certificates.ts';
 import { type RecordingServer, startHttpsServer } from './support/https-server.ts';
@@ -199,6 +200,16 @@ describe('topic consumers plugin', () => {
     expect(drainer.running).toBe(true);
     await drainer.stop({ deadlineMs: 1000 });
     expect(drainer.running).toBe(false);
+  });
+
+  it('derives the shared options from the config keys every consuming service has', () => {
+    const config = { AWS_REGION: 'eu-west-1', DRAIN_IDLE_SECONDS: 30, STOP_TIMEOUT_SECONDS: 2.5 };
+    expect(topicConsumersSettings(config, 20)).toEqual({
+      allowedHosts: ['sns.eu-west-1.amazonaws.com'],
+      idleDelayMs: 30_000,
+      waitTimeSeconds: 20,
+      stopDeadlineMs: 2500,
+    });
   });
 
   it('refuses wiring that does not match resources.json, with a sentence', async () => {
