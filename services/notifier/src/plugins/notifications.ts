@@ -8,7 +8,7 @@
 import { hostname } from 'node:os';
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { type ServiceAwsClients, snsTrustFromConfig, topicConsumersPlugin } from '@gas/service-kit';
+import { type ServiceAwsClients, topicConsumersPlugin, topicConsumersSettings } from '@gas/service-kit';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { NotifierConfig } from '../config.ts';
@@ -39,10 +39,7 @@ async function notifications(app: FastifyInstance, options: NotificationsOptions
   await app.register(topicConsumersPlugin, {
     service: 'notifier',
     sqs: options.aws.sqs,
-    ...snsTrustFromConfig(config),
-    idleDelayMs: config.DRAIN_IDLE_SECONDS * 1000,
-    waitTimeSeconds: config.QUEUE_WAIT_SECONDS,
-    stopDeadlineMs: config.STOP_TIMEOUT_SECONDS * 1000,
+    ...topicConsumersSettings(config, config.QUEUE_WAIT_SECONDS),
     consumers: [
       {
         topic: 'jobCompleted',
