@@ -13,8 +13,8 @@ import { createColdStorages, JobArchiveRecords } from '@gas/cold-storage';
 import {
   awsClientConfig,
   type ServiceAwsClients,
-  snsTrustFromConfig,
   topicConsumersPlugin,
+  topicConsumersSettings,
 } from '@gas/service-kit';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
@@ -65,10 +65,7 @@ async function archiving(app: FastifyInstance, options: ArchivingOptions): Promi
   await app.register(topicConsumersPlugin, {
     service: 'archiver',
     sqs: options.aws.sqs,
-    ...snsTrustFromConfig(config),
-    idleDelayMs: config.DRAIN_IDLE_SECONDS * 1000,
-    waitTimeSeconds: config.RECEIVE_WAIT_SECONDS,
-    stopDeadlineMs: config.STOP_TIMEOUT_SECONDS * 1000,
+    ...topicConsumersSettings(config, config.RECEIVE_WAIT_SECONDS),
     consumers: [
       {
         topic: 'jobCompleted',
