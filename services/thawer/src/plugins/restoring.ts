@@ -14,8 +14,8 @@ import { createColdStorages, JobArchiveRecords } from '@gas/cold-storage';
 import {
   awsClientConfig,
   type ServiceAwsClients,
-  snsTrustFromConfig,
   topicConsumersPlugin,
+  topicConsumersSettings,
 } from '@gas/service-kit';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
@@ -60,10 +60,7 @@ async function restoring(app: FastifyInstance, options: RestoringOptions): Promi
   await app.register(topicConsumersPlugin, {
     service: 'thawer',
     sqs: options.aws.sqs,
-    ...snsTrustFromConfig(config),
-    idleDelayMs: config.DRAIN_IDLE_SECONDS * 1000,
-    waitTimeSeconds: config.RECEIVE_WAIT_SECONDS,
-    stopDeadlineMs: config.STOP_TIMEOUT_SECONDS * 1000,
+    ...topicConsumersSettings(config, config.RECEIVE_WAIT_SECONDS),
     consumers: [
       {
         topic: 'userTierChanged',
