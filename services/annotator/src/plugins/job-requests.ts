@@ -27,8 +27,8 @@ import {
   type QueueDrainer,
   type ReadinessCheck,
   type ServiceAwsClients,
-  snsTrustFromConfig,
   topicConsumersPlugin,
+  topicConsumersSettings,
 } from '@gas/service-kit';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
@@ -103,10 +103,8 @@ async function jobRequests(app: FastifyInstance, options: JobRequestsOptions): P
   await app.register(topicConsumersPlugin, {
     service: 'annotator',
     sqs: options.aws.sqs,
-    ...snsTrustFromConfig(config),
-    idleDelayMs: config.DRAIN_IDLE_SECONDS * 1000,
-    waitTimeSeconds: config.QUEUE_WAIT_SECONDS,
-    startAndStop: 'by-the-service',
+    ...topicConsumersSettings(config, config.QUEUE_WAIT_SECONDS),
+    startAndStop: 'by-the-service', // stopped with STOP_TIMEOUT_SECONDS in the onClose hook below
     consumers: [
       {
         topic: 'jobRequests',
