@@ -8,7 +8,7 @@
  *   `Cannot start: AWS_REGION is missing (AWS region, e.g. us-east-1); PORT must be an integer.`
  * Keys not in the schema are ignored, so the process environment can be passed as is.
  */
-import Type, { type Static, type TObject, type TSchema } from 'typebox';
+import Type, { type Static, type TInteger, type TNumber, type TObject, type TSchema } from 'typebox';
 import { Compile } from 'typebox/compile';
 import Value from 'typebox/value';
 
@@ -149,3 +149,22 @@ export const snsWebhookConfig = {
     }),
   ),
 };
+
+/**
+ * Keys of a service that drains SQS queues (see `topicConsumersSettings`): the long poll per
+ * ReceiveMessage, under the name the service has always used for it (`waitKey`), and the slow
+ * safety-net timer DRAIN_IDLE_SECONDS. Spread into the schema where the keys stand.
+ */
+export function queueDrainConfig<K extends string>(
+  waitKey: K,
+  waitDescription: string,
+): { [P in K]: TInteger } & { DRAIN_IDLE_SECONDS: TNumber } {
+  return {
+    [waitKey]: Type.Integer({ minimum: 0, maximum: 20, default: 20, description: waitDescription }),
+    DRAIN_IDLE_SECONDS: Type.Number({
+      minimum: 0,
+      default: 30,
+      description: 'slow safety-net timer: pause after an empty receive (the doorbell cuts it short)',
+    }),
+  } as { [P in K]: TInteger } & { DRAIN_IDLE_SECONDS: TNumber };
+}

@@ -1,6 +1,6 @@
 import Type from 'typebox';
 import { describe, expect, it } from 'vitest';
-import { awsConfig, baseConfig, ConfigError, commaList, loadConfig } from '../src/index.ts';
+import { awsConfig, baseConfig, ConfigError, commaList, loadConfig, queueDrainConfig } from '../src/index.ts';
 
 const Schema = Type.Object({
   ...baseConfig(4101),
@@ -78,6 +78,17 @@ describe('loadConfig', () => {
 
   it('reports every missing key for an empty environment', () => {
     expect(configError({}).keys).toEqual(['AWS_REGION', 'JOB_REQUESTS_QUEUE_URL', 'STRIPE_SECRET_KEY']);
+  });
+});
+
+describe('queueDrainConfig', () => {
+  it("gives the service's long-poll key and DRAIN_IDLE_SECONDS, in that order, with defaults and limits", () => {
+    const Drain = Type.Object({ ...queueDrainConfig('RECEIVE_WAIT_SECONDS', 'long poll') });
+    expect(Object.keys(Drain.properties)).toEqual(['RECEIVE_WAIT_SECONDS', 'DRAIN_IDLE_SECONDS']);
+    expect(loadConfig(Drain, {})).toEqual({ RECEIVE_WAIT_SECONDS: 20, DRAIN_IDLE_SECONDS: 30 });
+    expect(() => loadConfig(Drain, { RECEIVE_WAIT_SECONDS: '21' })).toThrow(
+      'Cannot start: RECEIVE_WAIT_SECONDS must be an integer between 0 and 20 (got "21").',
+    );
   });
 });
 
