@@ -3,7 +3,7 @@
  * topics, the table and buckets are the deployed ones (`<prefix>-<name>`, resources.json).
  */
 import { SnsTopicArn, servicePort } from '@gas/contracts';
-import { awsConfig, baseConfig, snsWebhookConfig } from '@gas/service-kit';
+import { awsConfig, baseConfig, queueDrainConfig, snsWebhookConfig } from '@gas/service-kit';
 import Type, { type Static } from 'typebox';
 
 export const NotifierConfig = Type.Object({
@@ -32,17 +32,7 @@ export const NotifierConfig = Type.Object({
     default: 60,
     description: 'how long a claim to send one e-mail holds before another delivery may send it',
   }),
-  QUEUE_WAIT_SECONDS: Type.Integer({
-    minimum: 0,
-    maximum: 20,
-    default: 20,
-    description: 'SQS long poll per ReceiveMessage',
-  }),
-  DRAIN_IDLE_SECONDS: Type.Number({
-    minimum: 0,
-    default: 30,
-    description: 'slow safety-net timer: pause after an empty receive (the doorbell cuts it short)',
-  }),
+  ...queueDrainConfig('QUEUE_WAIT_SECONDS', 'SQS long poll per ReceiveMessage'),
   STOP_TIMEOUT_SECONDS: Type.Number({
     minimum: 1,
     default: 10,
