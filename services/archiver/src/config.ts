@@ -3,7 +3,7 @@
  * topics, the table and buckets are the deployed ones (`<prefix>-<name>`, resources.json).
  */
 import { SnsTopicArn, servicePort } from '@gas/contracts';
-import { awsConfig, baseConfig, type CrossCheck, snsWebhookConfig } from '@gas/service-kit';
+import { awsConfig, baseConfig, type CrossCheck, queueDrainConfig, snsWebhookConfig } from '@gas/service-kit';
 import Type, { type Static } from 'typebox';
 
 export const ArchiverConfig = Type.Object({
@@ -50,18 +50,10 @@ export const ArchiverConfig = Type.Object({
     description:
       'how long one archiver holds a record it archives; a failed or crashed attempt is retried after it',
   }),
-  RECEIVE_WAIT_SECONDS: Type.Integer({
-    minimum: 0,
-    maximum: 20,
-    default: 20,
-    description:
-      'SQS long-poll wait per ReceiveMessage (a closed consumer may leave one poll open this long)',
-  }),
-  DRAIN_IDLE_SECONDS: Type.Number({
-    minimum: 0,
-    default: 30,
-    description: 'slow safety-net timer: pause after an empty receive (the doorbell cuts it short)',
-  }),
+  ...queueDrainConfig(
+    'RECEIVE_WAIT_SECONDS',
+    'SQS long-poll wait per ReceiveMessage (a closed consumer may leave one poll open this long)',
+  ),
   STOP_TIMEOUT_SECONDS: Type.Number({
     minimum: 1,
     default: 10,
