@@ -3,7 +3,7 @@
  * topics, the table and buckets are the deployed ones (`<prefix>-<name>`, resources.json).
  */
 import { SnsTopicArn, servicePort } from '@gas/contracts';
-import { awsConfig, baseConfig, type CrossCheck, snsWebhookConfig } from '@gas/service-kit';
+import { awsConfig, baseConfig, type CrossCheck, queueDrainConfig, snsWebhookConfig } from '@gas/service-kit';
 import Type, { type Static } from 'typebox';
 
 export const ThawerConfig = Type.Object({
@@ -56,18 +56,10 @@ export const ThawerConfig = Type.Object({
     description:
       'how often RESTORING records past restore_expected_at are checked with the backend (lost completion notifications)',
   }),
-  RECEIVE_WAIT_SECONDS: Type.Integer({
-    minimum: 0,
-    maximum: 20,
-    default: 20,
-    description:
-      'SQS long-poll wait per ReceiveMessage (a closed consumer may leave one poll open this long)',
-  }),
-  DRAIN_IDLE_SECONDS: Type.Number({
-    minimum: 0,
-    default: 30,
-    description: 'slow safety-net timer: pause after an empty receive (the doorbell cuts it short)',
-  }),
+  ...queueDrainConfig(
+    'RECEIVE_WAIT_SECONDS',
+    'SQS long-poll wait per ReceiveMessage (a closed consumer may leave one poll open this long)',
+  ),
   STOP_TIMEOUT_SECONDS: Type.Number({
     minimum: 1,
     default: 10,
