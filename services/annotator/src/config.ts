@@ -9,7 +9,7 @@
  * has always expired by then and the next worker takes the job over at once.
  */
 import { queueSpec, SnsTopicArn, servicePort } from '@gas/contracts';
-import { awsConfig, baseConfig, type CrossCheck, snsWebhookConfig } from '@gas/service-kit';
+import { awsConfig, baseConfig, type CrossCheck, queueDrainConfig, snsWebhookConfig } from '@gas/service-kit';
 import Type, { type Static } from 'typebox';
 import { S3_URI_PATTERN } from './engine/reference-cache.ts';
 
@@ -86,17 +86,7 @@ export const AnnotatorConfig = Type.Object({
     default: 5,
     description: 'progress written to the job record (and lease renewed) this often',
   }),
-  QUEUE_WAIT_SECONDS: Type.Integer({
-    minimum: 0,
-    maximum: 20,
-    default: 20,
-    description: 'SQS long poll per ReceiveMessage',
-  }),
-  DRAIN_IDLE_SECONDS: Type.Number({
-    minimum: 0,
-    default: 30,
-    description: 'slow safety-net timer: pause after an empty receive (the doorbell cuts it short)',
-  }),
+  ...queueDrainConfig('QUEUE_WAIT_SECONDS', 'SQS long poll per ReceiveMessage'),
   STOP_TIMEOUT_SECONDS: Type.Number({
     minimum: 1,
     default: 20,
