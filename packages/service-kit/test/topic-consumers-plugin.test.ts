@@ -25,14 +25,16 @@ const completedTopicArn = 'arn:aws:sns:us-east-1:000000000000:gas-job-completed'
 const restoredTopicArn = 'arn:aws:sns:us-east-1:000000000000:gas-archive-restored';
 const certPath = '/SimpleNotificationService-0123456789abcdef.pem';
 
+const job_id = '7f0c2f44-3a43-4c55-9d5e-8f6a1b2c3d4e';
+const user_id = 'user-42';
 const restored: ArchiveRestored = {
   schema_version: 1,
   type: 'ArchiveRestored',
-  job_id: '7f0c2f44-3a43-4c55-9d5e-8f6a1b2c3d4e',
-  user_id: 'user-42',
+  job_id,
+  user_id,
   user_email: 'ada@example.org',
   results_bucket: 'gas-results',
-  annotated_vcf_key: 'results/user-42/7f0c2f44-3a43-4c55-9d5e-8f6a1b2c3d4e/sample.annot.vcf.gz',
+  annotated_vcf_key: `results/${user_id}/${job_id}/sample.annot.vcf.gz`,
   restored_at: '2026-11-22T01:00:00.000Z',
 };
 
