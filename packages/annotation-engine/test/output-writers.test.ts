@@ -7,13 +7,15 @@
 import { execFileSync } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AlleleToAnnotate, Transcript, TranscriptConsequence } from '../src/model.ts';
 import { allelesOf } from '../src/normalise/alleles.ts';
 import { createWriter, formatFromName } from '../src/output/factory.ts';
 import { CSQ_FIELDS, csqHeaderLine, escapeCsqValue } from '../src/output/fields.ts';
-import { BGZF_EOF, TextSink } from '../src/output/sink.ts';
+import { BGZF_EOF, MemorySink, TextSink } from '../src/output/sink.ts';
+import { TsvWriter } from '../src/output/tsv-writer.ts';
 import type { Provenance } from '../src/output/types.ts';
 import { addMetaLine, emptyHeader, setColumnsLine, type VcfHeader } from '../src/vcf/header.ts';
 import { parseDataLine, type VcfLine } from '../src/vcf/parse.ts';
@@ -219,6 +221,54 @@ describe('TSV and JSON Lines writers', () => {
     expect(col(rows[3]!, 'Allele')).toBe('<DEL>');
     expect(col(rows[3]!, 'ALLELE_NUM')).toBe('2');
     expect(col(rows[3]!, 'NOTE')).toBe('symbolic allele <DEL> (structural variant); not annotated');
+    // ALT is the row's own allele, not the record's ALT column
+    expect(rows.slice(1).map((row) => col(row, 'ALT'))).toEqual(['T', 'T', '<DEL>']);
+  });
+
+  it('TSV: a many-ALT record gives rows of bounded size (linear in ALTs x transcripts), one row per ALT when not annotated', async () => {
+    /** A distinct insertion per k: T and k written in base 4 with the letters ACGT. */
+    const altOf = (k: number) =>
+      `T${k
+        .toString(4)
+        .padStart(6, '0')
+        .replace(/\d/g, (d) => 'ACGT'[Number(d)]!)}`;
+    /** TSV bytes and rows for one record with `n` ALTs, each allele on 3 transcripts. */
+    const tsvOf = async (n: number, note: 'unknown_contig' | null) => {
+      const alts = Array.from({ length: n }, (_, k) => altOf(k));
+      const r = line(`21\t25585733\trs1\tT\t${alts.join(',')}\t.\t.\t.\tGT\t0|1`);
+      const alleles = note === null ? allelesOf(r, '21') : [];
+      const sink = new MemorySink();
+      const w = new TsvWriter(sink, provenance);
+      await w.start(emptyHeader());
+      w.write({
+        record: r,
+        chrom: note === null ? '21' : null,
+        alleles,
+        consequences: alleles.flatMap((a) => [csq(a), csq(a), csq(a)]),
+        note,
+      });
+      const text = sink.out.take().toString('latin1');
+      return {
+        bytes: text.length,
+        rows: text
+          .trimEnd()
+          .split('\n')
+          .slice(1)
+          .map((l) => l.split('\t')),
+      };
+    };
+    const small = await tsvOf(20, null);
+    const large = await tsvOf(2_000, null);
+    expect(small.rows).toHaveLength(60);
+    expect(large.rows).toHaveLength(6_000);
+    // 100 times the ALTs: about 100 times the bytes (squared would be 10,000 times)
+    expect(large.bytes / small.bytes).toBeLessThan(110);
+    const unannotated = await tsvOf(2_000, 'unknown_contig');
+    expect(unannotated.rows).toHaveLength(2_000);
+    expect(unannotated.rows[1999]![4]).toBe(altOf(1999));
+    expect(unannotated.rows[1999]!.at(-1)).toBe('contig not in the reference');
+    expect(unannotated.rows[1999]![CSQ_FIELDS.findIndex((f) => f.name === 'ALLELE_NUM') + 5]).toBe('2000');
+    expect(unannotated.bytes).toBeLessThan(2_000 * 200);
   });
 
   it('JSON Lines: one object per record with alleles and their consequences', async () => {
@@ -308,5 +358,54 @@ describe('BGZF output', () => {
     await sink.abort();
     await expect(readFile(out)).rejects.toThrow(/ENOENT/);
     expect((await readdir(temp.dir)).filter((f) => f.startsWith('aborted'))).toEqual([]);
+  });
+});
+
+describe('TextSink backpressure', () => {
+  /** A stream that takes one small write per event-loop turn, so it is full almost always. */
+  const slowStream = (): { stream: Writable; received: Buffer[] } => {
+    const received: Buffer[] = [];
+    const stream = new Writable({
+      highWaterMark: 1024,
+      write(chunk: Buffer, _encoding, done) {
+        received.push(chunk);
+        setImmediate(done);
+      },
+    });
+    return { stream, received };
+  };
+
+  it('many puts without waiting share one drain wait: no listener warning, bytes in order', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const { stream, received } = slowStream();
+      const sink = new TextSink(stream);
+      // 40 lines of ~1 MiB (each fills the buffer, so each flushes) plus large encoded chunks
+      // between them, none awaited: 80 writes while the stream is full
+      const waits: Array<Promise<void> | undefined> = [];
+      const expected: string[] = [];
+      for (let k = 0; k < 40; k++) {
+        const text = `${k}:${String.fromCharCode(65 + (k % 26)).repeat(1 << 20)}`;
+        expected.push(`${text}\n`);
+        waits.push(sink.line(text));
+        const encoded = `chunk ${k} ${'z'.repeat(300_000)}\n`;
+        expected.push(encoded);
+        waits.push(sink.chunk(Buffer.from(encoded, 'latin1')));
+      }
+      const pending = waits.filter((w) => w !== undefined);
+      expect(pending.length).toBeGreaterThan(20);
+      // one shared promise while the stream is full, not one per write
+      expect(new Set(pending).size).toBeLessThan(pending.length);
+      expect(stream.listenerCount('drain')).toBeLessThanOrEqual(1);
+      await Promise.all(pending);
+      await sink.close();
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+      expect(Buffer.concat(received).toString('latin1')).toBe(expected.join(''));
+    } finally {
+      process.off('warning', onWarning);
+    }
   });
 });

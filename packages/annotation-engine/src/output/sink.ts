@@ -12,8 +12,13 @@
  * extra field holding its size, and the 28-byte empty end-of-file block, as htslib does, so that
  * `bcftools`, `tabix` and any gzip reader accept the file. Blocks are compressed on the libuv
  * thread pool, several at a time, and written in order.
+ *
+ * Backpressure: bytes go to the stream at once, in call order (so order never depends on who
+ * waits); when the stream says it is full, every caller waits on one shared promise that the
+ * next 'drain' settles. Writers flush many times without waiting in between (a record with
+ * thousands of ALTs is many flushes), so one 'drain' listener per flush piled up listeners
+ * (MaxListenersExceededWarning) and left as many promises to reject when the stream failed.
  */
-import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
@@ -138,6 +143,10 @@ export class TextSink implements RecordSink {
   private readonly bgzip: boolean;
   private readonly level: number;
   private failed: Error | null = null;
+  /** Settles at the stream's next 'drain' (or its error); null while the stream takes more. */
+  private drained: Promise<void> | null = null;
+  /** Once the stream failed: one rejected promise for every later caller. */
+  private failure: Promise<never> | null = null;
   /** BGZF blocks being compressed, written in order by this chain. */
   private chain: Promise<void> = Promise.resolve();
   private queued = 0;
@@ -173,18 +182,22 @@ export class TextSink implements RecordSink {
 
   /** After a writer appended whole lines to `out`: flushes when enough is buffered. */
   endRecord(): Promise<void> | undefined {
-    if (this.out.length >= FLUSH_BYTES) return this.flush(false);
-    return undefined;
+    if (this.out.length < FLUSH_BYTES) return undefined;
+    // plain text: the shared drain promise itself, so callers that drop all but the last one
+    // returned (writers do, within a record) leave no promise of their own to reject
+    if (!this.bgzip) return this.put(this.out.take());
+    return this.flush(false);
   }
 
   /** Whole lines already encoded (by a worker thread), in output order. */
   chunk(bytes: Uint8Array): Promise<void> | undefined {
-    // large chunks go out as they are (no copy) once what is buffered before them has
     if (this.bgzip || bytes.length < FLUSH_BYTES >> 2) {
       this.out.bytes(bytes);
       return this.endRecord();
     }
-    return this.flush(false).then(() => this.put(bytes));
+    // large chunks go out as they are (no copy), right after what is buffered before them
+    const before = this.put(this.out.take());
+    return this.put(bytes) ?? before;
   }
 
   private async flush(final: boolean): Promise<void> {
@@ -221,12 +234,36 @@ export class TextSink implements RecordSink {
     if (this.failed) throw this.failed;
   }
 
-  private async put(bytes: Uint8Array): Promise<void> {
-    if (bytes.length === 0) return;
-    this.bytesWritten += bytes.length;
-    // once() rejects if the stream emits 'error' while we wait
-    if (!this.stream.write(bytes)) await once(this.stream, 'drain');
-    if (this.failed) throw this.failed;
+  /**
+   * Hands `bytes` to the stream now; returns the shared drain promise when the stream is full
+   * (every caller until the next 'drain' gets the same one), else undefined.
+   */
+  private put(bytes: Uint8Array): Promise<void> | undefined {
+    if (this.failed) {
+      this.failure ??= Promise.reject(this.failed);
+      return this.failure;
+    }
+    if (bytes.length > 0) {
+      this.bytesWritten += bytes.length;
+      if (!this.stream.write(bytes)) this.drained ??= this.nextDrain();
+    }
+    return this.drained ?? undefined;
+  }
+
+  /** One 'drain' (or 'error') listener for all waiting callers; cleared as the event fires. */
+  private nextDrain(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const settle = (err?: Error) => {
+        this.stream.off('drain', settle);
+        this.stream.off('error', settle);
+        this.drained = null;
+        const failure = this.failed ?? err;
+        if (failure) reject(failure);
+        else resolve();
+      };
+      this.stream.on('drain', settle);
+      this.stream.on('error', settle);
+    });
   }
 
   /** Writes what is left (and the BGZF end block), closes, and moves the file into place. */
