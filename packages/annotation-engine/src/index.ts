@@ -53,6 +53,7 @@ export {
   type Region,
 } from './pipeline.ts';
 export { FastaError, openReference, type Reference } from './reference/index.ts';
+export { seededRandom } from './seeded-random.ts';
 export type { VcfHeader } from './vcf/header.ts';
 export { decompressedChunks, type VcfSource } from './vcf/input.ts';
 export { infoValue, parseDataLine, removeInfoKey, type VcfLine } from './vcf/parse.ts';

@@ -29,6 +29,7 @@ import { type GeneModels, loadGeneModels } from '../src/genes/index.ts';
 import type { AlleleToAnnotate, TranscriptConsequence } from '../src/model.ts';
 import { allelesOf } from '../src/normalise/alleles.ts';
 import { openReference, type Reference } from '../src/reference/index.ts';
+import { seededRandom } from '../src/seeded-random.ts';
 import {
   bcftoolsTerms,
   DATA,
@@ -51,18 +52,6 @@ const SEED = 20260422;
  */
 const FLOOR = 1;
 
-/** mulberry32: small, fast, good enough for test data. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 let dir: string;
 let genes: GeneModels;
 let ref: Reference;
@@ -81,7 +70,7 @@ afterAll(async () => {
 
 /** VCF lines (POS REF ALT) of N seeded variants, left-aligned, sorted, one per position. */
 function generate(): { pos: number; ref: string; alt: string }[] {
-  const rand = prng(SEED);
+  const rand = seededRandom(SEED);
   const base = () => 'ACGT'[Math.floor(rand() * 4)] as string;
   const byPos = new Map<number, { pos: number; ref: string; alt: string }>();
   while (byPos.size < N) {

@@ -9,6 +9,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
+import { seededRandom } from '../src/seeded-random.ts';
 import { readVcfFully } from '../src/vcf/reader.ts';
 import { inputs, tempDir } from './fixtures/io/shared.ts';
 
@@ -77,20 +78,8 @@ async function ourRecords(file: string): Promise<string[]> {
   );
 }
 
-/** A small deterministic PRNG (mulberry32), so the random VCF is the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function randomVcf(seed: number, n: number): string {
-  const rnd = prng(seed);
+  const rnd = seededRandom(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const bases = (k: number) =>
     Array.from({ length: k }, () => pick(['A', 'C', 'G', 'T', 'a', 'c', 'N'])).join('');
