@@ -84,9 +84,9 @@ async function checkout(client: WebClient, card: string): Promise<{ status: numb
   const upgrade = await client.postForm('/account/upgrade', { _csrf: token });
   expect(upgrade.statusCode).toBe(303);
   const checkoutUrl = upgrade.headers.location as string;
-  expect(
-    checkoutUrl.startsWith(`http://${stack.cloud.stripe!.host}:${stack.cloud.stripe!.port}/`),
-  ).toBe(true);
+  expect(checkoutUrl.startsWith(`http://${stack.cloud.stripe!.host}:${stack.cloud.stripe!.port}/`)).toBe(
+    true,
+  );
   const page = await fetch(checkoutUrl);
   const html = await page.text();
   const action = decodeHtml(/<form method="post" action="([^"]*\/c\/pay\/[^"]+)"/.exec(html)![1]!);
