@@ -12,10 +12,12 @@
  * from the FASTA, sorted, bgzip-compressed. Both tools read the same file, use the same FASTA
  * and the Ensembl GFF3, and write uncompressed VCF (bcftools `-Ov`; GAS `-o x.vcf`), so neither
  * pays for BGZF output. Each tool runs under `/usr/bin/time -v`: wall time and peak RSS are the
- * whole process's, start-up included (tsx + gene models for GAS), as in the data README's table.
- * GAS also reports its own annotation-only rate (from its summary: after the header is read).
- * GAS runs on `--threads N` worker threads (default: its own default, every core; the row names
- * the count); they are threads of one process, so its peak RSS covers all of them.
+ * whole process's, start-up included (node + gene models for GAS), as in the data README's table.
+ * GAS is the built CLI (`dist/cli.mjs`, bundled first by scripts/build-cli.ts: JavaScript as
+ * deployed, no tsx in the process). It also reports its own annotation-only rate (from its
+ * summary: after the header is read). GAS runs with its default thread count (1) unless
+ * `--threads N` is given (the row names the count); worker threads are threads of one process,
+ * so its peak RSS covers all of them.
  *
  * With `--snpeff`, SnpEff 5.1d (Debian package) runs on the same files too, for sizes up to
  * `--snpeff-max` records (it is ~100x slower): its database is built from the same FASTA and GFF3
@@ -27,6 +29,7 @@ import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { buildCli } from '../scripts/build-cli.ts';
 import { openReference } from '../src/reference/index.ts';
 import { checkSnpEffOutput, prepareSnpEffDatabase, snpEffAnnotateCommand } from './peers/snpeff.ts';
 
@@ -35,6 +38,8 @@ const repoRoot = path.resolve(here, '../../..');
 const DATA = path.resolve(repoRoot, '../shared/data');
 const FASTA = path.join(DATA, 'reference/grch38-chr21/chr21.fa.gz');
 const GFF3 = path.join(DATA, 'reference/grch38-chr21/ensembl84.chr21.gff3.gz');
+/** gas-annotate's default --threads (src/cli.ts DEFAULT_THREADS), for the row's label. */
+const CLI_DEFAULT_THREADS = 1;
 const BLOCK_START = 24_985_581;
 const BLOCK_END = 26_000_306;
 
@@ -194,6 +199,9 @@ async function main(): Promise<void> {
       })
     : null;
   if (snpEff) console.log(`# ${snpEff.version}, database ${snpEff.genome} in ${snpEff.dir}`);
+  // the CLI as deployed: built JavaScript (scripts/build-cli.ts), not through tsx
+  const gasCli = await buildCli();
+  console.log(`# GAS: node ${path.relative(repoRoot, gasCli)} (built now by scripts/build-cli.ts)`);
   const rows: string[] = [];
   for (const n of sizes) {
     const input = path.join(dir, `synthetic-${n}.seed${seed}.vcf.gz`);
@@ -213,9 +221,7 @@ async function main(): Promise<void> {
     const gasOut = path.join(dir, `gas-${n}.vcf`);
     const summary = path.join(dir, `gas-${n}.summary.json`);
     const gasArgs = [
-      '--import',
-      'tsx',
-      path.join(repoRoot, 'packages/annotation-engine/src/cli.ts'),
+      gasCli,
       '--fasta',
       FASTA,
       '--gff',
@@ -228,8 +234,9 @@ async function main(): Promise<void> {
       summary,
       '--quiet',
     ];
-    const gasThreads = Number(values.threads ?? os.availableParallelism());
-    gasArgs.push('--threads', String(gasThreads));
+    // the CLI's own default unless --threads is given (the row names the count either way)
+    if (values.threads !== undefined) gasArgs.push('--threads', values.threads);
+    const gasThreads = Number(values.threads ?? CLI_DEFAULT_THREADS);
     const gas = await timed(process.execPath, gasArgs, repoRoot);
     const s = JSON.parse(await readFile(summary, 'utf8')) as { timings: { recordsPerSecond: number } };
     gas.annotateRate = s.timings.recordsPerSecond;

@@ -38,6 +38,12 @@ import { AnnotationAbortedError, annotateVcf, geneModelSource, PARALLEL_MIN_RECO
 import { FastaError, openReference } from './reference/index.ts';
 import { InputError } from './vcf/problems.ts';
 
+/**
+ * One thread unless asked: the issue's memory ceiling (250 MB peak RSS at 1 M and 10 M records)
+ * holds on one thread, not with workers (each adds ~80 MB: measured in bench/README.md).
+ */
+const DEFAULT_THREADS = 1;
+
 const USAGE = `Usage: gas-annotate --fasta FASTA --gff GENES -i INPUT.vcf[.gz] -o OUTPUT [options]
 
 Annotates every variant of a VCF with its consequences on every transcript (Ensembl VEP style).
@@ -70,8 +76,10 @@ Options:
                       reference contigs and synonyms (default: the OS temp dir/gas-gene-index;
                       off: no cache)
   --threads N         worker threads annotating batches of records, output in input order and
-                      identical to one thread (default: the number of cores, here ${os.availableParallelism()};
-                      1: all on the main thread; inputs under ${PARALLEL_MIN_RECORDS.toLocaleString('en-US')} records always use one)
+                      identical to one thread (default ${DEFAULT_THREADS}: all on the main thread, which keeps
+                      the peak memory of the built CLI under 250 MB; every worker holds its own runtime, gene
+                      models and reference cache, about 80 MB more each; this machine has
+                      ${os.availableParallelism()} cores; inputs under ${PARALLEL_MIN_RECORDS.toLocaleString('en-US')} records always use one)
   --quiet             print nothing on success
   --debug             print stack traces on failure
   -h, --help          this help
@@ -123,7 +131,7 @@ async function main(argv: string[]): Promise<number> {
   for (const [key, flag] of required) {
     if (!values[key]) throw new UsageError(`missing ${flag}; see --help`);
   }
-  const threads = values.threads === undefined ? os.availableParallelism() : Number(values.threads);
+  const threads = values.threads === undefined ? DEFAULT_THREADS : Number(values.threads);
   if (!Number.isInteger(threads) || threads < 1 || threads > 256)
     throw new UsageError(`--threads must be a whole number from 1 to 256, not "${values.threads}"`);
   const policy = values['on-error'] ?? 'skip';

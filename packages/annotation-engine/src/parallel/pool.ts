@@ -36,6 +36,8 @@ class AnnotationWorker {
   readonly ready: Promise<void>;
 
   constructor(init: WorkerInit) {
+    // src/parallel/worker-entry.mjs from the sources (registers tsx); from the built CLI,
+    // dist/worker-entry.mjs next to dist/cli.mjs, the bundled worker (scripts/build-cli.ts)
     this.worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), {
       workerData: init,
       execArgv: [],
