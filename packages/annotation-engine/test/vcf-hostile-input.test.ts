@@ -2,7 +2,8 @@
  * Reader behaviour the bad-input corpus (issue #10) asked for, one fixture each: a UTF-8 byte
  * order mark is not part of the header; a file of blank lines is empty; a gzip stream broken
  * before its first line is a whole-file error that says so (it used to read "empty"); binary
- * bytes in ID/QUAL/FILTER/INFO make the record malformed; UTF-16 and CR-only line ends are named.
+ * bytes in ID/QUAL/FILTER/INFO, and NUL in the (unparsed) sample columns, make the record
+ * malformed; UTF-16 and CR-only line ends are named.
  */
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -68,5 +69,22 @@ describe('hostile input, records', () => {
     expect(reader.problems.kept.map((p) => p.line)).toEqual([3, 4, 5, 6, 7]);
     for (const p of reader.problems.kept)
       expect(p.message).toMatch(/binary data \(byte 0x[0-9a-f]{2} at (column|character) \d+\)/);
+  });
+
+  it('NUL in FORMAT or a sample column (not parsed): the record is skipped with its line and column', async () => {
+    const withSamples = [
+      '##fileformat=VCFv4.2',
+      '#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tA\tB',
+      '21\t25585733\trs1\tC\tT\t.\t.\t.\tGT\t0|1\t0|\u00001',
+      '21\t25587701\trs2\tT\tC\t.\t.\t.\tG\u0000T\t0|1\t0|0',
+      '21\t25587758\trs3\tG\tA\t.\t.\t.\tGT\t0|1\t0|0',
+      '',
+    ].join('\n');
+    const { records, reader } = await read(withSamples);
+    expect(records.map((r) => r.id)).toEqual(['rs3']);
+    expect(reader.problems.kept.map((p) => [p.line, p.message])).toEqual([
+      [3, 'the line contains binary data (byte 0x00 at column 36), not VCF text'],
+      [4, 'the line contains binary data (byte 0x00 at column 28), not VCF text'],
+    ]);
   });
 });
