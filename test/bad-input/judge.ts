@@ -4,6 +4,7 @@
  * a plain sentence, no stack trace, no "undefined"/"[object", no file system path, no control
  * characters, and the line number when the problem has one.
  */
+import { NOTE_KINDS, type ProblemKind } from '../../packages/annotation-engine/src/vcf/problems.ts';
 import type { ExpectedOutcome } from './generate-corpus.ts';
 
 /** What a finished job showed its user. */
@@ -14,7 +15,7 @@ export interface ObservedOutcome {
   recordsRead?: number;
   recordsSkipped?: number;
   /** COMPLETED: the skipped-records list of the summary (line 0: not tied to a line). */
-  problems?: Array<{ line: number; message: string }>;
+  problems?: Array<{ line: number; message: string; kind?: string }>;
   listComplete?: boolean;
 }
 
@@ -69,7 +70,12 @@ export function judge(expected: ExpectedOutcome, observed: ObservedOutcome): str
       );
     return wrong;
   }
-  const lines = [...new Set(problems.map((p) => p.line))].sort((a, b) => a - b);
+  const isNote = (p: { kind?: string }) => NOTE_KINDS.has(p.kind as ProblemKind);
+  const lineSet = (list: typeof problems) => [...new Set(list.map((p) => p.line))].sort((a, b) => a - b);
+  const notes = lineSet(problems.filter(isNote));
+  if (notes.join() !== (expected.noteLines ?? []).join())
+    wrong.push(`notes on lines [${notes.join(', ')}], expected [${(expected.noteLines ?? []).join(', ')}]`);
+  const lines = lineSet(problems.filter((p) => !isNote(p)));
   if (
     observed.recordsSkipped !== expected.skippedLines.length ||
     lines.join() !== expected.skippedLines.join()

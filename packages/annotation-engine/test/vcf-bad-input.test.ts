@@ -105,7 +105,7 @@ describe('whole-file problems', () => {
     expect(reader.counts.lines).toBe(3);
   });
 
-  it('no #CHROM line: reported at the first data line, fixed columns assumed', async () => {
+  it('no #CHROM line: noted at the first data line (not a skipped record), fixed columns assumed', async () => {
     const content = ['##fileformat=VCFv4.2', GOOD_BEFORE, GOOD_AFTER].join('\n');
     const { records, reader } = await readVcfFully(await file(content));
     expect(reader.problems.kept).toEqual([
@@ -117,6 +117,8 @@ describe('whole-file problems', () => {
       },
     ]);
     expect(records.map((r) => r.line)).toEqual([2, 3]);
+    expect(reader.problems.total).toBe(1);
+    expect(reader.problems.recordsSkipped).toBe(0);
   });
 
   it('a #CHROM line separated by spaces says so', async () => {

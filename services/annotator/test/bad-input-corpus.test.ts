@@ -123,7 +123,11 @@ async function observed(record: JobRecord): Promise<ObservedOutcome> {
   if (record.status === 'FAILED') return { status: 'FAILED', message: record.error_message ?? '' };
   const summary = JSON.parse((await t.resultBytes(record.result_keys!.summary_key)).toString('utf8')) as {
     records: { read: number };
-    problems: { total: number; list: Array<{ line: number; message: string }>; listComplete: boolean };
+    problems: {
+      total: number;
+      list: Array<{ line: number; kind: string; message: string }>;
+      listComplete: boolean;
+    };
   };
   return {
     status: 'COMPLETED',

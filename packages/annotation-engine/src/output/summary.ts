@@ -207,7 +207,10 @@ export function buildSummary(s: RunSummaryInput) {
       alleleTranscriptPairs: c.pairs,
     },
     problems: {
+      /** Every problem listed, notes about the file (a missing #CHROM line) included. */
       total: s.problems.total,
+      /** Records not annotated because of a problem: `total` without the notes. */
+      recordsSkipped: s.problems.recordsSkipped,
       byReason: skippedByReason,
       /** The first problems of each kind, with line numbers (at most 500 per kind). */
       list: problemList,

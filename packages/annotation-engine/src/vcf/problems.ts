@@ -19,6 +19,13 @@ export type ProblemKind =
   | 'position_beyond_contig'
   | 'annotation_failed';
 
+/**
+ * Kinds that are notes about the whole file, not about a record: every record is still read and
+ * annotated, so they are listed with their line but not counted as skipped records. (A missing
+ * #CHROM line is reported at the first data line, which is read with the fixed columns.)
+ */
+export const NOTE_KINDS: ReadonlySet<ProblemKind> = new Set<ProblemKind>(['missing_header']);
+
 export interface InputProblem {
   /** 1-based line of the input; 0 when the problem is not tied to a line. */
   line: number;
@@ -76,6 +83,13 @@ export class ProblemLog {
 
   count(kind: ProblemKind): number {
     return this.countByKind.get(kind) ?? 0;
+  }
+
+  /** Problems that cost a record (all but `NOTE_KINDS`): the "records skipped" a user reads. */
+  get recordsSkipped(): number {
+    let n = this.total;
+    for (const kind of NOTE_KINDS) n -= this.count(kind);
+    return n;
   }
 }
 

@@ -86,7 +86,7 @@ function countsOf(summary: RunSummary): JobCounts {
   return {
     variants_read: summary.records.read,
     variants_annotated: summary.records.annotated,
-    records_skipped: summary.problems.total,
+    records_skipped: summary.problems.recordsSkipped,
     consequences: summary.records.alleleTranscriptPairs,
   };
 }
