@@ -33,7 +33,14 @@ export class CompressedInputError extends InputError {
   }
 }
 
-const CHUNK = 1 << 20;
+/**
+ * Bytes per read and per inflated chunk. The reader turns each chunk into one batch of records,
+ * and a batch lives until its last record is annotated: batches of 1 MB (~40 k records) outlived
+ * the young-generation collections and piled up as old-generation garbage (live heap ~21 MB,
+ * heap ~120 MB). 32-64 kB batches die young: 1 M records, one thread, 214 -> 191 MB peak RSS.
+ */
+const READ_CHUNK_BYTES = 64 * 1024;
+const INFLATED_CHUNK_BYTES = 32 * 1024;
 
 /** Most decompressed bytes per compressed byte a VCF may have (see the module comment). */
 export const MAX_EXPANSION = 100;
@@ -70,7 +77,7 @@ export function sniffForeignFormat(head: Uint8Array): string | null {
 }
 
 function toIterable(source: VcfSource): AsyncIterable<Uint8Array> {
-  if (typeof source === 'string') return createReadStream(source, { highWaterMark: CHUNK });
+  if (typeof source === 'string') return createReadStream(source, { highWaterMark: READ_CHUNK_BYTES });
   return source;
 }
 
@@ -117,7 +124,7 @@ export async function* decompressedChunks(
     for await (const chunk of rest()) yield Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
     return;
   }
-  const gunzip = createGunzip({ chunkSize: 256 * 1024 });
+  const gunzip = createGunzip({ chunkSize: INFLATED_CHUNK_BYTES });
   const feed = Readable.from(rest(), { objectMode: false });
   let feedError: unknown = null;
   feed.on('error', (err) => {
