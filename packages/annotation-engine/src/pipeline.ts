@@ -30,6 +30,7 @@ import { ENGINE_NAME, ENGINE_VERSION } from './output/provenance.ts';
 import { buildSummary, type RunSummary, SummaryCollector } from './output/summary.ts';
 import { TeeWriter } from './output/tee-writer.ts';
 import type { AnnotationWriter, OutputFormat, Provenance } from './output/types.ts';
+import { createBatchAnnotator } from './parallel/batch-annotator.ts';
 import { AnnotationPool, deserializeError } from './parallel/pool.ts';
 import {
   type BatchResult,
@@ -120,7 +121,8 @@ export interface AnnotateVcfOptions {
   signal?: AbortSignal;
   /**
    * Worker threads (parallel/pool.ts): with `threads` > 1, batches of records are annotated and
-   * formatted on that many threads, each opening `resources` itself (they must describe the same
+   * formatted on that many threads, the calling thread and `threads - 1` workers, each worker
+   * opening `resources` itself (they must describe the same
    * reference, gene models and known-variant sources as `reference`, `genes` and `sources`);
    * the output, log and summary equal a single-threaded run's byte for byte. Inputs of fewer
    * than `PARALLEL_MIN_RECORDS` records run on the calling thread (starting workers costs more).
@@ -412,13 +414,21 @@ export async function annotateVcf(options: AnnotateVcfOptions): Promise<Annotate
         n += r.value.records.length;
       }
       if (n >= minRecords) {
-        pool = await AnnotationPool.start(parallel.threads, {
+        const init = {
           resources: parallel.resources,
           header,
           formats: outputs.map((w) => w.format),
           provenance,
+        };
+        // the main thread annotates its share with this run's reference and sources
+        const local = await createBatchAnnotator(reference, sources, {
+          ...init,
+          synonyms: options.synonyms ?? [],
         });
-        log.info(`annotating on ${plural(pool.threads, 'worker thread')}`);
+        pool = await AnnotationPool.start(parallel.threads, init, local);
+        log.info(
+          `annotating on ${plural(pool.threads, 'thread')} (the main thread and ${plural(pool.threads - 1, 'worker thread')})`,
+        );
       }
     }
     const batches = (async function* (): AsyncGenerator<ReadBatch> {

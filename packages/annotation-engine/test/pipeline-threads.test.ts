@@ -1,9 +1,10 @@
 /**
  * Worker threads (parallel/pool.ts) change nothing but the speed: on the shared inputs, with
  * known-variant sources and three output formats, and on an input full of problems (malformed
- * lines, an unknown contig, a REF mismatch, unsorted records), a run on two worker threads in
- * small batches writes the same bytes, the same summary and the same log as a run on one
- * thread; under the stop policy both stop with the same error.
+ * lines, an unknown contig, a REF mismatch, unsorted records), a run on two threads (the main
+ * thread and one worker, taking batches in turn) in small batches writes the same bytes, the
+ * same summary and the same log as a run on one thread; under the stop policy both stop with
+ * the same error.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';

@@ -1,137 +1,40 @@
 /**
  * An annotation worker thread: opens its own reference, gene models and known-variant readers
  * (`EngineResources`), then annotates the batches the main thread sends, in the order they
- * come, with the same record annotator and the same writers as the single-threaded pipeline
- * (writing into memory), and posts back per batch: the encoded lines of every output, the
- * problems, the REF checks and the summary counts. The main thread replays those in input
- * order (pool.ts), so the run's output, log and summary equal a single-threaded run's.
+ * come, with the batch annotator the main thread uses for its own share (batch-annotator.ts:
+ * the same record annotator and writers as the single-threaded pipeline, writing into memory),
+ * and posts back each batch's result. The main thread replays those in input order (pool.ts),
+ * so the run's output, log and summary equal a single-threaded run's.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { ContigResolver } from '../normalise/contigs.ts';
-import { RefChecker, type RefMismatch } from '../normalise/refcheck.ts';
-import { createWriterOn } from '../output/factory.ts';
-import { CSQ_FIELDS } from '../output/fields.ts';
-import { MemorySink } from '../output/sink.ts';
-import { SummaryCollector } from '../output/summary.ts';
-import type { AnnotationWriter } from '../output/types.ts';
 import { geneModelSource } from '../pipeline.ts';
-import { contigListText, recordAnnotator } from '../record-annotator.ts';
-import { parseDataLine } from '../vcf/parse.ts';
-import { InputError, ProblemRecorder } from '../vcf/problems.ts';
-import {
-  type BatchResult,
-  REF_MATCH,
-  REF_MISMATCH,
-  REF_NOT_CHECKED,
-  REF_UNCHECKED,
-  type SerializedError,
-  type WorkBatch,
-  type WorkerInit,
-  type WorkerReady,
-} from './protocol.ts';
+import { createBatchAnnotator, serializeError } from './batch-annotator.ts';
+import type { WorkBatch, WorkerInit, WorkerReady } from './protocol.ts';
 import { openResources } from './resources.ts';
-
-export function serializeError(err: unknown): SerializedError {
-  const e = err instanceof Error ? err : new Error(String(err));
-  const out: SerializedError = { name: e.name, message: e.message, stack: e.stack };
-  if (e instanceof InputError) {
-    out.line = e.line;
-    out.kind = e.kind;
-  }
-  return out;
-}
 
 async function main(): Promise<void> {
   const port = parentPort!;
   const init = workerData as WorkerInit;
-  let opened: Awaited<ReturnType<typeof openResources>>;
+  let annotateBatch: Awaited<ReturnType<typeof createBatchAnnotator>>;
   try {
-    opened = await openResources(init.resources);
+    const { reference, genes, known } = await openResources(init.resources);
+    const sources = [geneModelSource(genes), ...known.map((k) => k.asAnnotationSource())];
+    annotateBatch = await createBatchAnnotator(reference, sources, {
+      ...init,
+      synonyms: init.resources.synonyms,
+    });
   } catch (err) {
     port.postMessage({ ready: false, failure: serializeError(err) } satisfies WorkerReady);
     return;
   }
-  const { reference, genes, known } = opened;
-  const sources = [geneModelSource(genes), ...known.map((k) => k.asAnnotationSource())];
-  const fields = [...CSQ_FIELDS, ...sources.flatMap((s) => s.fields ?? [])];
-  const refCheck = new RefChecker();
-  const problems = new ProblemRecorder();
-  const annotate = recordAnnotator({
-    reference,
-    sources,
-    resolver: new ContigResolver(reference.contigLengths.keys(), init.resources.synonyms),
-    refCheck,
-    problems,
-    contigText: contigListText(reference.contigLengths.keys()),
-    verdict: () => null, // the main thread decides, over the checks of every worker in order
-  });
-  const sinks = init.formats.map(() => new MemorySink());
-  const writers: AnnotationWriter[] = init.formats.map((format, i) =>
-    createWriterOn(sinks[i]!, format, { provenance: init.provenance, fields }),
-  );
-  // start() sets a writer up from the header (and writes the header lines, which the main
-  // thread writes itself: dropped here)
-  for (const w of writers) await w.start(init.header);
-  for (const s of sinks) s.out.length = 0;
-  const columns = init.header.synthesized ? 0 : init.header.columns.length;
-
-  const annotateBatch = async (batch: WorkBatch): Promise<void> => {
-    const texts = batch.text.split('\n');
-    const n = batch.lines.length;
-    const refChecks = new Uint8Array(n);
-    const mismatches: (RefMismatch | null)[] = [];
-    const collector = new SummaryCollector();
-    let failure: SerializedError | null = null;
-    let failedAt = n;
-    for (let i = 0; i < n; i++) {
-      const rec = parseDataLine(texts[i]!, batch.lines[i]!, columns);
-      const { checked, mismatched, unchecked } = refCheck;
-      const kept = refCheck.kept.length;
-      try {
-        if (typeof rec === 'string') throw new Error(`line ${batch.lines[i]} no longer parses: ${rec}`);
-        const annotated = await annotate(rec);
-        collector.add(annotated);
-        for (const w of writers) w.write(annotated);
-      } catch (err) {
-        failure = serializeError(err);
-        failedAt = i;
-        break;
-      } finally {
-        if (refCheck.unchecked > unchecked) refChecks[i] = REF_UNCHECKED;
-        else if (refCheck.mismatched > mismatched) {
-          refChecks[i] = REF_MISMATCH;
-          mismatches.push(refCheck.kept.length > kept ? refCheck.kept[kept]! : null);
-        } else if (refCheck.checked > checked) refChecks[i] = REF_MATCH;
-        else refChecks[i] = REF_NOT_CHECKED;
-      }
-    }
-    // an exact-size copy travels (transferred, not cloned); the sink keeps its buffer for the next batch
-    const outputs = sinks.map((s) => {
-      const bytes = new Uint8Array(s.out.length);
-      bytes.set(s.out.buf.subarray(0, s.out.length));
-      s.out.length = 0;
-      return bytes;
-    });
-    const result: BatchResult = {
-      seq: batch.seq,
-      outputs,
-      problems: problems.take(),
-      refChecks,
-      mismatches,
-      collector,
-      failure,
-      failedAt,
-    };
-    port.postMessage(
-      result,
-      outputs.map((o) => o.buffer as ArrayBuffer),
-    );
-  };
-
-  // batches are annotated one after the other, in the order they arrive
-  let queue = Promise.resolve();
   port.on('message', (batch: WorkBatch) => {
-    queue = queue.then(() => annotateBatch(batch));
+    void annotateBatch(batch).then((result) =>
+      // the output buffers travel (transferred, not cloned)
+      port.postMessage(
+        result,
+        result.outputs.map((o) => o.buffer as ArrayBuffer),
+      ),
+    );
   });
   port.postMessage({ ready: true } satisfies WorkerReady);
 }
