@@ -31,8 +31,18 @@ ensure_apt() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# Quiet when it works; when it fails (e.g. a package.json out of step with pnpm-lock.yaml),
+# pnpm's own explanation is printed before the script stops, never a silent exit.
 ensure_node_modules() {
-  (cd "$gas_root" && pnpm install --frozen-lockfile --prefer-offline >/dev/null)
+  local log
+  log="$(mktemp)"
+  if ! (cd "$gas_root" && pnpm install --frozen-lockfile --prefer-offline >"$log" 2>&1); then
+    say "pnpm install failed:"
+    cat "$log" >&2
+    rm -f "$log"
+    return 1
+  fi
+  rm -f "$log"
 }
 
 # The Debian packages every test run and the local stack need.
