@@ -40,7 +40,7 @@ import { InputError } from './vcf/problems.ts';
 
 /**
  * One thread unless asked: the issue's memory ceiling (250 MB peak RSS at 1 M and 10 M records)
- * holds on one thread, not with workers (each adds ~80 MB: measured in bench/README.md).
+ * holds on one thread, not with workers (each adds ~80-90 MB: measured in bench/README.md).
  */
 const DEFAULT_THREADS = 1;
 
@@ -75,10 +75,11 @@ Options:
   --gene-cache DIR    where parsed gene models are cached, keyed by the file's SHA-256, the
                       reference contigs and synonyms (default: the OS temp dir/gas-gene-index;
                       off: no cache)
-  --threads N         worker threads annotating batches of records, output in input order and
-                      identical to one thread (default ${DEFAULT_THREADS}: all on the main thread, which keeps
-                      the peak memory of the built CLI under 250 MB; every worker holds its own runtime, gene
-                      models and reference cache, about 80 MB more each; this machine has
+  --threads N         threads annotating batches of records (the main thread and N-1 worker
+                      threads), output in input order and identical to one thread (default
+                      ${DEFAULT_THREADS}: the only setting that keeps the peak memory of the built CLI
+                      under 250 MB; every worker holds its own runtime, gene models and
+                      reference cache, about 80-90 MB more each; this machine has
                       ${os.availableParallelism()} cores; inputs under ${PARALLEL_MIN_RECORDS.toLocaleString('en-US')} records always use one)
   --quiet             print nothing on success
   --debug             print stack traces on failure
