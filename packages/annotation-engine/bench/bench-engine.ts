@@ -31,6 +31,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildCli } from '../scripts/build-cli.ts';
 import { openReference } from '../src/reference/index.ts';
+import { seededRandom } from '../src/seeded-random.ts';
 import { checkSnpEffOutput, prepareSnpEffDatabase, snpEffAnnotateCommand } from './peers/snpeff.ts';
 
 const here = path.dirname(new URL(import.meta.url).pathname);
@@ -43,25 +44,13 @@ const CLI_DEFAULT_THREADS = 1;
 const BLOCK_START = 24_985_581;
 const BLOCK_END = 26_000_306;
 
-/** A small, fast, seeded PRNG (mulberry32): the same seed gives the same file on every machine. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Writes `n` sorted sites-only records to `file` (bgzip). Positions are drawn uniformly per
  * 10 kb slice (count proportional to the slice, fraction by the PRNG) and sorted within it, so
  * memory stays flat whatever `n`.
  */
 export async function generateSynthetic(file: string, n: number, seed: number): Promise<void> {
-  const rand = prng(seed);
+  const rand = seededRandom(seed);
   const reference = await openReference(FASTA);
   const bgzip = spawn('bgzip', ['-c', '-@', '2'], { stdio: ['pipe', 'pipe', 'inherit'] });
   const out = createWriteStream(file);
