@@ -14,6 +14,8 @@
 
 /** Strings at least this long are copied natively; shorter ones by a JS loop. */
 const NATIVE_COPY_CHARS = 24;
+/** Pre-encoded byte runs at least this long are copied by `TypedArray#set`; shorter ones by a JS loop. */
+const NATIVE_COPY_BYTES = 64;
 
 /** `Buffer#latin1Write`: `write(s, offset, length, 'latin1')` without its argument checks (not in the typings). */
 type Latin1Writable = Buffer & { latin1Write(s: string, offset: number, length: number): number };
@@ -107,6 +109,24 @@ export class ByteBuilder {
       v = q;
     }
     buf[--at] = 48 + v;
+  }
+
+  /**
+   * Pre-encoded bytes: short ones by a JS loop over the typed array (cheaper than `charCodeAt`
+   * on a string of any representation, and than a native call for a few bytes), long ones natively.
+   */
+  encoded(b: Uint8Array): void {
+    const n = b.length;
+    if (this.length + n > this.buf.length) this.reserve(n);
+    if (n >= NATIVE_COPY_BYTES) {
+      this.buf.set(b, this.length);
+      this.length += n;
+      return;
+    }
+    const buf = this.buf;
+    let at = this.length;
+    for (let i = 0; i < n; i++) buf[at++] = b[i]!;
+    this.length = at;
   }
 
   bytes(b: Uint8Array): void {
