@@ -235,10 +235,21 @@ export class CsqFormatter {
 
   /** The text of every run of kind `per` (others ''), fields joined by `|`. */
   private runTexts(per: AnnotationField['per'], c: TranscriptConsequence): RunTexts {
-    const texts = this.runs.map((run) =>
-      run.per === per ? run.fields.map((i) => this.fieldText(i, c)).join('|') : '',
-    );
-    return { texts, bytes: texts.map((t) => (t === '' ? NO_BYTES : Buffer.from(t, 'latin1'))) };
+    const runs = this.runs;
+    const texts: string[] = new Array(runs.length);
+    const bytes: Uint8Array[] = new Array(runs.length);
+    for (let r = 0; r < runs.length; r++) {
+      const run = runs[r]!;
+      let text = '';
+      if (run.per === per) {
+        const fields = run.fields;
+        text = this.fieldText(fields[0]!, c);
+        for (let k = 1; k < fields.length; k++) text += `|${this.fieldText(fields[k]!, c)}`;
+      }
+      texts[r] = text;
+      bytes[r] = wordBytes(text);
+    }
+    return { texts, bytes };
   }
 
   /** One CSQ entry (one allele x transcript) appended to `out`. */
@@ -293,14 +304,18 @@ export class CsqFormatter {
   }
 }
 
-const NO_BYTES = new Uint8Array(0);
-
-/** Latin1 bytes of the few fixed words entries repeat (SO terms, impacts), encoded once each. */
+/**
+ * Latin1 bytes of the texts entries repeat (SO terms, impacts, allele runs such as `A`, `1`,
+ * `SNV`), encoded once each: a per-allele `Buffer.from` was ~7% of a 1 M run. Emptied when it
+ * reaches WORD_BYTES_MAX entries (inserted alleles are many and rarely repeat).
+ */
 const WORD_BYTES = new Map<string, Uint8Array>();
+const WORD_BYTES_MAX = 4096;
 
 function wordBytes(word: string): Uint8Array {
   let b = WORD_BYTES.get(word);
   if (b === undefined) {
+    if (WORD_BYTES.size >= WORD_BYTES_MAX) WORD_BYTES.clear();
     b = Buffer.from(word, 'latin1');
     WORD_BYTES.set(word, b);
   }
