@@ -3,7 +3,9 @@
  * for something the stack does eventually, and signing a user in through the identity provider
  * in a fresh browser context.
  */
+
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { eventually as pollUntil } from '../../packages/service-kit/src/testing/eventually.ts';
 
 /** Debian's Chromium, headless, without the background traffic a test does not want. */
 export function launchChromium(): Promise<Browser> {
@@ -21,20 +23,14 @@ export function launchChromium(): Promise<Browser> {
   });
 }
 
-/** Polls `check` until it returns a value; fails with `what` after `limitMs`. */
-export async function eventually<T>(
+/** `eventually` of @gas/service-kit/testing with the description first (how these tests read). */
+export function eventually<T>(
   what: string,
   check: () => Promise<T | undefined>,
   limitMs = 120_000,
   everyMs = 500,
 ): Promise<T> {
-  const until = Date.now() + limitMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
+  return pollUntil(check, what, limitMs, everyMs);
 }
 
 /** Signs a demo user (password `gas-demo`) in on web's login page; returns the context and page. */

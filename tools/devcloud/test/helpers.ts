@@ -9,7 +9,11 @@ import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { eventually } from '@gas/service-kit/testing';
 import { type Devcloud, type DevcloudOptions, startDevcloud } from '../src/index.ts';
+
+/** Re-exported for this folder's tests (one copy: @gas/service-kit/testing). */
+export { eventually };
 
 export const silentLog = { info() {}, warn() {}, error() {} };
 
@@ -79,21 +83,6 @@ export function snsClient(
   credentials: { accessKeyId: string; secretAccessKey: string },
 ): SNSClient {
   return new SNSClient(clientConfig(cloud, credentials));
-}
-
-/** Polls `check` until it returns a value (not a timing assertion: the bound only stops a hung test). */
-export async function eventually<T>(
-  check: () => Promise<T | undefined | null>,
-  what: string,
-  limitMs = 20_000,
-): Promise<T> {
-  const until = Date.now() + limitMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== null) return value;
-    if (Date.now() > until) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /**

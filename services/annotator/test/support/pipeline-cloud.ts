@@ -19,11 +19,15 @@ import { inputObjectKey, type JobRecord, type JobRequested, type QueueKey } from
 import { type SentEmail, startTestCloud } from '@gas/devcloud/test-cloud';
 import { buildApp as buildNotifierApp } from '@gas/notifier';
 import { loadConfig } from '@gas/service-kit';
+import { eventually } from '@gas/service-kit/testing';
 import type { FastifyInstance } from 'fastify';
 import { subscribeWebhooks } from '../../../../tools/devcloud/src/provision/apply.ts';
 import { NotifierConfig } from '../../../notifier/src/config.ts';
 import { buildApp as buildAnnotatorApp } from '../../src/app.ts';
 import { AnnotatorConfig, annotatorCrossCheck } from '../../src/config.ts';
+
+/** Re-exported for this folder's tests (one copy: @gas/service-kit/testing). */
+export { eventually };
 
 export const sharedData = new URL('../../../../../shared/data/', import.meta.url).pathname;
 export const referenceDir = join(sharedData, 'reference/grch38-chr21');
@@ -255,19 +259,4 @@ export async function startPipelineCloud() {
     },
   };
   return state;
-}
-
-/** Polls `check` until it returns a value (not a timing assertion: the bound only stops a hung test). */
-export async function eventually<T>(
-  check: () => Promise<T | undefined | null | false>,
-  what: string,
-  limitMs = 150_000,
-): Promise<T> {
-  const until = Date.now() + limitMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== null && value !== false) return value;
-    if (Date.now() > until) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }

@@ -31,6 +31,7 @@ import {
 } from '@gas/contracts';
 import { startTestCloud } from '@gas/devcloud/test-cloud';
 import { awsClientConfig, createLogger, loadConfig } from '@gas/service-kit';
+import { eventually } from '@gas/service-kit/testing';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll } from 'vitest';
 import { subscribeWebhooks } from '../../../../tools/devcloud/src/provision/apply.ts';
@@ -38,6 +39,9 @@ import { buildApp as buildThawerApp } from '../../../thawer/src/app.ts';
 import { checkThawerConfig, ThawerConfig } from '../../../thawer/src/config.ts';
 import { buildApp as buildArchiverApp } from '../../src/app.ts';
 import { ArchiverConfig, checkArchiverConfig } from '../../src/config.ts';
+
+/** Re-exported for this folder's tests (one copy: @gas/service-kit/testing). */
+export { eventually };
 
 export type Backend = 's3-glacier' | 'glacier-vault';
 export const backends: Backend[] = ['s3-glacier', 'glacier-vault'];
@@ -419,19 +423,4 @@ export function useArchiverAndThawer(t: TiersCloud, backend: Backend) {
     await t.stop(running.thawer.app);
   });
   return running;
-}
-
-/** Polls `check` until it returns a value (not a timing assertion: the bound only stops a hung test). */
-export async function eventually<T>(
-  check: () => Promise<T | undefined | null | false>,
-  what: string,
-  limitMs = 30_000,
-): Promise<T> {
-  const until = Date.now() + limitMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== null && value !== false) return value;
-    if (Date.now() > until) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
