@@ -110,8 +110,9 @@ describe('in Chromium', () => {
     await page
       .locator('#file')
       .setInputFiles({ name: 'big.vcf', mimeType: 'text/plain', buffer: Buffer.alloc(200_000, 65) });
+    // expect.poll's default bound is 1 s, too short for a busy machine: the bound only stops a hang.
     await expect
-      .poll(() => text(page.locator('#upload-problem')))
+      .poll(() => text(page.locator('#upload-problem')), { timeout: 15_000 })
       .toContain('over the 150 KB limit of your plan');
     expect(await page.locator('#upload-problem a').getAttribute('href')).toBe('/account#upgrade');
     expect(await page.locator('#upload-button').isDisabled()).toBe(true);
@@ -119,7 +120,7 @@ describe('in Chromium', () => {
     await page
       .locator('#file')
       .setInputFiles({ name: 'small.vcf', mimeType: 'text/plain', buffer: Buffer.from(SMALL_VCF) });
-    await expect.poll(() => page.locator('#upload-button').isEnabled()).toBe(true);
+    await expect.poll(() => page.locator('#upload-button').isEnabled(), { timeout: 15_000 }).toBe(true);
     await Promise.all([
       page.waitForURL(/\/annotations\/[0-9a-f-]{36}$/),
       page.locator('#upload-button').click(),
