@@ -4,24 +4,10 @@
  * in a fresh browser context.
  */
 
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { eventually as pollUntil } from '../../packages/service-kit/src/testing/eventually.ts';
 
-/** Debian's Chromium, headless, without the background traffic a test does not want. */
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
-}
+export { launchChromium } from '../../packages/service-kit/src/testing/chromium.ts';
 
 /** `eventually` of @gas/service-kit/testing with the description first (how these tests read). */
 export function eventually<T>(

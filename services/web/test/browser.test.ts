@@ -14,8 +14,9 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { DEMO_PASSWORD } from '@gas/devcloud';
 import { loadConfig } from '@gas/service-kit';
+import { launchChromium } from '@gas/service-kit/testing/chromium';
 import type { FastifyInstance } from 'fastify';
-import { type Browser, chromium, type Locator } from 'playwright-core';
+import type { Browser, Locator } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
 import { WebConfig, webConfigRules } from '../src/config.ts';
@@ -64,18 +65,7 @@ beforeAll(async () => {
     https: { cert: cert.certPem, key: cert.keyPem },
   });
   await app.listen({ port, host: '127.0.0.1' });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium();
   await mkdir(SCREENSHOTS, { recursive: true });
 }, 90_000);
 

@@ -1,10 +1,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { SESClient, SendEmailCommand, VerifyEmailIdentityCommand } from '@aws-sdk/client-ses';
+import { launchChromium, screenshot } from '@gas/service-kit/testing/chromium';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, screenshot } from './helpers/chromium.ts';
 import { clientConfig, startTestCloud, type TestCloud } from './helpers.ts';
+
+/** Screenshots for a person to look at (git-ignored). */
+const SCREENSHOT_DIR = join(import.meta.dirname, '..', 'test-results');
 
 // The mailbox page in a real browser: the e-mail's link works, the e-mail's script does not run.
 let testCloud: TestCloud;
@@ -60,7 +64,7 @@ describe('mailbox page in Chromium', () => {
     const shown = await frame.locator('body').innerText();
     expect(shown).toContain('Your results are ready');
     expect(shown).not.toContain('PWNED');
-    await screenshot(page, 'mailbox-message');
+    await screenshot(page, SCREENSHOT_DIR, 'mailbox-message');
     await frame.getByRole('link', { name: 'open job-42' }).click();
     await page.waitForURL(jobUrl);
     expect(await page.locator('h1').textContent()).toBe('Job page');

@@ -4,11 +4,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { launchChromium, screenshot } from '@gas/service-kit/testing/chromium';
 import * as client from 'openid-client';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_PASSWORD, type RunningIdentityProvider, startIdentityProvider } from '../src/oidc/index.ts';
-import { launchChromium, screenshot } from './helpers/chromium.ts';
+
+/** Screenshots for a person to look at (git-ignored). */
+const SCREENSHOT_DIR = join(import.meta.dirname, '..', 'test-results');
 
 // The login page in a real browser with JavaScript off, as a user signs in to the web service.
 let dataDir: string;
@@ -65,7 +68,7 @@ describe('login page in Chromium', () => {
     await page.getByLabel('Password').fill('guess');
     await page.getByRole('button', { name: 'Sign in' }).click();
     expect(await page.getByRole('alert').textContent()).toBe('Wrong e-mail or password.');
-    await screenshot(page, 'oidc-login-refused');
+    await screenshot(page, SCREENSHOT_DIR, 'oidc-login-refused');
 
     await page.getByLabel('Password').fill(DEMO_PASSWORD);
     await page.getByRole('button', { name: 'Sign in' }).click();

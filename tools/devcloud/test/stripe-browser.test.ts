@@ -3,11 +3,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { launchChromium, screenshot } from '@gas/service-kit/testing/chromium';
 import type { Browser } from 'playwright-core';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningStripeStandIn, startStripeStandIn } from '../src/stripe/index.ts';
-import { launchChromium, screenshot } from './helpers/chromium.ts';
+
+/** Screenshots for a person to look at (git-ignored). */
+const SCREENSHOT_DIR = join(import.meta.dirname, '..', 'test-results');
 
 // The hosted checkout and portal pages in a real browser with JavaScript off, as a payer uses them.
 let dataDir: string;
@@ -64,7 +67,7 @@ describe('hosted pages in Chromium, JavaScript off', () => {
     await page.getByLabel('CVC').fill('123');
     await page.getByRole('button', { name: /Subscribe/ }).click();
     expect(await page.getByRole('alert').textContent()).toBe('Your card was declined.');
-    await screenshot(page, 'stripe-checkout-declined');
+    await screenshot(page, SCREENSHOT_DIR, 'stripe-checkout-declined');
 
     await page.getByLabel('Card number').fill('4242 4242 4242 4242');
     await page.getByLabel('Expiry').fill('12 / 34');
@@ -85,7 +88,7 @@ describe('hosted pages in Chromium, JavaScript off', () => {
     const page = await context.newPage();
     await page.goto(portal.url);
     expect(await page.getByText('GAS Premium').isVisible()).toBe(true);
-    await screenshot(page, 'stripe-portal');
+    await screenshot(page, SCREENSHOT_DIR, 'stripe-portal');
     await page.getByRole('button', { name: 'Cancel subscription' }).click();
     await page.waitForURL(`${appUrl}/account`);
     expect((await stripe.subscriptions.retrieve(subscription!.id)).status).toBe('canceled');
