@@ -168,3 +168,28 @@ export function queueDrainConfig<K extends string>(
     }),
   } as { [P in K]: TInteger } & { DRAIN_IDLE_SECONDS: TNumber };
 }
+
+/**
+ * Keys of a service that reads or writes cold storage (the archiver writes, the thawer
+ * restores): which backend, and the vault for the Glacier vault backend. Both services must
+ * agree on them, so they are stated once here.
+ */
+export const coldStorageConfig = {
+  COLD_STORAGE_BACKEND: Type.Enum(['s3-glacier', 'glacier-vault'], {
+    default: 's3-glacier',
+    description: 'cold storage backend',
+  }),
+  RESULTS_VAULT: Type.Optional(
+    Type.String({ minLength: 1, description: 'Glacier vault name (glacier-vault backend only)' }),
+  ),
+};
+
+/** The vault backend needs a vault name. */
+export function checkColdStorageConfig(config: {
+  COLD_STORAGE_BACKEND: 's3-glacier' | 'glacier-vault';
+  RESULTS_VAULT?: string | undefined;
+}): Array<{ key: string; problem: string }> {
+  return config.COLD_STORAGE_BACKEND === 'glacier-vault' && !config.RESULTS_VAULT
+    ? [{ key: 'RESULTS_VAULT', problem: 'is missing (required when COLD_STORAGE_BACKEND is glacier-vault)' }]
+    : [];
+}

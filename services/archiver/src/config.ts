@@ -3,7 +3,15 @@
  * topics, the table and buckets are the deployed ones (`<prefix>-<name>`, resources.json).
  */
 import { SnsTopicArn, servicePort } from '@gas/contracts';
-import { awsConfig, baseConfig, type CrossCheck, queueDrainConfig, snsWebhookConfig } from '@gas/service-kit';
+import {
+  awsConfig,
+  baseConfig,
+  type CrossCheck,
+  checkColdStorageConfig,
+  coldStorageConfig,
+  queueDrainConfig,
+  snsWebhookConfig,
+} from '@gas/service-kit';
 import Type, { type Static } from 'typebox';
 
 export const ArchiverConfig = Type.Object({
@@ -30,13 +38,7 @@ export const ArchiverConfig = Type.Object({
     default: 300,
     description: 'seconds a Free result stays in the results bucket',
   }),
-  COLD_STORAGE_BACKEND: Type.Enum(['s3-glacier', 'glacier-vault'], {
-    default: 's3-glacier',
-    description: 'cold storage backend',
-  }),
-  RESULTS_VAULT: Type.Optional(
-    Type.String({ minLength: 1, description: 'Glacier vault name (glacier-vault backend only)' }),
-  ),
+  ...coldStorageConfig,
   SWEEP_INTERVAL_SECONDS: Type.Number({
     minimum: 0.2,
     maximum: 3600,
@@ -63,7 +65,4 @@ export const ArchiverConfig = Type.Object({
 export type ArchiverConfig = Static<typeof ArchiverConfig>;
 
 /** The vault backend needs a vault name. */
-export const checkArchiverConfig: CrossCheck<ArchiverConfig> = (config) =>
-  config.COLD_STORAGE_BACKEND === 'glacier-vault' && !config.RESULTS_VAULT
-    ? [{ key: 'RESULTS_VAULT', problem: 'is missing (required when COLD_STORAGE_BACKEND is glacier-vault)' }]
-    : [];
+export const checkArchiverConfig: CrossCheck<ArchiverConfig> = checkColdStorageConfig;

@@ -3,7 +3,15 @@
  * topics, the table and buckets are the deployed ones (`<prefix>-<name>`, resources.json).
  */
 import { SnsTopicArn, servicePort } from '@gas/contracts';
-import { awsConfig, baseConfig, type CrossCheck, queueDrainConfig, snsWebhookConfig } from '@gas/service-kit';
+import {
+  awsConfig,
+  baseConfig,
+  type CrossCheck,
+  checkColdStorageConfig,
+  coldStorageConfig,
+  queueDrainConfig,
+  snsWebhookConfig,
+} from '@gas/service-kit';
 import Type, { type Static } from 'typebox';
 
 export const ThawerConfig = Type.Object({
@@ -32,13 +40,7 @@ export const ThawerConfig = Type.Object({
     ...SnsTopicArn,
     description: 'ARN of the archive-restored topic to publish to',
   },
-  COLD_STORAGE_BACKEND: Type.Enum(['s3-glacier', 'glacier-vault'], {
-    default: 's3-glacier',
-    description: 'cold storage backend',
-  }),
-  RESULTS_VAULT: Type.Optional(
-    Type.String({ minLength: 1, description: 'Glacier vault name (glacier-vault backend only)' }),
-  ),
+  ...coldStorageConfig,
   RESTORE_TIER: Type.Enum(['Expedited', 'Standard', 'Bulk'], {
     default: 'Standard',
     description: 'Glacier retrieval tier',
@@ -69,7 +71,4 @@ export const ThawerConfig = Type.Object({
 export type ThawerConfig = Static<typeof ThawerConfig>;
 
 /** The vault backend needs a vault name. */
-export const checkThawerConfig: CrossCheck<ThawerConfig> = (config) =>
-  config.COLD_STORAGE_BACKEND === 'glacier-vault' && !config.RESULTS_VAULT
-    ? [{ key: 'RESULTS_VAULT', problem: 'is missing (required when COLD_STORAGE_BACKEND is glacier-vault)' }]
-    : [];
+export const checkThawerConfig: CrossCheck<ThawerConfig> = checkColdStorageConfig;
