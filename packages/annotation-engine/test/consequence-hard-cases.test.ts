@@ -137,6 +137,30 @@ describe('hard cases (hand-worked expectations)', () => {
     });
   });
 
+  it('deletion across the start codon from outside the transcript: no start_lost (VEP)', async () => {
+    // g4-25 deleted: 7 bases before the transcript (11), the 5' UTR (11-20), the ATG and c.4-5.
+    // VEP judges the start codon only when both ends of the allele map to cDNA
+    // (_overlaps_start_codon); this one starts outside, so the CDS part is coding_sequence_variant
+    // (coding_unknown), as bcftools csq says for its EDUMMY0002 boundaries case.
+    await expectOn(3, 'GACCTAGCCTTCGCTGCCATGAA', 'G', 'TXP', {
+      consequences: ['coding_sequence_variant', '5_prime_UTR_variant'],
+      impact: 'MODIFIER',
+      cdnaPosition: '?-15',
+      cdsPosition: '?-5',
+      exon: '1/3',
+    });
+    // g14-25 deleted, both ends in exon 1 (cDNA 4-15): the ATG is gone, start_lost; VEP's
+    // coding_unknown adds no coding_sequence_variant beside start_lost
+    await expectOn(13, 'TCGCTGCCATGAA', 'T', 'TXP', {
+      consequences: ['start_lost', '5_prime_UTR_variant'],
+      impact: 'HIGH',
+      hgvsc: 'TXP.1:c.-7_5del',
+      cdnaPosition: '4-15',
+      cdsPosition: '?-5',
+      exon: '1/3',
+    });
+  });
+
   it('minus-strand missense: complemented bases, codons and HGVS in transcript orientation', async () => {
     // tx codon 4 CTT (k10-12 = g401-399); g401 G>T is tx C>A: ATT (Ile)
     await expectOn(401, 'G', 'T', 'TXM', {

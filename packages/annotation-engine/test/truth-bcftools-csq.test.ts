@@ -424,12 +424,13 @@ describe('bcftools csq test cases (per-variant mode)', () => {
     if (fixed.length > 0)
       console.log(`listed differences that no longer occur (remove them):\n${fixed.join('\n')}`);
     expect(records).toBeGreaterThan(100);
-    // The issue asks for 95%. Reached: 100/108 (92.6%), with the expectations of records
-    // bcftools norm changes taken from bcftools on the normalised record (header comment). Every
-    // one of the 8 differences is a VEP-versus-bcftools rule or a bcftools-only choice on a
-    // deliberately tricky case (listed with reasons in the differences file); matching them would
-    // make the engine less VEP-like. This floor is the rate reached: it may rise, never fall.
-    expect(agreeing / records).toBeGreaterThanOrEqual(100 / 108);
+    // The issue asks for 95%. Reached: 101/108 (93.5%), with the expectations of records
+    // bcftools norm changes taken from bcftools on the normalised record (header comment). Each
+    // of the 7 differences left is a case where Ensembl VEP's rule (named in its reason, read
+    // from VEP's source) gives our answer and not bcftools': matching bcftools there would make
+    // the engine less VEP-like, so 95% is not reached on this suite. This floor is the rate
+    // reached: it may rise, never fall.
+    expect(agreeing / records).toBeGreaterThanOrEqual(101 / 108);
     expect(unlisted).toEqual([]);
     expect(fixed).toEqual([]);
   });

@@ -42,7 +42,10 @@
  *      inframe_deletion (when the longer peptide starts or ends with the shorter one),
  *      missense_variant, synonymous_variant, protein_altering_variant (other in-frame changes),
  *      incomplete_terminal_codon_variant (a partial last codon). An allele that touches
- *      the CDS but cannot be placed codon by codon is coding_sequence_variant.
+ *      the CDS but cannot be placed codon by codon is coding_sequence_variant, or start_lost /
+ *      stop_lost instead when it covers the start / stop codon and both its ends are in cDNA
+ *      (VEP's _overlaps_start_codon / _overlaps_stop_codon and coding_unknown): one that starts
+ *      or ends in an intron or outside the transcript has no start or stop call.
  *   6. Transcript-wide: NMD_transcript_variant (nonsense_mediated_decay biotype), and
  *      non_coding_transcript_variant for a non-coding transcript when no exon term applied.
  *   7. Nothing within 5 kb of any transcript: one intergenic_variant.
@@ -65,8 +68,9 @@
  *
  * KNOWN DIFFERENCES FROM bcftools csq (test/fixtures/science/bcftools-csq-differences.tsv)
  *   VEP's rules are followed where the two tools differ: frameshift introns, start_lost with
- *   frameshift_variant, coding_sequence_variant beside splice sites, no stop codon assumed at the
- *   end of a stop-less CDS, one CDS frame per transcript.
+ *   frameshift_variant, coding_sequence_variant beside splice sites, no codon change computed for
+ *   an allele that crosses an exon edge, start_lost for a one-codon CDS, no stop codon assumed at
+ *   the end of a stop-less CDS, one CDS frame per transcript.
  */
 import { hgvsc, hgvsp } from '../hgvs/index.ts';
 import type {
@@ -396,13 +400,19 @@ function codingTerms(
       cEnd > 0 && cEnd <= L.cdsEndC ? kHi : 0,
       false,
     );
-    if (kLo <= 3 && L.phase === 0 && !t.flags.includes('cds_start_NF')) terms.push('start_lost');
+    // VEP (_overlaps_start_codon / _overlaps_stop_codon in VariationEffect.pm) judges the start
+    // or stop codon only when both ends of the allele map to cDNA: an allele that begins or ends
+    // in an intron or outside the transcript is coding_sequence_variant, whatever it covers.
+    const bothEndsExonic = cStart > 0 && cEnd > 0;
+    if (bothEndsExonic && kLo <= 3 && L.phase === 0 && !t.flags.includes('cds_start_NF'))
+      terms.push('start_lost');
     const len = cdsLength(L);
-    if (kHi > len - 3 && !t.flags.includes('cds_end_NF')) {
+    if (bothEndsExonic && kHi > len - 3 && !t.flags.includes('cds_end_NF')) {
       const pep = translate(transcriptSequence(L, ref).slice(L.cdsEndC - 3, L.cdsEndC), 0, false, L.code);
       if (pep === '*') terms.push('stop_lost');
     }
-    terms.push('coding_sequence_variant');
+    // VEP's coding_unknown: coding_sequence_variant only when no start/stop term was called.
+    if (!terms.includes('start_lost') && !terms.includes('stop_lost')) terms.push('coding_sequence_variant');
     return;
   }
   const seq = transcriptSequence(L, ref);
