@@ -13,12 +13,12 @@
  */
 
 /** Strings at least this long are copied natively; shorter ones by a JS loop. */
-const NATIVE_COPY_CHARS = 24;
+export const NATIVE_COPY_CHARS = 24;
 /** Pre-encoded byte runs at least this long are copied by `TypedArray#set`; shorter ones by a JS loop. */
-const NATIVE_COPY_BYTES = 64;
+export const NATIVE_COPY_BYTES = 64;
 
 /** `Buffer#latin1Write`: `write(s, offset, length, 'latin1')` without its argument checks (not in the typings). */
-type Latin1Writable = Buffer & { latin1Write(s: string, offset: number, length: number): number };
+export type Latin1Writable = Buffer & { latin1Write(s: string, offset: number, length: number): number };
 
 export class ByteBuilder {
   buf: Buffer;
