@@ -17,11 +17,20 @@ const COMPLEMENT: Record<string, string> = {
   n: 'n',
 };
 
+/** COMPLEMENT by character code ('N' for anything else): no keyed property lookup per base. */
+const COMPLEMENT_OF_CODE: string[] = new Array<string>(256).fill('N');
+for (const [b, c] of Object.entries(COMPLEMENT)) COMPLEMENT_OF_CODE[b.charCodeAt(0)] = c;
+
 export function reverseComplement(seq: string): string {
+  const n = seq.length;
+  if (n === 1) {
+    const c = seq.charCodeAt(0);
+    return c < 256 ? COMPLEMENT_OF_CODE[c]! : 'N';
+  }
   let out = '';
-  for (let i = seq.length - 1; i >= 0; i--) {
-    const b = seq[i] as string;
-    out += COMPLEMENT[b] ?? 'N';
+  for (let i = n - 1; i >= 0; i--) {
+    const c = seq.charCodeAt(i);
+    out += c < 256 ? COMPLEMENT_OF_CODE[c]! : 'N';
   }
   return out;
 }

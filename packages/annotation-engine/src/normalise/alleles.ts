@@ -143,6 +143,9 @@ export function variantClass(a: AlleleToAnnotate): VariantClass {
 
 /** True for A<->G and C<->T. */
 export function isTransition(ref: string, alt: string): boolean {
-  const p = ref + alt;
-  return p === 'AG' || p === 'GA' || p === 'CT' || p === 'TC';
+  if (ref.length !== 1 || alt.length !== 1) return false;
+  const r = ref.charCodeAt(0);
+  const a = alt.charCodeAt(0);
+  // A<->G (65, 71) or C<->T (67, 84), without building the two-letter string
+  return (r === 65 && a === 71) || (r === 71 && a === 65) || (r === 67 && a === 84) || (r === 84 && a === 67);
 }
