@@ -18,6 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { parseArgs } from 'node:util';
+import v8 from 'node:v8';
 import { loadGeneIndex, loadGeneModelsCached } from './bundle/gene-index.ts';
 import { BundleError, bundleKnownSpecs, openBundle } from './bundle/index.ts';
 import { GeneModelError, type GeneModels } from './genes/index.ts';
@@ -39,10 +40,22 @@ import { FastaError, openReference } from './reference/index.ts';
 import { InputError } from './vcf/problems.ts';
 
 /**
- * One thread unless asked: the issue's memory ceiling (250 MB peak RSS at 1 M and 10 M records)
- * holds on one thread, not with workers (each adds ~80-90 MB: measured in bench/README.md).
+ * One thread unless asked. Two threads keep the memory ceiling (250 MB peak RSS at 1 M and 10 M
+ * records, with HEAP_GROWING_PERCENT) but on this 2-core machine gain ~1.25x wall time for ~1.3x
+ * the CPU, short of the 1.6x that would make every core the default (bench/README.md).
  */
 const DEFAULT_THREADS = 1;
+
+/**
+ * With worker threads, the old generation of every heap grows by HEAP_GROWING_PERCENT over what
+ * the last full collection kept, instead of V8's factor of up to 4: the live heap is small
+ * (~20-25 MB) and most of the peak RSS was garbage not collected yet. A V8 flag read at every
+ * full collection, so it works when set after start-up (the heap size flags do not), and it is
+ * process-wide, so the workers' heaps follow it. It costs GC time (~2 s CPU at 1 M records),
+ * so one thread, which keeps the memory ceiling without it, runs with V8's default. Measured in
+ * bench/README.md: 2 threads, 1 M records, ~300-320 MB -> ~205-235 MB peak RSS.
+ */
+const HEAP_GROWING_PERCENT = 20;
 
 const USAGE = `Usage: gas-annotate --fasta FASTA --gff GENES -i INPUT.vcf[.gz] -o OUTPUT [options]
 
@@ -75,12 +88,13 @@ Options:
   --gene-cache DIR    where parsed gene models are cached, keyed by the file's SHA-256, the
                       reference contigs and synonyms (default: the OS temp dir/gas-gene-index;
                       off: no cache)
-  --threads N         threads annotating batches of records (the main thread and N-1 worker
-                      threads), output in input order and identical to one thread (default
-                      ${DEFAULT_THREADS}: the only setting that keeps the peak memory of the built CLI
-                      under 250 MB; every worker holds its own runtime, gene models and
-                      reference cache, about 80-90 MB more each; this machine has
-                      ${os.availableParallelism()} cores; inputs under ${PARALLEL_MIN_RECORDS.toLocaleString('en-US')} records always use one)
+  --threads N         threads annotating batches of records: N-1 worker threads take them
+                      first, the main thread (which reads and writes) annotates when they
+                      are busy; output in input order and identical to one thread (default
+                      ${DEFAULT_THREADS}; 2 threads on 2 cores: ~1.25x faster for ~1.3x the CPU, peak
+                      memory ~210-235 MB instead of ~150-200; every worker holds its own
+                      runtime, gene models and reference cache, ~70-90 MB each; this machine
+                      has ${os.availableParallelism()} cores; inputs under ${PARALLEL_MIN_RECORDS.toLocaleString('en-US')} records always use one)
   --quiet             print nothing on success
   --debug             print stack traces on failure
   -h, --help          this help
@@ -135,6 +149,7 @@ async function main(argv: string[]): Promise<number> {
   const threads = values.threads === undefined ? DEFAULT_THREADS : Number(values.threads);
   if (!Number.isInteger(threads) || threads < 1 || threads > 256)
     throw new UsageError(`--threads must be a whole number from 1 to 256, not "${values.threads}"`);
+  if (threads > 1) v8.setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
   const policy = values['on-error'] ?? 'skip';
   if (policy !== 'skip' && policy !== 'stop')
     throw new UsageError(`--on-error must be skip or stop, not "${policy}"`);

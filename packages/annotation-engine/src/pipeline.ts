@@ -30,14 +30,15 @@ import { ENGINE_NAME, ENGINE_VERSION } from './output/provenance.ts';
 import { buildSummary, type RunSummary, SummaryCollector } from './output/summary.ts';
 import { TeeWriter } from './output/tee-writer.ts';
 import type { AnnotationWriter, OutputFormat, Provenance } from './output/types.ts';
-import { createBatchAnnotator } from './parallel/batch-annotator.ts';
-import { AnnotationPool, deserializeError } from './parallel/pool.ts';
+import { createBatchAnnotator, type LocalBatch } from './parallel/batch-annotator.ts';
+import { AnnotationPool, deserializeError, WORKER_QUEUE_DEPTH } from './parallel/pool.ts';
 import {
   type BatchResult,
   type EngineResources,
   REF_MATCH,
   REF_MISMATCH,
   REF_NOT_CHECKED,
+  type WorkBatch,
 } from './parallel/protocol.ts';
 import { contigListText, recordAnnotator } from './record-annotator.ts';
 import type { VcfSource } from './vcf/input.ts';
@@ -121,7 +122,8 @@ export interface AnnotateVcfOptions {
   signal?: AbortSignal;
   /**
    * Worker threads (parallel/pool.ts): with `threads` > 1, batches of records are annotated and
-   * formatted on that many threads, the calling thread and `threads - 1` workers, each worker
+   * formatted on that many threads: `threads - 1` workers, and the calling thread for the
+   * batches that come while every worker has `workerQueueDepth` queued. Each worker
    * opening `resources` itself (they must describe the same
    * reference, gene models and known-variant sources as `reference`, `genes` and `sources`);
    * the output, log and summary equal a single-threaded run's byte for byte. Inputs of fewer
@@ -134,6 +136,12 @@ export interface AnnotateVcfOptions {
     minRecords?: number;
     /** Records per batch sent to a worker (default 4,096). */
     batchRecords?: number;
+    /**
+     * Batches a worker may have queued before the calling thread annotates one itself (default
+     * WORKER_QUEUE_DEPTH; 0: the calling thread annotates every batch, a large number: the
+     * workers annotate every batch).
+     */
+    workerQueueDepth?: number;
   };
 }
 
@@ -326,9 +334,21 @@ export async function annotateVcf(options: AnnotateVcfOptions): Promise<Annotate
   const annotateOnWorkers = async (pool: AnnotationPool, batches: AsyncIterable<ReadBatch>) => {
     const inFlight: {
       result: Promise<BatchResult | null>;
+      /** Set once `result` has settled (results are taken without waiting while they are). */
+      settled: boolean;
       readerProblems: InputProblem[];
       lines: Int32Array;
     }[] = [];
+    const push = (result: Promise<BatchResult | null>, readerProblems: InputProblem[], lines: Int32Array) => {
+      const item = { result, settled: false, readerProblems, lines };
+      const settle = () => {
+        item.settled = true;
+      };
+      result.then(settle, settle);
+      inFlight.push(item);
+    };
+    /** Batches in flight at most (a few per thread: memory holds them whatever the input size). */
+    const maxInFlight = pool.threads * ((parallel?.workerQueueDepth ?? WORKER_QUEUE_DEPTH) + 2);
     const batchRecords = parallel?.batchRecords ?? WORKER_BATCH_RECORDS;
     const takeOldest = async () => {
       const item = inFlight.shift()!;
@@ -362,17 +382,40 @@ export async function annotateVcf(options: AnnotateVcfOptions): Promise<Annotate
         if (wait) await wait;
       }
     };
+    /**
+     * One batch: to a worker when one has room in its queue, else annotated here when fewer
+     * than maxInFlight are in flight, else after the oldest result is written. Results already
+     * back are written first, so the main thread's first job is feeding and draining the workers.
+     */
+    const dispatch = async (work: LocalBatch, readerProblems: InputProblem[]) => {
+      const asText = (): WorkBatch => ({
+        seq: work.seq,
+        text: work.records.map((rec) => rec.text).join('\n'),
+        lines: work.lines,
+      });
+      for (;;) {
+        while (inFlight.length > 0 && inFlight[0]!.settled) await takeOldest();
+        const sent = pool.submitToWorker(asText);
+        if (sent) {
+          push(sent, readerProblems, work.lines);
+          return;
+        }
+        if (inFlight.length < maxInFlight) {
+          const here = pool.annotateHere(work);
+          push(here, readerProblems, work.lines);
+          await here.catch(() => undefined);
+          // let the workers' answers in (messages are tasks, not microtasks)
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          return;
+        }
+        await takeOldest();
+      }
+    };
     let seq = 0;
     for await (const batch of batches) {
       if (signal?.aborted) throw new AnnotationAbortedError(signal.reason);
       const records = batch.records;
-      if (records.length === 0) {
-        inFlight.push({
-          result: Promise.resolve(null),
-          readerProblems: batch.readerProblems,
-          lines: new Int32Array(0),
-        });
-      }
+      if (records.length === 0) push(Promise.resolve(null), batch.readerProblems, new Int32Array(0));
       for (let off = 0; off < records.length; off += batchRecords) {
         const piece = records.slice(off, off + batchRecords);
         const lines = new Int32Array(piece.length);
@@ -381,13 +424,7 @@ export async function annotateVcf(options: AnnotateVcfOptions): Promise<Annotate
           if (sorted) noteOrder(rec);
           lines[i] = rec.line;
         }
-        const text = piece.map((rec) => rec.text).join('\n');
-        inFlight.push({
-          result: pool.submit({ seq: seq++, text, lines }),
-          readerProblems: off === 0 ? batch.readerProblems : [],
-          lines,
-        });
-        while (inFlight.length >= 2 * pool.threads) await takeOldest();
+        await dispatch({ seq: seq++, records: piece, lines }, off === 0 ? batch.readerProblems : []);
       }
     }
     while (inFlight.length > 0) await takeOldest();
@@ -425,7 +462,7 @@ export async function annotateVcf(options: AnnotateVcfOptions): Promise<Annotate
           ...init,
           synonyms: options.synonyms ?? [],
         });
-        pool = await AnnotationPool.start(parallel.threads, init, local);
+        pool = await AnnotationPool.start(parallel.threads, init, local, parallel.workerQueueDepth);
         log.info(
           `annotating on ${plural(pool.threads, 'thread')} (the main thread and ${plural(pool.threads - 1, 'worker thread')})`,
         );

@@ -1,10 +1,11 @@
 /**
  * Worker threads (parallel/pool.ts) change nothing but the speed: on the shared inputs, with
  * known-variant sources and three output formats, and on an input full of problems (malformed
- * lines, an unknown contig, a REF mismatch, unsorted records), a run on two threads (the main
- * thread and one worker, taking batches in turn) in small batches writes the same bytes, the
- * same summary and the same log as a run on one thread; under the stop policy both stop with
- * the same error.
+ * lines, an unknown contig, a REF mismatch, unsorted records), a run on two threads (one worker,
+ * and the main thread for the batches that come while the worker has its queue full) in small
+ * batches writes the same bytes, the same summary and the same log as a run on one thread; under
+ * the stop policy both stop with the same error. The worker's queue depth is varied so that the
+ * main thread annotates most batches (depth 1), none (every batch to the worker) or all (0).
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -42,9 +43,15 @@ beforeAll(async () => {
 afterAll(() => temp.remove());
 
 /** One run; its outputs' bytes, the summary without timings, the log without timing lines. */
-async function run(input: string, name: string, threads: number, more: Partial<AnnotateVcfOptions> = {}) {
+async function run(
+  input: string,
+  name: string,
+  threads: number,
+  more: Partial<AnnotateVcfOptions> = {},
+  workerQueueDepth = 1,
+) {
   // the same file names in both runs (they appear in the summary and the log)
-  const dir = path.join(temp.dir, `threads-${threads}`);
+  const dir = path.join(temp.dir, `threads-${threads}-${workerQueueDepth}`);
   await mkdir(dir, { recursive: true });
   const out = (ext: string) => path.join(dir, `${name}.${ext}`);
   const { summary, log } = await annotateVcf({
@@ -55,7 +62,7 @@ async function run(input: string, name: string, threads: number, more: Partial<A
     reference,
     sources: [geneModelSource(genes), ...known.map((k) => k.asAnnotationSource())],
     provenance: { startedAt: STARTED },
-    parallel: { threads, resources, minRecords: 0, batchRecords: 7 },
+    parallel: { threads, resources, minRecords: 0, batchRecords: 7, workerQueueDepth },
     ...more,
   });
   const { timings: _t, ...counts } = summary as typeof summary & { timings: unknown };
@@ -70,12 +77,14 @@ describe('worker threads', () => {
   it('write the same bytes, summary and log as one thread on the shared inputs', async () => {
     for (const name of ['vep-test.chr21.vcf', 'vep-test-not-ordered.vcf']) {
       const one = await run(inputs(name), name, 1);
-      const two = await run(inputs(name), name, 2);
       expect(one.files[0]!.length, name).toBeGreaterThan(10_000);
-      for (let i = 0; i < 3; i++)
-        expect(two.files[i]!.equals(one.files[i]!), `${name} output ${i}`).toBe(true);
-      expect(two.summary, name).toEqual(one.summary);
-      expect(two.log, name).toEqual(one.log);
+      for (const depth of [1, 0, 1000]) {
+        const two = await run(inputs(name), name, 2, {}, depth);
+        for (let i = 0; i < 3; i++)
+          expect(two.files[i]!.equals(one.files[i]!), `${name} depth ${depth} output ${i}`).toBe(true);
+        expect(two.summary, `${name} depth ${depth}`).toEqual(one.summary);
+        expect(two.log, `${name} depth ${depth}`).toEqual(one.log);
+      }
     }
   });
 
@@ -99,19 +108,21 @@ describe('worker threads', () => {
     const file = path.join(temp.dir, 'messy.vcf');
     await writeFile(file, `${messy.join('\n')}\n`, 'latin1');
     const one = await run(file, 'messy', 1);
-    const two = await run(file, 'messy', 2);
     expect(one.summary.problems.byReason).toMatchObject({
       malformed_line: 2,
       unknown_contig: 1,
       ref_mismatch: 1,
     });
-    for (let i = 0; i < 3; i++) expect(two.files[i]!.equals(one.files[i]!), `output ${i}`).toBe(true);
-    expect(two.summary).toEqual(one.summary);
-    expect(two.log).toEqual(one.log);
-
     const stopOne = await run(file, 'stop', 1, { onError: 'stop' }).catch((e: Error) => e.message);
-    const stopTwo = await run(file, 'stop', 2, { onError: 'stop' }).catch((e: Error) => e.message);
     expect(stopOne).toMatch(/^line \d+: /);
-    expect(stopTwo).toBe(stopOne);
+    for (const depth of [1, 0, 1000]) {
+      const two = await run(file, 'messy', 2, {}, depth);
+      for (let i = 0; i < 3; i++)
+        expect(two.files[i]!.equals(one.files[i]!), `depth ${depth} output ${i}`).toBe(true);
+      expect(two.summary, `depth ${depth}`).toEqual(one.summary);
+      expect(two.log, `depth ${depth}`).toEqual(one.log);
+      const stopTwo = await run(file, 'stop', 2, { onError: 'stop' }, depth).catch((e: Error) => e.message);
+      expect(stopTwo, `depth ${depth}`).toBe(stopOne);
+    }
   });
 });

@@ -14,7 +14,7 @@ import { SummaryCollector } from '../output/summary.ts';
 import type { AnnotationWriter } from '../output/types.ts';
 import type { AnnotationSource, PipelineReference } from '../pipeline.ts';
 import { contigListText, recordAnnotator } from '../record-annotator.ts';
-import { parseDataLine } from '../vcf/parse.ts';
+import { parseDataLine, type VcfLine } from '../vcf/parse.ts';
 import { InputError, ProblemRecorder } from '../vcf/problems.ts';
 import {
   type BatchResult,
@@ -37,8 +37,15 @@ export function serializeError(err: unknown): SerializedError {
   return out;
 }
 
+/** A batch the main thread annotates itself: the records as its reader parsed them. */
+export interface LocalBatch {
+  seq: number;
+  records: readonly VcfLine[];
+  lines: Int32Array;
+}
+
 /** Annotates a batch; the result's output buffers are its own (transferable). */
-export type BatchAnnotator = (batch: WorkBatch) => Promise<BatchResult>;
+export type BatchAnnotator = (batch: WorkBatch | LocalBatch) => Promise<BatchResult>;
 
 export async function createBatchAnnotator(
   reference: PipelineReference,
@@ -67,8 +74,10 @@ export async function createBatchAnnotator(
   for (const s of sinks) s.out.length = 0;
   const columns = init.header.synthesized ? 0 : init.header.columns.length;
 
-  const annotateBatch = async (batch: WorkBatch): Promise<BatchResult> => {
-    const texts = batch.text.split('\n');
+  const annotateBatch = async (batch: WorkBatch | LocalBatch): Promise<BatchResult> => {
+    // the main thread's batches come parsed already; a worker's come as text
+    const parsed = 'records' in batch ? batch.records : null;
+    const texts = 'text' in batch ? batch.text.split('\n') : [];
     const n = batch.lines.length;
     const refChecks = new Uint8Array(n);
     const mismatches: (RefMismatch | null)[] = [];
@@ -76,7 +85,7 @@ export async function createBatchAnnotator(
     let failure: SerializedError | null = null;
     let failedAt = n;
     for (let i = 0; i < n; i++) {
-      const rec = parseDataLine(texts[i]!, batch.lines[i]!, columns);
+      const rec = parsed ? parsed[i]! : parseDataLine(texts[i]!, batch.lines[i]!, columns);
       const { checked, mismatched, unchecked } = refCheck;
       const kept = refCheck.kept.length;
       try {

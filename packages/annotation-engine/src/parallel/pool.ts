@@ -1,22 +1,26 @@
 /**
  * Annotation over threads, output in input order.
  *
- *   main thread: VcfReader -> batches of data lines (text + line numbers) -> round robin over
- *                the workers and the main thread itself (N threads = the main one + N-1 workers)
+ *   main thread: VcfReader -> batches of data lines (text + line numbers) -> to the worker with
+ *                the fewest batches queued (N threads = the main one + N-1 workers); when every
+ *                worker has WORKER_QUEUE_DEPTH queued, the main thread annotates one itself
  *   each:        parse -> annotate -> format every output into bytes (batch-annotator.ts)
  *   main thread: results taken back in batch order -> problems, REF checks and summary counts
  *                replayed in input order -> bytes appended to each output
  *
- * At most `2 x threads` batches are in flight, so memory holds a few batches whatever the input
- * size. Each worker opens the reference, gene models (from the index cache the main thread
- * filled) and known-variant readers itself; nothing is shared but file names. The main thread
- * annotates with the pipeline's own. Memory: every worker adds its own runtime, gene models and
- * reference cache (~50-80 MB on chr21; its young generation is capped at
- * WORKER_YOUNG_GENERATION_MB), which is why the CLI's default is one thread.
+ * The workers come first: the main thread also reads, parses, replays and writes everything, so
+ * with round robin (the first scheme) the worker waited on it while it annotated its share.
+ * Batches the main thread annotates keep the records its reader parsed (no second parse); a
+ * worker's travel as text and are parsed there. At most `threads x (queue depth + 2)` batches
+ * are in flight, so memory holds a few batches whatever the input size. Each worker opens the
+ * reference, gene models (from the index cache the main thread filled) and known-variant
+ * readers itself; nothing is shared but file names. Memory: every worker adds its own runtime,
+ * gene models and reference cache (~70-90 MB on chr21; its young generation is capped at
+ * WORKER_YOUNG_GENERATION_MB); the CLI caps the heaps' growth when it starts workers (cli.ts).
  */
 import { Worker } from 'node:worker_threads';
 import { InputError } from '../vcf/problems.ts';
-import type { BatchAnnotator } from './batch-annotator.ts';
+import type { BatchAnnotator, LocalBatch } from './batch-annotator.ts';
 import type { BatchResult, SerializedError, WorkBatch, WorkerInit, WorkerReady } from './protocol.ts';
 
 /** An error a worker posted, rebuilt on this side (InputErrors keep their class, line and kind). */
@@ -80,6 +84,11 @@ class AnnotationWorker {
     this.pending.clear();
   }
 
+  /** Batches sent and not answered yet. */
+  get queued(): number {
+    return this.pending.size;
+  }
+
   submit(batch: WorkBatch): Promise<BatchResult> {
     if (this.failed) return Promise.reject(this.failed);
     const result = new Promise<BatchResult>((resolve, reject) => {
@@ -95,28 +104,36 @@ class AnnotationWorker {
   }
 }
 
-/** Where a batch can go: a worker thread, or the main thread's own batch annotator. */
-interface Lane {
-  submit(batch: WorkBatch): Promise<BatchResult>;
-}
+/**
+ * Batches a worker may have queued before the main thread annotates one itself: enough that the
+ * worker still has work while the main thread is busy with a batch of its own (~10 ms each).
+ */
+export const WORKER_QUEUE_DEPTH = 4;
 
 export class AnnotationPool {
   private readonly workers: AnnotationWorker[];
-  private readonly lanes: Lane[];
-  private next = 0;
+  private readonly local: BatchAnnotator;
+  private readonly queueDepth: number;
 
-  private constructor(workers: AnnotationWorker[], local: BatchAnnotator) {
+  private constructor(workers: AnnotationWorker[], local: BatchAnnotator, queueDepth: number) {
     this.workers = workers;
-    this.lanes = [...workers, { submit: local }];
+    this.local = local;
+    this.queueDepth = queueDepth;
   }
 
   /**
-   * Starts `threads - 1` workers (the main thread, through `local`, is the last) and waits
-   * until each has opened its files.
+   * Starts `threads - 1` workers (the main thread, through `local`, is the other) and waits
+   * until each has opened its files. `queueDepth`: batches a worker may have queued before the
+   * main thread annotates one itself (default WORKER_QUEUE_DEPTH; the tests vary it).
    */
-  static async start(threads: number, init: WorkerInit, local: BatchAnnotator): Promise<AnnotationPool> {
+  static async start(
+    threads: number,
+    init: WorkerInit,
+    local: BatchAnnotator,
+    queueDepth = WORKER_QUEUE_DEPTH,
+  ): Promise<AnnotationPool> {
     const workers = Array.from({ length: Math.max(0, threads - 1) }, () => new AnnotationWorker(init));
-    const pool = new AnnotationPool(workers, local);
+    const pool = new AnnotationPool(workers, local, queueDepth);
     try {
       await Promise.all(workers.map((w) => w.ready));
     } catch (err) {
@@ -128,15 +145,28 @@ export class AnnotationPool {
 
   /** Threads annotating: the workers and the main thread. */
   get threads(): number {
-    return this.lanes.length;
+    return this.workers.length + 1;
   }
 
-  /** Hands a batch to the next thread (round robin); resolves with its result. */
-  submit(batch: WorkBatch): Promise<BatchResult> {
-    const lane = this.lanes[this.next]!;
-    this.next = (this.next + 1) % this.lanes.length;
-    const r = lane.submit(batch);
+  /**
+   * Hands a batch to the worker with the fewest batches queued, if that one has fewer than
+   * the pool's queue depth; null when every worker is busy enough (then the caller annotates it on
+   * the main thread, `annotateHere`, or waits for a result). `batch` is called only when a
+   * worker takes it (the text is joined for workers only).
+   */
+  submitToWorker(batch: () => WorkBatch): Promise<BatchResult> | null {
+    let best: AnnotationWorker | null = null;
+    for (const w of this.workers) if (best === null || w.queued < best.queued) best = w;
+    if (best === null || best.queued >= this.queueDepth) return null;
+    const r = best.submit(batch());
     r.catch(() => undefined); // awaited in order by the caller
+    return r;
+  }
+
+  /** Annotates a batch on the main thread. */
+  annotateHere(batch: LocalBatch): Promise<BatchResult> {
+    const r = this.local(batch);
+    r.catch(() => undefined);
     return r;
   }
 
