@@ -41,8 +41,9 @@ import { InputError } from './vcf/problems.ts';
 
 /**
  * One thread unless asked. Two threads keep the memory ceiling (250 MB peak RSS at 1 M and 10 M
- * records, with HEAP_GROWING_PERCENT) but on this 2-core machine gain ~1.25x wall time for ~1.3x
- * the CPU, short of the 1.6x that would make every core the default (bench/README.md).
+ * records, with HEAP_GROWING_PERCENT) but on this 2-core machine gain only ~1.05-1.3x in wall
+ * time for ~1.5x the CPU, short of the ~1.6x that would make every core the default
+ * (bench/README.md, "Threads").
  */
 const DEFAULT_THREADS = 1;
 
@@ -51,11 +52,11 @@ const DEFAULT_THREADS = 1;
  * the last full collection kept, instead of V8's factor of up to 4: the live heap is small
  * (~20-25 MB) and most of the peak RSS was garbage not collected yet. A V8 flag read at every
  * full collection, so it works when set after start-up (the heap size flags do not), and it is
- * process-wide, so the workers' heaps follow it. It costs GC time (~2 s CPU at 1 M records),
+ * process-wide, so the workers' heaps follow it. It costs GC time (~2-3 s CPU at 1 M records),
  * so one thread, which keeps the memory ceiling without it, runs with V8's default. Measured in
- * bench/README.md: 2 threads, 1 M records, ~300-320 MB -> ~205-235 MB peak RSS.
+ * bench/README.md: 2 threads, 1 M records, ~300-320 MB -> ~210-235 MB peak RSS.
  */
-const HEAP_GROWING_PERCENT = 20;
+const HEAP_GROWING_PERCENT = 50;
 
 const USAGE = `Usage: gas-annotate --fasta FASTA --gff GENES -i INPUT.vcf[.gz] -o OUTPUT [options]
 
@@ -91,8 +92,8 @@ Options:
   --threads N         threads annotating batches of records: N-1 worker threads take them
                       first, the main thread (which reads and writes) annotates when they
                       are busy; output in input order and identical to one thread (default
-                      ${DEFAULT_THREADS}; 2 threads on 2 cores: ~1.25x faster for ~1.3x the CPU, peak
-                      memory ~210-235 MB instead of ~150-200; every worker holds its own
+                      ${DEFAULT_THREADS}; 2 threads on 2 cores: ~1.05-1.3x faster for ~1.5x the CPU,
+                      peak memory ~210-235 MB instead of ~170-200; every worker holds its own
                       runtime, gene models and reference cache, ~70-90 MB each; this machine
                       has ${os.availableParallelism()} cores; inputs under ${PARALLEL_MIN_RECORDS.toLocaleString('en-US')} records always use one)
   --quiet             print nothing on success
