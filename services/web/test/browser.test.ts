@@ -137,6 +137,11 @@ describe('in Chromium', () => {
     );
     await expect.poll(() => text(page.getByTestId('job-status')), { timeout: 15_000 }).toBe('COMPLETED');
     expect(await page.locator('svg.gas-chart').first().isVisible()).toBe(true);
+    // every chart label is drawn inside its chart (the longest SO term was cut off at the left)
+    const clippedLabels = await page.$$eval('svg.gas-chart text[text-anchor="end"]', (labels) =>
+      labels.filter((t) => (t as SVGTextElement).getBBox().x < 0).map((t) => t.textContent),
+    );
+    expect(clippedLabels).toEqual([]);
     expect(await page.getByTestId('result-rows').locator('tbody tr').count()).toBe(50);
 
     await page.locator('input[name="gene"]').fill('SOD1');

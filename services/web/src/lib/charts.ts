@@ -9,12 +9,20 @@ const escapeXml = (text: string) =>
     (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&#39;' })[c]!,
   );
 
+/** Width given to a label character (the chart's text is 12px, gas.css). */
+export const LABEL_CHAR_PX = 7;
+
 export function barChartSvg(title: string, counts: Record<string, number>, maxBars = 15): string {
   const entries = Object.entries(counts)
     .sort((a, b) => b[1] - a[1])
     .slice(0, maxBars);
   if (entries.length === 0) return '';
-  const labelWidth = 220;
+  // Labels are right-aligned before the bars: room for the longest one (12px text is at most
+  // ~7px a character; SO terms run to 34 characters, non_coding_transcript_exon_variant).
+  const labelWidth = Math.max(
+    120,
+    Math.ceil(Math.max(...entries.map(([label]) => label.length)) * LABEL_CHAR_PX) + 12,
+  );
   const barArea = 360;
   const rowHeight = 20;
   const max = Math.max(...entries.map(([, n]) => n), 1);

@@ -123,6 +123,8 @@ export async function completeJobLikeAnnotator(
         stop_gained: 30,
         splice_region_variant: 30,
         intron_variant: 30,
+        // the longest SO term a summary holds: its chart label must fit (browser test)
+        non_coding_transcript_exon_variant: 12,
       },
       byImpact: { MODERATE: 30, LOW: 30, HIGH: 30, MODIFIER: 30 },
       byChromosome: { '21': rows },
