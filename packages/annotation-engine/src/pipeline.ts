@@ -63,7 +63,8 @@ export interface Region {
 /** The reference as the pipeline uses it (see reference/index.ts). */
 export interface PipelineReference extends ReferenceSequence {
   contigLengths: Map<string, number>;
-  ensure(chrom: string, start: number, end: number): Promise<void>;
+  /** Undefined when the region is loaded already (see Reference.ensure). */
+  ensure(chrom: string, start: number, end: number): Promise<void> | undefined;
 }
 
 /** Something that annotates alleles; gene models are the first, known variants come next. */

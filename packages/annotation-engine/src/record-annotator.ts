@@ -19,13 +19,6 @@ import type { AnnotationSource, PipelineReference } from './pipeline.ts';
 import type { VcfLine } from './vcf/parse.ts';
 import { InputError, type ProblemLog } from './vcf/problems.ts';
 
-/**
- * Per reference, the region of its latest `ensure` (1-based closed). This module is the only
- * caller of `ensure`, and the reference evicts windows only inside `ensure`, so that region is
- * still loaded until the next call; shared by every annotator on the same reference.
- */
-const lastEnsured = new WeakMap<PipelineReference, { chrom: string; lo: number; hi: number }>();
-
 export interface RecordAnnotatorParts {
   reference: PipelineReference;
   sources: readonly AnnotationSource[];
@@ -81,19 +74,9 @@ export function recordAnnotator(parts: RecordAnnotatorParts): (rec: VcfLine) => 
     } catch (err) {
       return failed(rec, chrom, err);
     }
-    // Sorted input asks for the same gene region record after record: only wait for the
-    // reference when the region is not inside the last one loaded (an `await` per record, even
-    // on a settled promise, is a microtask turn).
-    const last = lastEnsured.get(reference);
-    if (last === undefined || last.chrom !== chrom || lo < last.lo || hi > last.hi) {
-      await reference.ensure(chrom, lo, hi);
-      if (last === undefined) lastEnsured.set(reference, { chrom, lo, hi });
-      else {
-        last.chrom = chrom;
-        last.lo = lo;
-        last.hi = hi;
-      }
-    }
+    // no await (a microtask turn) when the region is loaded already: nearly every record
+    const loading = reference.ensure(chrom, lo, hi);
+    if (loading) await loading;
     for (const s of sources) {
       const wait = s.prepare?.(chrom, rec.pos, refEnd + 1);
       if (wait) await wait;

@@ -32,6 +32,8 @@ export interface TranscriptLayout {
   peptide: string | null;
   /** Standard code, or the vertebrate mitochondrial one on MT/chrM (as VEP). */
   code: GeneticCode;
+  /** What every HGVSc on this transcript starts with: `ENST00000352957.8:c.` (`n.` non-coding). */
+  hgvsPrefix: string;
 }
 
 const layouts = new WeakMap<Transcript, TranscriptLayout>();
@@ -67,6 +69,7 @@ export function layoutOf(t: Transcript): TranscriptLayout {
     seqRef: null,
     peptide: null,
     code: geneticCodeFor(t.chrom),
+    hgvsPrefix: '',
   };
   if (t.cdsStart !== null && t.cdsEnd !== null) {
     const a = exonicCdna(L, t.strand === 1 ? t.cdsStart : t.cdsEnd);
@@ -80,6 +83,7 @@ export function layoutOf(t: Transcript): TranscriptLayout {
       L.phase = t.cdsStartPhase === 1 || t.cdsStartPhase === 2 ? 3 - t.cdsStartPhase : 0;
     }
   }
+  L.hgvsPrefix = `${t.id}${t.version ? `.${t.version}` : ''}:${L.coding ? 'c' : 'n'}.`;
   layouts.set(t, L);
   return L;
 }

@@ -100,17 +100,10 @@ class BaseReader {
   }
 }
 
-/** Per transcript layout, the HGVSc prefix (`ENST00000352957.8:c.`): built once, not per allele. */
-const PREFIXES = new WeakMap<TranscriptLayout, string>();
-
 /** HGVSc of the allele on the transcript (the allele overlaps the transcript). */
 export function hgvsc(allele: AlleleToAnnotate, L: TranscriptLayout, ref: ReferenceSequence): string {
   const t = L.t;
-  let prefix = PREFIXES.get(L);
-  if (prefix === undefined) {
-    prefix = `${t.id}${t.version ? `.${t.version}` : ''}:${L.coding ? 'c' : 'n'}.`;
-    PREFIXES.set(L, prefix);
-  }
+  const prefix = L.hgvsPrefix;
   const plus = t.strand === 1;
   const r = allele.ref;
   const a = allele.alt;

@@ -20,8 +20,13 @@ import type { ReferenceSequence } from '../model.ts';
 
 export interface Reference extends ReferenceSequence {
   contigLengths: Map<string, number>;
-  /** Loads (and caches) the bases of chrom start..end (1-based closed) so that `slice` is synchronous. */
-  ensure(chrom: string, start: number, end: number): Promise<void>;
+  /**
+   * Loads (and caches) the bases of chrom start..end (1-based closed) so that `slice` is
+   * synchronous. Returns undefined, not a promise, when they are loaded already: sorted input
+   * asks for the same region record after record, and awaiting even a settled promise is a
+   * microtask turn per record.
+   */
+  ensure(chrom: string, start: number, end: number): Promise<void> | undefined;
   close(): Promise<void>;
 }
 
@@ -140,13 +145,17 @@ class WindowedReference implements Reference {
     this.read = read;
   }
 
-  async ensure(chrom: string, start: number, end: number): Promise<void> {
+  ensure(chrom: string, start: number, end: number): Promise<void> | undefined {
     const length = this.contigLengths.get(chrom);
-    if (length === undefined) return; // unknown contig: slice answers 'N'
+    if (length === undefined) return undefined; // unknown contig: slice answers 'N'
     const lo = Math.max(1, start);
     const hi = Math.min(length, end);
-    if (hi < lo) return;
-    if (this.find(chrom, lo, hi) !== null) return;
+    if (hi < lo || this.find(chrom, lo, hi) !== null) return undefined;
+    return this.load(chrom, lo, hi, length);
+  }
+
+  /** Reads the aligned window(s) covering lo..hi (not loaded yet) into the cache. */
+  private async load(chrom: string, lo: number, hi: number, length: number): Promise<void> {
     const wStart = Math.floor((lo - 1) / WINDOW_BASES) * WINDOW_BASES + 1;
     const wEnd = Math.min(length, Math.ceil(hi / WINDOW_BASES) * WINDOW_BASES);
     // Sorted input moves forward through long genes: grow an overlapping window by the missing
