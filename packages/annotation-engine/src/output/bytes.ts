@@ -136,12 +136,14 @@ export class ByteBuilder {
   }
 
   /**
-   * Hands over what was written (a view of the current buffer) and starts a fresh buffer of the
-   * same capacity, so the caller may keep the returned bytes as long as it likes.
+   * Hands over what was written (a view of the current buffer) and goes on in `next` (a buffer
+   * the caller no longer needs, used when it is at least as large) or in a fresh one of the same
+   * capacity, so the caller may keep the returned bytes as long as it likes.
    */
-  take(): Buffer {
+  take(next?: Buffer): Buffer {
     const out = this.buf.subarray(0, this.length);
-    this.buf = Buffer.allocUnsafe(this.buf.length);
+    this.buf =
+      next !== undefined && next.length >= this.buf.length ? next : Buffer.allocUnsafe(this.buf.length);
     this.length = 0;
     return out;
   }
