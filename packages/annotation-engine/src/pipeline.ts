@@ -320,7 +320,8 @@ export async function annotateVcf(options: AnnotateVcfOptions): Promise<Annotate
           }
         }
         if (sorted) noteOrder(rec);
-        const annotated = await annotateRecord(rec);
+        const pending = annotateRecord(rec);
+        const annotated = pending instanceof Promise ? await pending : pending;
         collector.add(annotated);
         const wait = writer?.write(annotated);
         if (wait) await wait;

@@ -10,7 +10,7 @@
  *
  * Coordinates: GENOMIC, 1-BASED, CLOSED.
  */
-import type { TranscriptConsequence } from './model.ts';
+import type { AlleleToAnnotate, TranscriptConsequence } from './model.ts';
 import { allelesOf } from './normalise/alleles.ts';
 import type { ContigResolver } from './normalise/contigs.ts';
 import type { RefChecker } from './normalise/refcheck.ts';
@@ -37,9 +37,16 @@ export function contigListText(names: Iterable<string>): string {
   return list.length <= 5 ? list.join(', ') : `${list.slice(0, 5).join(', ')}, ...`;
 }
 
-export function recordAnnotator(parts: RecordAnnotatorParts): (rec: VcfLine) => Promise<AnnotatedRecord> {
+/**
+ * A record's annotation: the record itself when nothing had to be loaded for it (nearly every
+ * record), else a promise. Callers await only a promise: an async annotator (and an `await` of a
+ * plain value) cost every record a promise and a microtask turn.
+ */
+export type RecordAnnotation = AnnotatedRecord | Promise<AnnotatedRecord>;
+
+export function recordAnnotator(parts: RecordAnnotatorParts): (rec: VcfLine) => RecordAnnotation {
   const { reference, sources, resolver, refCheck, problems, contigText, verdict } = parts;
-  const annotateRecord = async (rec: VcfLine): Promise<AnnotatedRecord> => {
+  const annotateRecord = (rec: VcfLine): RecordAnnotation => {
     const chrom = resolver.resolve(rec.chrom);
     if (chrom === null) {
       problems.report(
@@ -74,13 +81,34 @@ export function recordAnnotator(parts: RecordAnnotatorParts): (rec: VcfLine) => 
     } catch (err) {
       return failed(rec, chrom, err);
     }
-    // no await (a microtask turn) when the region is loaded already: nearly every record
+    // synchronous when the region is loaded already (ensure returns undefined)
     const loading = reference.ensure(chrom, lo, hi);
-    if (loading) await loading;
-    for (const s of sources) {
-      const wait = s.prepare?.(chrom, rec.pos, refEnd + 1);
-      if (wait) await wait;
+    if (loading) return loading.then(() => prepared(rec, chrom, alleles, refEnd, 0));
+    return prepared(rec, chrom, alleles, refEnd, 0);
+  };
+
+  /** Once the region is loaded: the sources prepared from the `from`-th on, then the rest. */
+  const prepared = (
+    rec: VcfLine,
+    chrom: string,
+    alleles: AlleleToAnnotate[],
+    refEnd: number,
+    from: number,
+  ): RecordAnnotation => {
+    for (let i = from; i < sources.length; i++) {
+      const wait = sources[i]!.prepare?.(chrom, rec.pos, refEnd + 1);
+      if (wait) return wait.then(() => prepared(rec, chrom, alleles, refEnd, i + 1));
     }
+    return annotateLoaded(rec, chrom, alleles, refEnd);
+  };
+
+  /** REF check and every source's annotation, everything loaded. */
+  const annotateLoaded = (
+    rec: VcfLine,
+    chrom: string,
+    alleles: AlleleToAnnotate[],
+    refEnd: number,
+  ): AnnotatedRecord => {
     const bases = reference.slice(chrom, rec.pos, refEnd);
     const verdictOf = refCheck.check(rec.line, rec.chrom, rec.pos, rec.ref, bases);
     const mismatch = verdict();

@@ -90,7 +90,8 @@ export async function createBatchAnnotator(
       const kept = refCheck.kept.length;
       try {
         if (typeof rec === 'string') throw new Error(`line ${batch.lines[i]} no longer parses: ${rec}`);
-        const annotated = await annotate(rec);
+        const pending = annotate(rec);
+        const annotated = pending instanceof Promise ? await pending : pending;
         collector.add(annotated);
         for (const w of writers) w.write(annotated);
       } catch (err) {
