@@ -3,7 +3,7 @@
  * in one run, on this machine.
  *
  *   pnpm bench:engine [--sizes 100000,1000000[,10000000]] [--seed 42] [--keep DIR] [--threads N]
- *                     [--snpeff [--snpeff-max 100000] [--snpeff-cache DIR]]
+ *                     [--repeat R] [--snpeff [--snpeff-max 100000] [--snpeff-cache DIR]]
  *   (or: pnpm --filter @gas/annotation-engine bench -- ...)
  *
  * Inputs come from the project's own seeded generator (`generateSynthetic` below), the shape of
@@ -18,6 +18,11 @@
  * summary: after the header is read). GAS runs with its default thread count (1) unless
  * `--threads N` is given (the row names the count); worker threads are threads of one process,
  * so its peak RSS covers all of them.
+ *
+ * `--repeat R` runs bcftools and GAS R times per size, alternately (bcftools, GAS, bcftools,
+ * GAS, ...), prints a row pair per run and then the ratios' minimum, median and maximum: on a
+ * shared host the speed of both tools drifts between runs (bcftools alone varied 0.50-0.82 M
+ * variants/s within one hour here), and only the ratio of a pair run back to back is comparable.
  *
  * With `--snpeff`, SnpEff 5.1d (Debian package) runs on the same files too, for sizes up to
  * `--snpeff-max` records (it is ~100x slower): its database is built from the same FASTA and GFF3
@@ -159,6 +164,7 @@ async function main(): Promise<void> {
       seed: { type: 'string', default: '42' },
       keep: { type: 'string' },
       threads: { type: 'string' },
+      repeat: { type: 'string', default: '1' },
       snpeff: { type: 'boolean', default: false },
       'snpeff-max': { type: 'string', default: '100000' },
       'snpeff-cache': { type: 'string' },
@@ -168,6 +174,8 @@ async function main(): Promise<void> {
   if (sizes.some((n) => !Number.isInteger(n) || n <= 0))
     throw new Error('--sizes: positive integers, comma-separated');
   const seed = Number(values.seed);
+  const repeat = Number(values.repeat);
+  if (!Number.isInteger(repeat) || repeat < 1) throw new Error('--repeat: a positive integer');
   const dir = values.keep ?? path.join(os.tmpdir(), `gas-bench-${process.pid}`);
   await mkdir(dir, { recursive: true });
   const bcftoolsVersion = execFileSync('bcftools', ['--version'], { encoding: 'utf8' }).split('\n')[0];
@@ -192,6 +200,8 @@ async function main(): Promise<void> {
   const gasCli = await buildCli();
   console.log(`# GAS: node ${path.relative(repoRoot, gasCli)} (built now by scripts/build-cli.ts)`);
   const rows: string[] = [];
+  /** Per size with --repeat > 1: the ratios' spread over the runs. */
+  const spreads: string[] = [];
   for (const n of sizes) {
     const input = path.join(dir, `synthetic-${n}.seed${seed}.vcf.gz`);
     if (!existsSync(input)) {
@@ -202,48 +212,62 @@ async function main(): Promise<void> {
       );
     }
     const bcfOut = path.join(dir, `bcftools-${n}.vcf`);
-    const bcf = await timed(
-      'bcftools',
-      ['csq', '-l', '-f', FASTA, '-g', GFF3, input, '-Ov', '-o', bcfOut],
-      dir,
-    );
     const gasOut = path.join(dir, `gas-${n}.vcf`);
     const summary = path.join(dir, `gas-${n}.summary.json`);
-    const gasArgs = [
-      gasCli,
-      '--fasta',
-      FASTA,
-      '--gff',
-      GFF3,
-      '-i',
-      input,
-      '-o',
-      gasOut,
-      '--summary',
-      summary,
-      '--quiet',
-    ];
-    // the CLI's own default unless --threads is given (the row names the count either way)
-    if (values.threads !== undefined) gasArgs.push('--threads', values.threads);
-    const gasThreads = Number(values.threads ?? CLI_DEFAULT_THREADS);
-    const gas = await timed(process.execPath, gasArgs, repoRoot);
-    const s = JSON.parse(await readFile(summary, 'utf8')) as { timings: { recordsPerSecond: number } };
-    gas.annotateRate = s.timings.recordsPerSecond;
-    const bcfRate = n / bcf.wallS;
-    const gasRate = n / gas.wallS;
     const row = (tool: string, m: Measured, ratio: string, extra: string) =>
       `| ${n.toLocaleString('en-US')} | ${tool} | ${fmtRate(n / m.wallS)} | ${m.wallS.toFixed(2)} s | ${fmtRate(n / m.cpuS)} | ${m.cpuS.toFixed(2)} s | ${m.rssMb.toFixed(0)} MB | ${ratio} | ${extra} |`;
-    rows.push(
-      row(
-        `GAS (${gasThreads} thread${gasThreads === 1 ? '' : 's'})`,
-        gas,
-        `${(gasRate / bcfRate).toFixed(3)} (CPU ${(bcf.cpuS / gas.cpuS).toFixed(3)})`,
-        fmtRate(gas.annotateRate),
-      ),
-      row('bcftools csq -l', bcf, '1', ''),
-    );
-    console.log(rows.slice(-2).join('\n'));
-    if (snpEff && n <= Number(values['snpeff-max'])) {
+    const ratios: { wall: number; cpu: number }[] = [];
+    /** The last bcftools run of this size (SnpEff's ratio is taken against it). */
+    let bcf: Measured | null = null;
+    for (let run = 1; run <= repeat; run++) {
+      bcf = await timed('bcftools', ['csq', '-l', '-f', FASTA, '-g', GFF3, input, '-Ov', '-o', bcfOut], dir);
+      const gasArgs = [
+        gasCli,
+        '--fasta',
+        FASTA,
+        '--gff',
+        GFF3,
+        '-i',
+        input,
+        '-o',
+        gasOut,
+        '--summary',
+        summary,
+        '--quiet',
+      ];
+      // the CLI's own default unless --threads is given (the row names the count either way)
+      if (values.threads !== undefined) gasArgs.push('--threads', values.threads);
+      const gasThreads = Number(values.threads ?? CLI_DEFAULT_THREADS);
+      const gas = await timed(process.execPath, gasArgs, repoRoot);
+      const s = JSON.parse(await readFile(summary, 'utf8')) as { timings: { recordsPerSecond: number } };
+      gas.annotateRate = s.timings.recordsPerSecond;
+      const bcfRate = n / bcf.wallS;
+      const gasRate = n / gas.wallS;
+      const runLabel = repeat > 1 ? `, run ${run}/${repeat}` : '';
+      ratios.push({ wall: gasRate / bcfRate, cpu: bcf.cpuS / gas.cpuS });
+      rows.push(
+        row(
+          `GAS (${gasThreads} thread${gasThreads === 1 ? '' : 's'}${runLabel})`,
+          gas,
+          `${(gasRate / bcfRate).toFixed(3)} (CPU ${(bcf.cpuS / gas.cpuS).toFixed(3)})`,
+          fmtRate(gas.annotateRate),
+        ),
+        row(`bcftools csq -l${runLabel}`, bcf, '1', ''),
+      );
+      console.log(rows.slice(-2).join('\n'));
+    }
+    if (repeat > 1) {
+      const spread = (xs: number[]) => {
+        const v = [...xs].sort((a, b) => a - b);
+        const mid = v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
+        return `min ${v[0]!.toFixed(3)}, median ${mid.toFixed(3)}, max ${v.at(-1)!.toFixed(3)}`;
+      };
+      const line = `# ${n.toLocaleString('en-US')} records, ${repeat} alternating runs: ratio GAS/bcftools (wall) ${spread(ratios.map((r) => r.wall))}; (CPU) ${spread(ratios.map((r) => r.cpu))}`;
+      spreads.push(line);
+      console.log(line);
+    }
+    if (snpEff && bcf && n <= Number(values['snpeff-max'])) {
+      const bcfRate = n / bcf.wallS;
       const snpOut = path.join(dir, `snpeff-${n}.vcf`);
       const snp = await timed(...snpEffAnnotateCommand(snpEff, input, snpOut), dir);
       const ratio = `${(n / snp.wallS / bcfRate).toFixed(4)} (CPU ${(bcf.cpuS / snp.cpuS).toFixed(4)})`;
@@ -264,6 +288,7 @@ async function main(): Promise<void> {
   );
   console.log('|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) console.log(r);
+  for (const l of spreads) console.log(l);
   if (!values.keep) await rm(dir, { recursive: true, force: true });
 }
 
