@@ -46,7 +46,11 @@ RUN case "$SERVICE" in \
       web|annotator|notifier|archiver|thawer) ;; \
       *) echo "Build with --build-arg SERVICE=<web|annotator|notifier|archiver|thawer> (got '$SERVICE')." >&2; exit 1 ;; \
     esac
-RUN pnpm --filter "@gas/$SERVICE" deploy --prod --offline /out
+# --prefer-offline, not --offline: pnpm 9's deploy resolves the service's dependencies anew
+# instead of reading the lockfile, so it needs the registry's package metadata, which neither
+# `pnpm fetch` nor a frozen install caches (ERR_PNPM_NO_OFFLINE_META on a fresh machine). The
+# tarballs still come from the store `pnpm fetch` filled; only missing metadata is fetched.
+RUN pnpm --filter "@gas/$SERVICE" deploy --prod --prefer-offline /out
 # tsx runs the TypeScript in the image, so it must be a production dependency of the service.
 RUN test -f /out/src/server.ts || { echo "services/$SERVICE has no src/server.ts" >&2; exit 1; }; \
     test -d /out/node_modules/tsx || { echo "@gas/$SERVICE must list tsx in dependencies (not devDependencies)" >&2; exit 1; }

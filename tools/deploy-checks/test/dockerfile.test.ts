@@ -58,7 +58,7 @@ describe('one image pattern for the five services', () => {
 
   it('deploys only the production dependencies of @gas/$SERVICE with pnpm deploy', () => {
     const runs = args(stage('deploy'), 'RUN').join('\n');
-    expect(runs).toMatch(/pnpm --filter "@gas\/\$SERVICE" deploy --prod --offline \/out/);
+    expect(runs).toMatch(/pnpm --filter "@gas\/\$SERVICE" deploy --prod --prefer-offline \/out/);
     expect(runs).toContain('test -d /out/node_modules/tsx');
     expect(args(stage('workspace'), 'RUN').join('\n')).toContain('pnpm install --offline --frozen-lockfile');
   });

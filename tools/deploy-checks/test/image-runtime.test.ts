@@ -1,6 +1,7 @@
 /**
  * The runtime stage of the Dockerfile, exercised without Docker: the same `pnpm deploy` the
- * deploy stage runs (offline, from the lockfile and the store) produces a folder that boots
+ * deploy stage runs (tarballs from the store, package metadata from the registry when this
+ * machine's pnpm cache lacks it: see the Dockerfile's comment) produces a folder that boots
  * with the image's exact CMD, answers the image's exact HEALTHCHECK command, and stops cleanly
  * on SIGTERM. The notifier stands in for the five (same Dockerfile, same service-kit server);
  * what only a real image build proves (the base image, corepack, layer contents) is not covered.
@@ -46,7 +47,8 @@ let child: ChildProcess | undefined;
 let port = 0;
 
 beforeAll(async () => {
-  // The deploy stage's command as written (offline: the store holds every locked package).
+  // The deploy stage's command as written (--prefer-offline: the store holds every locked package;
+  // a fresh machine has no registry metadata cached, which pnpm 9's deploy needs).
   const deploy = deployStage.instructions.find((i) => i.keyword === 'RUN' && i.args.includes(' deploy '))!;
   const argv = deploy.args
     .replace('"@gas/$SERVICE"', `@gas/${service}`)
