@@ -13,7 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { AlleleToAnnotate, Transcript, TranscriptConsequence } from '../src/model.ts';
 import { allelesOf } from '../src/normalise/alleles.ts';
 import { createWriter, formatFromName } from '../src/output/factory.ts';
-import { CSQ_FIELDS, csqHeaderLine, escapeCsqValue } from '../src/output/fields.ts';
+import { CSQ_FIELDS, CsqFormatter, csqHeaderLine, escapeCsqValue } from '../src/output/fields.ts';
 import { BGZF_EOF, MemorySink, TextSink } from '../src/output/sink.ts';
 import { TsvWriter } from '../src/output/tsv-writer.ts';
 import type { Provenance } from '../src/output/types.ts';
@@ -112,6 +112,48 @@ describe('CSQ fields', () => {
     expect(escapeCsqValue('-', false)).toBe('');
     expect(escapeCsqValue('-', true)).toBe('-');
     expect(escapeCsqValue('p.Ala331=', false)).toBe('p.Ala331=');
+  });
+});
+
+describe('CSQ entries on one transcript', () => {
+  it('each entry equals its fields joined, however its terms, impact and allele vary from entry to entry', () => {
+    // the byte writer keeps a few heads (terms|IMPACT|...|BIOTYPE|) and tails (|STRAND...|VARIANT_CLASS)
+    // per transcript: more variety than it keeps, in an order that revisits old ones, must still
+    // give every entry its own fields
+    const ctx = { source: 'genes.gff3.gz' };
+    const formatter = new CsqFormatter(ctx);
+    const expected = (c: TranscriptConsequence) =>
+      CSQ_FIELDS.map((f, i) => (f.safe ? f.value(c, ctx) : escapeCsqValue(f.value(c, ctx), i === 0))).join(
+        '|',
+      );
+    const records = [
+      ['21\t25585733\t.\tC\tT', ['missense_variant'], 'MODERATE'],
+      ['21\t25585734\t.\tCA\tC', ['frameshift_variant'], 'HIGH'],
+      ['21\t25585735\t.\tA\tAGG', ['frameshift_variant', 'splice_region_variant'], 'HIGH'],
+      ['21\t25585736\t.\tG\tA', ['synonymous_variant'], 'LOW'],
+      ['21\t25585737\t.\tGT\tAC', ['missense_variant'], 'MODERATE'],
+      ['21\t25585738\t.\tT\tC,G', ['stop_gained'], 'HIGH'],
+      ['21\t25585739\t.\tC\tT', ['missense_variant', 'splice_region_variant'], 'MODERATE'],
+      ['21\t25585740\t.\tC\tT', ['missense_variant'], 'MODIFIER'],
+    ] as const;
+    const heads = new Set<string>();
+    const tails = new Set<string>();
+    for (let round = 0; round < 3; round++) {
+      for (const [i, [text, terms, impact]] of records.entries()) {
+        const rec = line(`${text}\t.\t.\t.`, 10 + i, 8);
+        for (const allele of allelesOf(rec, '21')) {
+          const c = csq(allele, { consequences: [...terms], impact, distance: round === 1 ? 120 + i : null });
+          const entry = formatter.entry(c);
+          expect(entry).toBe(expected(c));
+          const fields = entry.split('|');
+          heads.add(fields.slice(1, 3).join('|'));
+          tails.add(`${fields[CSQ_FIELDS.findIndex((f) => f.name === 'ALLELE_NUM')]}|${fields.at(-1)}`);
+        }
+      }
+    }
+    // more heads and tails than a transcript keeps (4 of each)
+    expect(heads.size).toBeGreaterThan(4);
+    expect(tails.size).toBeGreaterThan(4);
   });
 });
 

@@ -158,6 +158,40 @@ function fieldRuns(fields: readonly AnnotationField[], barrier: number): FieldRu
 interface RunTexts {
   texts: string[];
   bytes: Uint8Array[];
+  /**
+   * Per transcript, for `writeBuiltinEntry`: the heads and tails of its latest entries, at most
+   * ENTRY_PARTS_KEPT of each, newest last (see EntryHead).
+   */
+  heads: EntryHead[];
+  tails: EntryTail[];
+}
+
+/**
+ * Heads and tails kept per transcript: a few, since consecutive entries on a transcript alternate
+ * between a few (an SNV's and an indel's VARIANT_CLASS; missense and synonymous in an exon).
+ */
+const ENTRY_PARTS_KEPT = 4;
+
+/**
+ * An entry's bytes from Consequence to the `|` after BIOTYPE (`terms|IMPACT|SYMBOL..BIOTYPE|`)
+ * on one transcript, with the terms and impact they were made for. Consecutive entries on a
+ * transcript mostly repeat them (the SNVs of an intron, of an upstream stretch), and one copy of
+ * these bytes replaces a lookup and a copy per term, the impact's and the transcript run's.
+ */
+interface EntryHead {
+  terms: string[];
+  impact: string;
+  bytes: Uint8Array;
+}
+
+/**
+ * An entry's bytes after DISTANCE (`|STRAND..HGNC_ID|ALLELE_NUM|SOURCE|VARIANT_CLASS`) on one
+ * transcript, with the allele runs (cached bytes, compared by identity) they were made from.
+ */
+interface EntryTail {
+  alleleNum: Uint8Array;
+  variantClass: Uint8Array;
+  bytes: Uint8Array;
 }
 
 /** Runs of CSQ_FIELDS by index, as `writeBuiltinEntry` writes them (checked in the constructor). */
@@ -203,6 +237,8 @@ export class CsqFormatter {
     this.lastAlleleRuns = {
       texts: new Array<string>(this.runs.length).fill(''),
       bytes: new Array<Uint8Array>(this.runs.length).fill(NO_BYTES),
+      heads: [],
+      tails: [],
     };
     if (builtin) {
       const shape = this.runs.slice(0, BUILTIN_RUNS.count).map((r) => `${r.per}:${r.fields.join(',')}`);
@@ -262,7 +298,7 @@ export class CsqFormatter {
       texts[r] = text;
       bytes[r] = wordBytes(text);
     }
-    return into ?? { texts, bytes };
+    return into ?? { texts, bytes, heads: [], tails: [] };
   }
 
   /** One CSQ entry (one allele x transcript) appended to `out`. */
@@ -281,7 +317,7 @@ export class CsqFormatter {
     const byAllele = this.lastAlleleRuns;
     const runs = this.runs;
     const from = this.builtinRuns;
-    if (from > 0) writeBuiltinEntry(out, c, byTranscript.bytes, byAllele.bytes);
+    if (from > 0) writeBuiltinEntry(out, c, byTranscript, byAllele.bytes);
     for (let r = from; r < runs.length; r++) {
       if (r > 0) out.byte(124 /* | */);
       const run = runs[r]!;
@@ -340,8 +376,9 @@ function wordBytes(word: string): Uint8Array {
 /**
  * The fixed VEP fields of one entry (CSQ_FIELDS, Allele ... VARIANT_CLASS), written field by
  * field in one monomorphic function: the same bytes the generic loop writes, without a call per
- * field (profiled: the per-field closure calls were most of the CSQ cost). `byTranscript` and
- * `byAllele` are the cached run texts, indexed as BUILTIN_RUNS says.
+ * field (profiled: the per-field closure calls were most of the CSQ cost). `byTranscript` is the
+ * transcript's cached runs (with the heads and tails it kept), `byAllele` the allele's run bytes,
+ * indexed as BUILTIN_RUNS says.
  *
  * The entry's size is bounded first (every piece's length is known: cached bytes, the pair
  * strings, at most 21 characters for DISTANCE), the buffer grown once, and the bytes then go in
@@ -351,60 +388,36 @@ function wordBytes(word: string): Uint8Array {
 function writeBuiltinEntry(
   out: ByteBuilder,
   c: TranscriptConsequence,
-  byTranscript: readonly Uint8Array[],
+  byTranscript: RunTexts,
   byAllele: readonly Uint8Array[],
 ): void {
   const PIPE = 124;
-  const terms = c.consequences;
-  const nTerms = terms.length;
   const allele = byAllele[BUILTIN_RUNS.allele]!;
-  const symbolToBiotype = byTranscript[BUILTIN_RUNS.symbolToBiotype]!;
   const existing = byAllele[BUILTIN_RUNS.existingVariation]!;
-  const strandToHgnc = byTranscript[BUILTIN_RUNS.strandToHgnc]!;
-  const alleleNum = byAllele[BUILTIN_RUNS.alleleNum]!;
-  const source = byTranscript[BUILTIN_RUNS.source]!;
-  const variantClass = byAllele[BUILTIN_RUNS.variantClass]!;
-  const impact = wordBytes(c.impact);
-  let need =
+  const head = entryHead(byTranscript, c);
+  const tail = entryTail(byTranscript, byAllele);
+  out.reserve(
     BUILTIN_RUNS.count +
-    nTerms +
-    MAX_INT_CHARS +
-    allele.length +
-    symbolToBiotype.length +
-    existing.length +
-    strandToHgnc.length +
-    alleleNum.length +
-    source.length +
-    variantClass.length +
-    impact.length +
-    optLength(c.exon) +
-    optLength(c.intron) +
-    optLength(c.hgvsc) +
-    optLength(c.hgvsp) +
-    optLength(c.cdnaPosition) +
-    optLength(c.cdsPosition) +
-    optLength(c.proteinPosition) +
-    optLength(c.aminoAcids) +
-    optLength(c.codons);
-  for (let i = 0; i < nTerms; i++) {
-    const b = wordBytes(terms[i]!);
-    TERM_BYTES[i] = b;
-    need += b.length;
-  }
-  out.reserve(need);
+      MAX_INT_CHARS +
+      allele.length +
+      head.length +
+      existing.length +
+      tail.length +
+      optLength(c.exon) +
+      optLength(c.intron) +
+      optLength(c.hgvsc) +
+      optLength(c.hgvsp) +
+      optLength(c.cdnaPosition) +
+      optLength(c.cdsPosition) +
+      optLength(c.proteinPosition) +
+      optLength(c.aminoAcids) +
+      optLength(c.codons),
+  );
   let buf = out.buf;
   let at = out.length;
   at = putBytes(buf, at, allele);
   buf[at++] = PIPE;
-  for (let i = 0; i < nTerms; i++) {
-    if (i > 0) buf[at++] = 38; /* & */
-    at = putBytes(buf, at, TERM_BYTES[i]!);
-  }
-  buf[at++] = PIPE;
-  at = putBytes(buf, at, impact);
-  buf[at++] = PIPE;
-  at = putBytes(buf, at, symbolToBiotype);
-  buf[at++] = PIPE;
+  at = putBytes(buf, at, head); // ends with the | after BIOTYPE
   at = putText(buf, at, c.exon);
   buf[at++] = PIPE;
   at = putText(buf, at, c.intron);
@@ -431,21 +444,64 @@ function writeBuiltinEntry(
     buf = out.buf;
     at = out.length;
   }
-  buf[at++] = PIPE;
-  at = putBytes(buf, at, strandToHgnc);
-  buf[at++] = PIPE;
-  at = putBytes(buf, at, alleleNum);
-  buf[at++] = PIPE;
-  at = putBytes(buf, at, source);
-  buf[at++] = PIPE;
-  at = putBytes(buf, at, variantClass);
+  at = putBytes(buf, at, tail); // starts with the | after DISTANCE
   out.length = at;
 }
 
+/** `terms|IMPACT|SYMBOL..BIOTYPE|` of an entry: one the transcript kept when one fits (EntryHead). */
+function entryHead(byTranscript: RunTexts, c: TranscriptConsequence): Uint8Array {
+  const terms = c.consequences;
+  const kept = byTranscript.heads;
+  for (let k = kept.length - 1; k >= 0; k--) {
+    const h = kept[k]!;
+    if (h.impact !== c.impact || h.terms.length !== terms.length) continue;
+    let same = true;
+    for (let i = 0; i < terms.length && same; i++) same = h.terms[i] === terms[i];
+    if (same) return h.bytes;
+  }
+  const parts: Uint8Array[] = [];
+  for (let i = 0; i < terms.length; i++) {
+    if (i > 0) parts.push(AMPERSAND);
+    parts.push(wordBytes(terms[i]!));
+  }
+  parts.push(PIPE_BYTES, wordBytes(c.impact), PIPE_BYTES);
+  parts.push(byTranscript.bytes[BUILTIN_RUNS.symbolToBiotype]!, PIPE_BYTES);
+  const bytes = Buffer.concat(parts);
+  if (kept.length === ENTRY_PARTS_KEPT) kept.shift();
+  kept.push({ terms: terms.slice(), impact: c.impact, bytes });
+  return bytes;
+}
+
+/** `|STRAND..HGNC_ID|ALLELE_NUM|SOURCE|VARIANT_CLASS` of an entry: one the transcript kept when one fits (EntryTail). */
+function entryTail(byTranscript: RunTexts, byAllele: readonly Uint8Array[]): Uint8Array {
+  const alleleNum = byAllele[BUILTIN_RUNS.alleleNum]!;
+  const variantClass = byAllele[BUILTIN_RUNS.variantClass]!;
+  const kept = byTranscript.tails;
+  for (let k = kept.length - 1; k >= 0; k--) {
+    const t = kept[k]!;
+    if (t.alleleNum === alleleNum && t.variantClass === variantClass) return t.bytes;
+  }
+  const t = byTranscript.bytes;
+  const bytes = Buffer.concat([
+    PIPE_BYTES,
+    t[BUILTIN_RUNS.strandToHgnc]!,
+    PIPE_BYTES,
+    alleleNum,
+    PIPE_BYTES,
+    t[BUILTIN_RUNS.source]!,
+    PIPE_BYTES,
+    variantClass,
+  ]);
+  if (kept.length === ENTRY_PARTS_KEPT) kept.shift();
+  kept.push({ alleleNum, variantClass, bytes });
+  return bytes;
+}
+
+const PIPE_BYTES = Uint8Array.of(124);
+const AMPERSAND = Uint8Array.of(38);
+
 /** Room for any integer `ByteBuilder#int` writes in full (sign and 20 digits). */
 const MAX_INT_CHARS = 21;
-/** The current entry's SO-term bytes (reused: no array per entry). */
-const TERM_BYTES: Uint8Array[] = [];
 
 function optLength(s: string | null): number {
   return s === null ? 0 : s.length;
