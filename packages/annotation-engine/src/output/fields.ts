@@ -158,10 +158,13 @@ function fieldRuns(fields: readonly AnnotationField[], barrier: number): FieldRu
 interface RunTexts {
   texts: string[];
   bytes: Uint8Array[];
-  /**
-   * Per transcript, for `writeBuiltinEntry`: the heads and tails of its latest entries, at most
-   * ENTRY_PARTS_KEPT of each, newest last (see EntryHead).
-   */
+}
+
+/**
+ * A transcript's runs, and for `writeBuiltinEntry` the heads and tails of its latest entries, at
+ * most ENTRY_PARTS_KEPT of each, newest last (see EntryHead).
+ */
+interface TranscriptRuns extends RunTexts {
   heads: EntryHead[];
   tails: EntryTail[];
 }
@@ -222,8 +225,8 @@ export class CsqFormatter {
   /** Runs written by `writeBuiltinEntry` (the fixed VEP fields), 0 when the list does not start with them. */
   private readonly builtinRuns: number;
   /** Per transcript: the text of each run (transcript runs filled, others ''), as strings and latin1 bytes. */
-  private readonly cache = new WeakMap<object, RunTexts>();
-  private intergenic: RunTexts | null = null;
+  private readonly cache = new WeakMap<object, TranscriptRuns>();
+  private intergenic: TranscriptRuns | null = null;
   private lastAllele: AlleleToAnnotate | null = null;
   /** The current allele's run texts, refilled in place for each allele. */
   private readonly lastAlleleRuns: RunTexts;
@@ -237,8 +240,6 @@ export class CsqFormatter {
     this.lastAlleleRuns = {
       texts: new Array<string>(this.runs.length).fill(''),
       bytes: new Array<Uint8Array>(this.runs.length).fill(NO_BYTES),
-      heads: [],
-      tails: [],
     };
     if (builtin) {
       const shape = this.runs.slice(0, BUILTIN_RUNS.count).map((r) => `${r.per}:${r.fields.join(',')}`);
@@ -298,7 +299,7 @@ export class CsqFormatter {
       texts[r] = text;
       bytes[r] = wordBytes(text);
     }
-    return into ?? { texts, bytes, heads: [], tails: [] };
+    return into ?? { texts, bytes };
   }
 
   /** One CSQ entry (one allele x transcript) appended to `out`. */
@@ -306,7 +307,7 @@ export class CsqFormatter {
     const t = c.transcript;
     let byTranscript = t ? this.cache.get(t) : this.intergenic;
     if (byTranscript === undefined || byTranscript === null) {
-      byTranscript = this.runTexts('transcript', c);
+      byTranscript = { ...this.runTexts('transcript', c), heads: [], tails: [] };
       if (t) this.cache.set(t, byTranscript);
       else this.intergenic = byTranscript;
     }
@@ -388,7 +389,7 @@ function wordBytes(word: string): Uint8Array {
 function writeBuiltinEntry(
   out: ByteBuilder,
   c: TranscriptConsequence,
-  byTranscript: RunTexts,
+  byTranscript: TranscriptRuns,
   byAllele: readonly Uint8Array[],
 ): void {
   const PIPE = 124;
@@ -449,7 +450,7 @@ function writeBuiltinEntry(
 }
 
 /** `terms|IMPACT|SYMBOL..BIOTYPE|` of an entry: one the transcript kept when one fits (EntryHead). */
-function entryHead(byTranscript: RunTexts, c: TranscriptConsequence): Uint8Array {
+function entryHead(byTranscript: TranscriptRuns, c: TranscriptConsequence): Uint8Array {
   const terms = c.consequences;
   const kept = byTranscript.heads;
   for (let k = kept.length - 1; k >= 0; k--) {
@@ -473,7 +474,7 @@ function entryHead(byTranscript: RunTexts, c: TranscriptConsequence): Uint8Array
 }
 
 /** `|STRAND..HGNC_ID|ALLELE_NUM|SOURCE|VARIANT_CLASS` of an entry: one the transcript kept when one fits (EntryTail). */
-function entryTail(byTranscript: RunTexts, byAllele: readonly Uint8Array[]): Uint8Array {
+function entryTail(byTranscript: TranscriptRuns, byAllele: readonly Uint8Array[]): Uint8Array {
   const alleleNum = byAllele[BUILTIN_RUNS.alleleNum]!;
   const variantClass = byAllele[BUILTIN_RUNS.variantClass]!;
   const kept = byTranscript.tails;

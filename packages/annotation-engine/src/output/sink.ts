@@ -19,11 +19,12 @@
  * stream default of 16 kB: with that default every 1 MB flush was "full", so the annotating
  * thread stopped at each flush until the libuv thread had written it, instead of annotating the
  * next records meanwhile (1 M records, one thread, 4 alternating pairs: median wall 11.45 ->
- * 9.70 s, and 7.5% -> under 4% idle in the CPU profile). Flushed buffers come back through the write callback and are reused for the
- * next flush (a fresh 1.25 MB buffer per flush was 500 MB of new memory to fault in per 1 M
- * records). Writers flush many times without waiting in between (a record with
- * thousands of ALTs is many flushes), so one 'drain' listener per flush piled up listeners
- * (MaxListenersExceededWarning) and left as many promises to reject when the stream failed.
+ * 9.70 s, and 7.5% -> under 4% idle in the CPU profile). Flushed buffers come back through the
+ * write callback and are reused for the next flush (a fresh 1.25 MB buffer per flush was 500 MB
+ * of new memory to fault in per 1 M records). Writers flush many times without waiting in
+ * between (a record with thousands of ALTs is many flushes), so one 'drain' listener per flush
+ * piled up listeners (MaxListenersExceededWarning) and left as many promises to reject when the
+ * stream failed.
  */
 import { createWriteStream } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
