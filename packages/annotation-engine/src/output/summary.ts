@@ -10,6 +10,7 @@
  * (negative: deletion), clamped to +-50.
  */
 import { termRank } from '../consequence/terms.ts';
+import type { TranscriptConsequence } from '../model.ts';
 import { isTransition, variantClass } from '../normalise/alleles.ts';
 import type { RefChecker, RefMismatch } from '../normalise/refcheck.ts';
 import { type InputProblem, KEPT_PROBLEMS, type ProblemLog } from '../vcf/problems.ts';
@@ -21,9 +22,17 @@ const INDEL_CLAMP = 50;
 type Counts = Map<string, { n: number }>;
 
 function bump(m: Counts, k: string): void {
-  const c = m.get(k);
-  if (c) c.n++;
-  else m.set(k, { n: 1 });
+  box(m, k).n++;
+}
+
+/** The counter of `k`, made (at 0) when missing. */
+function box(m: Counts, k: string): { n: number } {
+  let c = m.get(k);
+  if (c === undefined) {
+    c = { n: 0 };
+    m.set(k, c);
+  }
+  return c;
 }
 
 function sortedObject(m: Counts, byKey = false): Record<string, number> {
@@ -96,7 +105,12 @@ export class SummaryCollector {
   }
 
   add(a: AnnotatedRecord): void {
-    bump(this.byChromosome, a.record.chrom);
+    const chrom = a.record.chrom;
+    if (chrom !== this.#chrom) {
+      this.#chrom = chrom;
+      this.#chromBox = box(this.byChromosome, chrom);
+    }
+    this.#chromBox.n++;
     if (a.note !== null) {
       this.recordsNotAnnotated++;
       if (a.note === 'unknown_contig') {
@@ -135,19 +149,82 @@ export class SummaryCollector {
         bestRank = Number.POSITIVE_INFINITY;
       }
       this.pairs++;
-      bump(this.byImpact, c.impact);
-      if (c.transcript) bump(this.byBiotype, c.transcript.biotype);
-      for (const t of c.consequences) {
-        bump(this.byConsequence, t);
-        const r = termRank(t);
-        if (r < bestRank) {
-          bestRank = r;
-          best = t;
-        }
+      const kind = this.#pairKind(c);
+      kind.impact.n++;
+      if (kind.biotype !== null) kind.biotype.n++;
+      for (const box of kind.termBoxes) box.n++;
+      if (kind.bestRank < bestRank) {
+        bestRank = kind.bestRank;
+        best = kind.best;
       }
     }
     if (current !== null) bump(this.byMostSevere, best);
   }
+
+  /**
+   * The pair kinds seen last, newest last (at most PAIR_KINDS_KEPT). Consecutive pairs mostly
+   * repeat a few kinds (the intron SNVs of a transcript, its upstream stretch), so a few
+   * identity compares replace a map lookup per counter and per term (profiled: those lookups
+   * were ~4% of a 1 M run). A private field: structured clones of the counts leave it out.
+   */
+  readonly #kinds: PairKind[] = [];
+  /** The last record's chromosome and its counter (records come by chromosome). */
+  #chrom: string | null = null;
+  #chromBox: { n: number } = { n: 0 };
+
+  /** The counters a pair adds to, and its most severe term: one kept when one fits. */
+  #pairKind(c: TranscriptConsequence): PairKind {
+    const terms = c.consequences;
+    const biotype = c.transcript ? c.transcript.biotype : null;
+    const kept = this.#kinds;
+    for (let k = kept.length - 1; k >= 0; k--) {
+      const kind = kept[k]!;
+      if (kind.impactName !== c.impact || kind.biotypeName !== biotype) continue;
+      const same = kind.terms;
+      if (same.length !== terms.length) continue;
+      let i = 0;
+      while (i < terms.length && same[i] === terms[i]) i++;
+      if (i === terms.length) return kind;
+    }
+    let best = '';
+    let bestRank = Number.POSITIVE_INFINITY;
+    for (const t of terms) {
+      const r = termRank(t);
+      if (r < bestRank) {
+        bestRank = r;
+        best = t;
+      }
+    }
+    const kind: PairKind = {
+      terms: terms.slice(),
+      impactName: c.impact,
+      biotypeName: biotype,
+      impact: box(this.byImpact, c.impact),
+      biotype: biotype === null ? null : box(this.byBiotype, biotype),
+      termBoxes: terms.map((t) => box(this.byConsequence, t)),
+      best,
+      bestRank,
+    };
+    if (kept.length === PAIR_KINDS_KEPT) kept.shift();
+    kept.push(kind);
+    return kind;
+  }
+}
+
+/** Pair kinds a collector keeps (see SummaryCollector#kinds). */
+const PAIR_KINDS_KEPT = 8;
+
+/** One kind of allele x transcript pair as the counts see it, with its counters looked up. */
+interface PairKind {
+  terms: readonly string[];
+  impactName: string;
+  biotypeName: string | null;
+  impact: { n: number };
+  biotype: { n: number } | null;
+  termBoxes: Array<{ n: number }>;
+  /** The most severe term and its rank. */
+  best: string;
+  bestRank: number;
 }
 
 export interface Timings {
