@@ -76,6 +76,7 @@ import { hgvsc, hgvsp } from '../hgvs/index.ts';
 import type {
   AlleleToAnnotate,
   Exon,
+  Impact,
   ReferenceSequence,
   Transcript,
   TranscriptConsequence,
@@ -85,17 +86,23 @@ import {
   exonIndexAt,
   exonicCdna,
   layoutOf,
+  numberLabel,
   type TranscriptLayout,
   transcriptSequence,
 } from './layout.ts';
 import { reverseComplement, translate } from './sequence.ts';
-import { impactOf, sortTerms } from './terms.ts';
+import { impactOf, sortTerms, termImpact } from './terms.ts';
 
 export type { ConsequenceTerm } from './terms.ts';
 export { CONSEQUENCE_TERMS, impactOf, sortTerms, termImpact, termRank } from './terms.ts';
 
 /** Up/downstream reach, bases (VEP's default). */
 export const UPSTREAM_DOWNSTREAM_DISTANCE = 5000;
+/** IMPACT of the single-term predictions, looked up once. */
+const IMPACT_UPSTREAM = termImpact('upstream_gene_variant');
+const IMPACT_DOWNSTREAM = termImpact('downstream_gene_variant');
+const IMPACT_INTERGENIC = termImpact('intergenic_variant');
+const IMPACT_ABLATION = termImpact('transcript_ablation');
 /** Introns this short are genebuild artefacts: no intron/splice terms (VEP). */
 const FRAMESHIFT_INTRON_MAX = 12;
 
@@ -117,7 +124,7 @@ export function predictForTranscripts(
     if (c !== null) out.push(c);
   }
   if (out.length === 0) {
-    out.push(emptyConsequence(allele, null, ['intergenic_variant']));
+    out.push(emptyConsequence(allele, null, ['intergenic_variant'], IMPACT_INTERGENIC));
   }
   return out;
 }
@@ -126,12 +133,13 @@ function emptyConsequence(
   allele: AlleleToAnnotate,
   t: Transcript | null,
   terms: string[],
+  impact: Impact,
 ): TranscriptConsequence {
   return {
     allele,
     transcript: t,
     consequences: terms,
-    impact: impactOf(terms),
+    impact,
     exon: null,
     intron: null,
     hgvsc: null,
@@ -160,17 +168,22 @@ export function predictOne(
     const distance = before ? t.start - ve : vs - t.end;
     if (distance > UPSTREAM_DOWNSTREAM_DISTANCE) return null;
     const upstream = before === (t.strand === 1);
-    const c = emptyConsequence(allele, t, [upstream ? 'upstream_gene_variant' : 'downstream_gene_variant']);
+    const c = emptyConsequence(
+      allele,
+      t,
+      [upstream ? 'upstream_gene_variant' : 'downstream_gene_variant'],
+      upstream ? IMPACT_UPSTREAM : IMPACT_DOWNSTREAM,
+    );
     c.distance = distance;
     return c;
   }
   const L = layoutOf(t);
   // 2. ablation
   if (!insertion && vs <= t.start && ve >= t.end && allele.alt.length < allele.ref.length) {
-    return emptyConsequence(allele, t, ['transcript_ablation']);
+    return emptyConsequence(allele, t, ['transcript_ablation'], IMPACT_ABLATION);
   }
   const terms: string[] = [];
-  const result = emptyConsequence(allele, t, terms);
+  const result = emptyConsequence(allele, t, terms, 'MODIFIER'); // the impact is set once the terms are
   const exons = L.exons;
   const nEx = exons.length;
   const plus = t.strand === 1;
@@ -233,7 +246,10 @@ export function predictOne(
   if (region && !site && !fifth && !donorRegion) terms.push('splice_region_variant');
   if (intronic) terms.push('intron_variant');
   if (firstIntron > 0) {
-    result.intron = `${firstIntron === lastIntron ? firstIntron : `${firstIntron}-${lastIntron}`}/${nEx - 1}`;
+    result.intron =
+      firstIntron === lastIntron
+        ? numberLabel(L, 'intron', firstIntron)
+        : `${firstIntron}-${lastIntron}/${nEx - 1}`;
   }
 
   // 4. exons
@@ -250,7 +266,9 @@ export function predictOne(
     }
   }
   const exonic = firstExon > 0;
-  if (exonic) result.exon = `${firstExon === lastExon ? firstExon : `${firstExon}-${lastExon}`}/${nEx}`;
+  if (exonic)
+    result.exon =
+      firstExon === lastExon ? numberLabel(L, 'exon', firstExon) : `${firstExon}-${lastExon}/${nEx}`;
 
   // cDNA span in transcript orientation; 0 = that end is not exonic.
   let cStart: number;
@@ -275,7 +293,7 @@ export function predictOne(
     }
     if (cStart > 0 && result.exon === null) {
       const i = exonIndexAt(L, a > 0 ? f5 : f3);
-      result.exon = `${plus ? i + 1 : nEx - i}/${nEx}`;
+      result.exon = numberLabel(L, 'exon', plus ? i + 1 : nEx - i);
     }
   } else {
     const a = exonicCdna(L, plus ? vs : ve);

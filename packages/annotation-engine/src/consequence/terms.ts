@@ -98,11 +98,12 @@ export function sortTerms(terms: string[]): string[] {
 export function impactOf(terms: readonly string[]): Impact {
   let best = CONSEQUENCE_TERMS.length + 2;
   let impact: Impact = 'MODIFIER';
-  for (const t of terms) {
-    const r = termRank(t);
+  for (let i = 0; i < terms.length; i++) {
+    const known = BY_NAME.get(terms[i]!); // one lookup per term (unknown terms rank last)
+    const r = known === undefined ? CONSEQUENCE_TERMS.length + 1 : known.rank;
     if (r < best) {
       best = r;
-      impact = termImpact(t);
+      impact = known === undefined ? 'MODIFIER' : known.impact;
     }
   }
   return impact;

@@ -115,12 +115,20 @@ export class ContigResolver {
 
   /** The reference's name for `name`, or null when no rule maps it to a reference contig. */
   resolve(name: string): string | null {
-    const hit = this.cache.get(name);
-    if (hit !== undefined) return hit;
-    const found = this.lookup(name);
-    this.cache.set(name, found);
+    // records come contig by contig: the last answer first (a string compare, not a hash)
+    if (name === this.lastName) return this.lastResolved;
+    let found = this.cache.get(name);
+    if (found === undefined) {
+      found = this.lookup(name);
+      this.cache.set(name, found);
+    }
+    this.lastName = name;
+    this.lastResolved = found;
     return found;
   }
+
+  private lastName: string | null = null;
+  private lastResolved: string | null = null;
 
   private lookup(name: string): string | null {
     const candidates: string[] = [name];

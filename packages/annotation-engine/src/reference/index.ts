@@ -145,8 +145,20 @@ class WindowedReference implements Reference {
     this.read = read;
   }
 
+  /** The contig's length, the last one asked for remembered (records come contig by contig). */
+  private lengthOf(chrom: string): number | undefined {
+    if (chrom !== this.lastChrom) {
+      this.lastChrom = chrom;
+      this.lastLength = this.contigLengths.get(chrom);
+    }
+    return this.lastLength;
+  }
+
+  private lastChrom: string | null = null;
+  private lastLength: number | undefined = undefined;
+
   ensure(chrom: string, start: number, end: number): Promise<void> | undefined {
-    const length = this.contigLengths.get(chrom);
+    const length = this.lengthOf(chrom);
     if (length === undefined) return undefined; // unknown contig: slice answers 'N'
     const lo = Math.max(1, start);
     const hi = Math.min(length, end);
@@ -199,7 +211,7 @@ class WindowedReference implements Reference {
 
   slice(chrom: string, start: number, end: number): string {
     if (end < start) return '';
-    const length = this.contigLengths.get(chrom);
+    const length = this.lengthOf(chrom);
     if (length === undefined) return 'N'.repeat(end - start + 1);
     const lo = Math.max(1, start);
     const hi = Math.min(length, end);
