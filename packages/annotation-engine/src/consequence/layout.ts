@@ -34,6 +34,32 @@ export interface TranscriptLayout {
   code: GeneticCode;
   /** What every HGVSc on this transcript starts with: `ENST00000352957.8:c.` (`n.` non-coding). */
   hgvsPrefix: string;
+  /** EXON / INTRON texts of single numbers (`3/10`), made on first use (index = number). */
+  exonLabels: string[];
+  intronLabels: string[];
+  /**
+   * True when every exon starts after the previous one ends (what gene models give): exons are
+   * then found by binary search. Overlapping exons (a malformed model) keep the linear scan, whose
+   * answer (the first exon holding the base) the predictor has always used.
+   */
+  disjoint: boolean;
+  /** HGVS position texts of each exon's first and last genomic base, made on first use (intron offsets count from them). */
+  edgeTexts: { first: string[]; last: string[] };
+}
+
+/**
+ * The EXON (or INTRON) text of one exon (intron) number on this transcript, `3/10`: made once,
+ * since the alleles of a stretch keep landing in the same intron (profiled: building these texts
+ * per allele was ~1% of a 1 M run).
+ */
+export function numberLabel(L: TranscriptLayout, kind: 'exon' | 'intron', n: number): string {
+  const labels = kind === 'exon' ? L.exonLabels : L.intronLabels;
+  let label = labels[n];
+  if (label === undefined) {
+    label = `${n}/${kind === 'exon' ? L.exons.length : L.exons.length - 1}`;
+    labels[n] = label;
+  }
+  return label;
 }
 
 const layouts = new WeakMap<Transcript, TranscriptLayout>();
@@ -70,6 +96,10 @@ export function layoutOf(t: Transcript): TranscriptLayout {
     peptide: null,
     code: geneticCodeFor(t.chrom),
     hgvsPrefix: '',
+    exonLabels: [],
+    intronLabels: [],
+    disjoint: exons.every((e, i) => i === 0 || e.start > (exons[i - 1] as Exon).end),
+    edgeTexts: { first: [], last: [] },
   };
   if (t.cdsStart !== null && t.cdsEnd !== null) {
     const a = exonicCdna(L, t.strand === 1 ? t.cdsStart : t.cdsEnd);
@@ -91,12 +121,28 @@ export function layoutOf(t: Transcript): TranscriptLayout {
 /** Index (genomic order) of the exon containing g, or -1. */
 export function exonIndexAt(L: TranscriptLayout, g: number): number {
   const ex = L.exons;
+  if (L.disjoint) {
+    const i = exonStartingAtOrBefore(ex, g);
+    return i >= 0 && g <= (ex[i] as Exon).end ? i : -1;
+  }
   for (let i = 0; i < ex.length; i++) {
     const e = ex[i] as Exon;
     if (g < e.start) return -1;
     if (g <= e.end) return i;
   }
   return -1;
+}
+
+/** Index of the last exon (genomic order) starting at or before g, -1 when none: binary search. */
+export function exonStartingAtOrBefore(ex: readonly Exon[], g: number): number {
+  let lo = 0;
+  let hi = ex.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((ex[mid] as Exon).start <= g) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo - 1;
 }
 
 /** cDNA coordinate of genomic g when g is exonic, else 0. */

@@ -18,7 +18,13 @@
  *
  * Coordinates in: GENOMIC 1-based closed (alleles), cDNA/CDS 1-based in transcript orientation.
  */
-import { codingTail, exonicCdna, referencePeptide, type TranscriptLayout } from '../consequence/layout.ts';
+import {
+  codingTail,
+  exonicCdna,
+  exonStartingAtOrBefore,
+  referencePeptide,
+  type TranscriptLayout,
+} from '../consequence/layout.ts';
 import { reverseComplement, threeLetter, translate } from '../consequence/sequence.ts';
 import type { AlleleToAnnotate, Exon, ReferenceSequence } from '../model.ts';
 
@@ -33,20 +39,35 @@ export function hgvsPosition(L: TranscriptLayout, g: number): string {
   const plus = t.strand === 1;
   if (g < first.start) return cdnaText(L, plus ? 1 - (first.start - g) : L.cdnaLength + (first.start - g));
   if (g > last.end) return cdnaText(L, plus ? L.cdnaLength + (g - last.end) : 1 - (g - last.end));
-  for (let i = 0; i + 1 < exons.length; i++) {
-    const gl = (exons[i] as Exon).end;
-    const gr = (exons[i + 1] as Exon).start;
-    if (g > gl && g < gr) {
-      const dl = g - gl;
-      const dr = gr - g;
-      if (plus)
-        return dl <= dr
-          ? `${cdnaText(L, exonicCdna(L, gl))}+${dl}`
-          : `${cdnaText(L, exonicCdna(L, gr))}-${dr}`;
-      return dr <= dl ? `${cdnaText(L, exonicCdna(L, gr))}+${dr}` : `${cdnaText(L, exonicCdna(L, gl))}-${dl}`;
-    }
+  // in the intron after exons[i] (genomic order): offsets count from the nearer exon base
+  let i = -1;
+  if (L.disjoint) i = exonStartingAtOrBefore(exons, g);
+  else
+    for (let k = 0; k + 1 < exons.length; k++)
+      if (g > (exons[k] as Exon).end && g < (exons[k + 1] as Exon).start) {
+        i = k;
+        break;
+      }
+  if (i < 0 || i + 1 >= exons.length) return '?';
+  const dl = g - (exons[i] as Exon).end;
+  const dr = (exons[i + 1] as Exon).start - g;
+  if (plus) return dl <= dr ? `${edgeText(L, i, 'last')}+${dl}` : `${edgeText(L, i + 1, 'first')}-${dr}`;
+  return dr <= dl ? `${edgeText(L, i + 1, 'first')}+${dr}` : `${edgeText(L, i, 'last')}-${dl}`;
+}
+
+/**
+ * The HGVS position text of exons[i]'s first or last genomic base, made once per exon: every
+ * intronic allele beside that exon counts from it.
+ */
+function edgeText(L: TranscriptLayout, i: number, which: 'first' | 'last'): string {
+  const texts = L.edgeTexts[which];
+  let text = texts[i];
+  if (text === undefined) {
+    const e = L.exons[i] as Exon;
+    text = cdnaText(L, exonicCdna(L, which === 'first' ? e.start : e.end));
+    texts[i] = text;
   }
-  return '?';
+  return text;
 }
 
 function cdnaText(L: TranscriptLayout, c: number): string {
