@@ -4,6 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { CONSEQUENCE_TERMS, impactOf, sortTerms, termRank } from '../src/consequence/index.ts';
+import { sortTermsWithImpact } from '../src/consequence/terms.ts';
+import { seededRandom } from '../src/seeded-random.ts';
 
 // Ensembl's order (Constants.pm, release 115) for the terms this engine predicts, with IMPACT.
 const EXPECTED: [string, string][] = [
@@ -65,5 +67,20 @@ describe('consequence terms', () => {
     expect(impactOf(['intron_variant', 'non_coding_transcript_variant'])).toBe('MODIFIER');
     expect(impactOf(['splice_polypyrimidine_tract_variant', 'intron_variant'])).toBe('LOW');
     expect(termRank('not_a_term')).toBeGreaterThan(termRank('sequence_variant'));
+  });
+
+  it('sorts and finds the IMPACT in one pass exactly as sortTerms then impactOf do', () => {
+    const random = seededRandom(7);
+    const names = [...CONSEQUENCE_TERMS.map((t) => t.term), 'not_a_term'];
+    for (let n = 0; n < 2000; n++) {
+      const terms = Array.from(
+        { length: 1 + Math.floor(random() * 6) },
+        () => names[Math.floor(random() * names.length)]!,
+      );
+      const plain = sortTerms([...terms]);
+      const oneAtATime = [...terms];
+      expect(sortTermsWithImpact(oneAtATime)).toBe(impactOf(plain));
+      expect(oneAtATime).toEqual(plain);
+    }
   });
 });

@@ -91,7 +91,7 @@ import {
   transcriptSequence,
 } from './layout.ts';
 import { reverseComplement, translate } from './sequence.ts';
-import { impactOf, sortTerms, termImpact } from './terms.ts';
+import { sortTermsWithImpact, termImpact } from './terms.ts';
 
 export type { ConsequenceTerm } from './terms.ts';
 export { CONSEQUENCE_TERMS, impactOf, sortTerms, termImpact, termRank } from './terms.ts';
@@ -327,8 +327,7 @@ export function predictOne(
     // of a frameshift intron): VEP falls back to the transcript-level term.
     terms.push(L.coding ? 'coding_transcript_variant' : 'non_coding_transcript_variant');
   }
-  sortTerms(terms);
-  result.impact = impactOf(terms);
+  result.impact = sortTermsWithImpact(terms);
   result.hgvsc = hgvsc(allele, L, ref);
   return result;
 }

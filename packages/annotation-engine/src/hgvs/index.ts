@@ -60,7 +60,7 @@ export function hgvsPosition(L: TranscriptLayout, g: number): string {
  * intronic allele beside that exon counts from it.
  */
 function edgeText(L: TranscriptLayout, i: number, which: 'first' | 'last'): string {
-  const texts = L.edgeTexts[which];
+  const texts = which === 'first' ? L.edgeTexts.first : L.edgeTexts.last; // not L.edgeTexts[which]: a megamorphic keyed load
   let text = texts[i];
   if (text === undefined) {
     const e = L.exons[i] as Exon;

@@ -370,8 +370,14 @@ const WORD_BYTES = new Map<string, Uint8Array>();
 /** The bytes of '' (runs of another kind in a RunTexts). */
 const NO_BYTES = new Uint8Array(0);
 const WORD_BYTES_MAX = 4096;
+const SINGLE_CHAR_BYTES = Array.from({ length: 256 }, (_, code) => Uint8Array.of(code));
 
 function wordBytes(word: string): Uint8Array {
+  // one-character words (SNV alleles, ALLELE_NUM 1-9) by character code, without hashing
+  if (word.length === 1) {
+    const code = word.charCodeAt(0);
+    if (code < 256) return SINGLE_CHAR_BYTES[code]!;
+  }
   let b = WORD_BYTES.get(word);
   if (b === undefined) {
     if (WORD_BYTES.size >= WORD_BYTES_MAX) WORD_BYTES.clear();

@@ -124,7 +124,11 @@ export class SummaryCollector {
     for (const al of a.alleles) {
       this.alleles++;
       const cls = variantClass(al);
-      bump(this.byVariantClass, cls);
+      if (cls !== this.#variantClass) {
+        this.#variantClass = cls;
+        this.#variantClassBox = box(this.byVariantClass, cls);
+      }
+      this.#variantClassBox.n++;
       if (al.symbolic !== null) {
         this.allelesPassedThrough++;
         continue;
@@ -143,7 +147,7 @@ export class SummaryCollector {
     let bestRank = Number.POSITIVE_INFINITY;
     for (const c of a.consequences) {
       if (c.allele !== current) {
-        if (current !== null) bump(this.byMostSevere, best);
+        if (current !== null) this.#countMostSevere(best);
         current = c.allele;
         best = '';
         bestRank = Number.POSITIVE_INFINITY;
@@ -158,7 +162,7 @@ export class SummaryCollector {
         best = kind.best;
       }
     }
-    if (current !== null) bump(this.byMostSevere, best);
+    if (current !== null) this.#countMostSevere(best);
   }
 
   /**
@@ -171,6 +175,20 @@ export class SummaryCollector {
   /** The last record's chromosome and its counter (records come by chromosome). */
   #chrom: string | null = null;
   #chromBox: { n: number } = { n: 0 };
+  /** Likewise the last allele's variant class and the last most severe term. */
+  #variantClass: string | null = null;
+  #variantClassBox: { n: number } = { n: 0 };
+  #mostSevere: string | null = null;
+  #mostSevereBox: { n: number } = { n: 0 };
+
+  /** Counts an allele's most severe term. */
+  #countMostSevere(term: string): void {
+    if (term !== this.#mostSevere) {
+      this.#mostSevere = term;
+      this.#mostSevereBox = box(this.byMostSevere, term);
+    }
+    this.#mostSevereBox.n++;
+  }
 
   /** The counters a pair adds to, and its most severe term: one kept when one fits. */
   #pairKind(c: TranscriptConsequence): PairKind {
