@@ -85,6 +85,7 @@ import {
   cdsLength,
   exonIndexAt,
   exonicCdna,
+  exonStartingAtOrBefore,
   layoutOf,
   numberLabel,
   type TranscriptLayout,
@@ -199,7 +200,9 @@ export function predictOne(
   let inFrameshiftIntron = false;
   let firstIntron = 0;
   let lastIntron = 0;
-  for (let i = 0; i + 1 < nEx; i++) {
+  // Introns whose end lies more than 3 bases before the allele (exons[i + 1].start < vs - 3)
+  // cannot touch it: start after them, found by binary search on the exon starts (sorted).
+  for (let i = Math.max(0, exonStartingAtOrBefore(exons, vs - 4)); i + 1 < nEx; i++) {
     const is = (exons[i] as Exon).end + 1;
     const ie = (exons[i + 1] as Exon).start - 1;
     if (ie < is) continue;
@@ -255,7 +258,8 @@ export function predictOne(
   // 4. exons
   let firstExon = 0;
   let lastExon = 0;
-  for (let i = 0; i < nEx; i++) {
+  // disjoint exons before the one starting at or before vs end before vs: skipped
+  for (let i = L.disjoint ? Math.max(0, exonStartingAtOrBefore(exons, vs)) : 0; i < nEx; i++) {
     const e = exons[i] as Exon;
     if (e.start > ve + 1) break;
     if (ve >= e.start && vs <= e.end) {
