@@ -4,7 +4,8 @@
  * transcript, JSON Lines one object per record, and BGZF output is real BGZF (blocks with the
  * BC field, the EOF block) that bcftools and tabix accept.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -432,6 +433,38 @@ describe('plain file output', () => {
         ? null
         : { at, got: excerpt(text), want: excerpt(want) },
     ).toBe(null);
+  });
+});
+
+describe('output to something that is not a regular file', () => {
+  it('a named pipe is written in place: it stays a pipe, gets every byte, and no temporary file is left', async () => {
+    // A device or pipe must not be replaced by renaming a temporary file over it: as root,
+    // `-o /dev/null` once turned /dev/null into a plain file. A pipe takes the same path here
+    // without putting the machine's /dev/null at stake.
+    const dir = path.join(temp.dir, 'fifo');
+    execFileSync('mkdir', ['-p', dir]);
+    const fifo = path.join(dir, 'out.vcf');
+    execFileSync('mkfifo', [fifo]);
+    // the reader end: `cat`, so that a regression (the pipe replaced, nobody writing to it)
+    // fails the assertions below instead of leaving a read blocked forever
+    const reader = spawn('cat', [fifo]);
+    const chunks: Buffer[] = [];
+    reader.stdout.on('data', (b: Buffer) => chunks.push(b));
+    const received = new Promise<string>((resolve) =>
+      reader.once('close', () => resolve(Buffer.concat(chunks).toString('latin1'))),
+    );
+    const sink = new TextSink(fifo);
+    const lines = Array.from({ length: 5000 }, (_, i) => `21\t${100 + i}\t.\tA\tG\t.\t.\tN=${i}`);
+    for (const line of lines) {
+      const w = sink.line(line);
+      if (w) await w;
+    }
+    await sink.close();
+    const stillAPipe = statSync(fifo).isFIFO();
+    if (!stillAPipe) reader.kill();
+    expect(stillAPipe).toBe(true);
+    expect(await received).toBe(lines.map((l) => `${l}\n`).join(''));
+    expect(await readdir(dir)).toEqual(['out.vcf']);
   });
 });
 

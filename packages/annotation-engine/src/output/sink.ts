@@ -1,6 +1,9 @@
 /**
  * Where the writers' text goes: a file (written under a temporary name and renamed into place
  * only when the run succeeds, so a failed run never leaves a half file behind) or any Writable.
+ * A path that names something other than a regular file or a directory (`/dev/null`,
+ * `/dev/stdout`, a named pipe) is written in place: renaming a temporary file over it would
+ * replace the device itself (as root, `-o /dev/null` turned /dev/null into a plain file).
  *
  * Text is written as latin1 into one `ByteBuilder` (bytes.ts), byte for byte: the reader
  * decodes the input as latin1 too, so input bytes (UTF-8 included) come out exactly as they went
@@ -26,7 +29,7 @@
  * piled up listeners (MaxListenersExceededWarning) and left as many promises to reject when the
  * stream failed.
  */
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, statSync } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { promisify } from 'node:util';
@@ -91,7 +94,9 @@ export class OutputError extends Error {
             ? 'no space left on the device'
             : code === 'EISDIR'
               ? 'it is a directory'
-              : (cause as Error).message;
+              : code === 'EPIPE'
+                ? 'the program reading it closed the pipe before the end'
+                : (cause as Error).message;
     super(`cannot write the output "${target}": ${reason}`, { cause });
   }
 }
@@ -143,6 +148,16 @@ export class MemorySink implements RecordSink {
   }
 }
 
+/** True for an existing path that is neither a regular file nor a directory: a device, a pipe, a socket. */
+function writtenInPlace(path: string): boolean {
+  try {
+    const stat = statSync(path, { throwIfNoEntry: false });
+    return stat !== undefined && !stat.isFile() && !stat.isDirectory();
+  } catch {
+    return false; // unreadable path: opening the temporary file reports why
+  }
+}
+
 export class TextSink implements RecordSink {
   /** Bytes not yet flushed; writers may append to it directly, then call `endRecord`. */
   readonly out = new ByteBuilder(FLUSH_BYTES + (FLUSH_BYTES >> 2));
@@ -171,8 +186,8 @@ export class TextSink implements RecordSink {
     this.level = options.level ?? 6;
     if (typeof target === 'string') {
       this.finalPath = target;
-      this.tempPath = `${target}.partial-${process.pid}`;
-      this.stream = createWriteStream(this.tempPath, { highWaterMark: OUTPUT_AHEAD_BYTES });
+      this.tempPath = writtenInPlace(target) ? null : `${target}.partial-${process.pid}`;
+      this.stream = createWriteStream(this.tempPath ?? target, { highWaterMark: OUTPUT_AHEAD_BYTES });
     } else {
       this.finalPath = null;
       this.tempPath = null;
@@ -303,10 +318,12 @@ export class TextSink implements RecordSink {
     if (this.bgzip) await this.put(BGZF_EOF);
     if (this.finalPath !== null) {
       await new Promise<void>((resolve, reject) => {
-        this.stream.end((err?: Error | null) => (err ? reject(err) : resolve()));
+        this.stream.end((err?: Error | null) =>
+          err ? reject(this.failed ?? new OutputError(this.finalPath!, err)) : resolve(),
+        );
       });
       if (this.failed) throw this.failed;
-      await rename(this.tempPath!, this.finalPath);
+      if (this.tempPath !== null) await rename(this.tempPath, this.finalPath);
     } else {
       await new Promise<void>((resolve) => this.stream.end(resolve));
     }
