@@ -293,7 +293,7 @@ export class CsqFormatter {
       texts: new Array<string>(runs.length).fill(''),
       bytes: new Array<Uint8Array>(runs.length).fill(NO_BYTES),
     };
-    const wanted = this.runsOf[per];
+    const wanted = per === 'allele' ? this.runsOf.allele : this.runsOf.transcript;
     for (let w = 0; w < wanted.length; w++) {
       const r = wanted[w]!;
       const fields = runs[r]!.fields;
