@@ -161,9 +161,19 @@ describe('the user journey on the one-command stack', () => {
     expect(header).toContain(
       'Consequence annotations from Ensembl VEP. Format: Allele|Consequence|IMPACT|SYMBOL',
     );
+    // The local stack annotates against the chr21 reference bundle: its name in the header,
+    // and the known-variant fields filled (rsID, allele frequency).
+    expect(header).toMatch(/^##GAS_bundle=name=grch38-chr21 /m);
     const tsv = await context.request.get(`${stack.urls.web}/annotations/${freeJobId}/download/tsv`);
     expect(tsv.status()).toBe(200);
-    expect((await tsv.text()).split('\n')[0]).toMatch(/Consequence/);
+    const tsvLines = (await tsv.text()).trim().split('\n');
+    const columns = tsvLines[0]!.split('\t');
+    expect(columns).toEqual(expect.arrayContaining(['Consequence', 'Existing_variation', 'AF', 'CLNSIG']));
+    const known = tsvLines
+      .map((line) => line.split('\t'))
+      .find((cells) => cells[2] === 'rs142513484' && cells.includes('ENST00000352957'));
+    expect(known?.[columns.indexOf('Existing_variation')]).toBe('rs142513484');
+    expect(known?.[columns.indexOf('AF')]).toMatch(/^0\.\d+$/);
     const json = await context.request.get(`${stack.urls.web}/annotations/${freeJobId}/download/json`);
     expect(json.status()).toBe(200);
     // JSON Lines, one object per input record, as VEP's --json writes it.

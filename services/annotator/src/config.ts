@@ -29,14 +29,32 @@ export const AnnotatorConfig = Type.Object({
   JOB_REQUESTS_TOPIC_ARN: { ...SnsTopicArn, description: 'ARN of the job-requests topic (webhook doorbell)' },
   JOB_COMPLETED_TOPIC_ARN: { ...SnsTopicArn, description: 'ARN of the job-completed topic to publish to' },
 
-  REFERENCE_FASTA: Type.String({
-    minLength: 1,
-    description: 'path of the reference FASTA (bgzip + .fai + .gzi, or plain + .fai)',
-  }),
-  REFERENCE_GFF3: Type.String({
-    minLength: 1,
-    description: 'path of the gene models (GFF3 or GTF, may be gzip)',
-  }),
+  REFERENCE_BUNDLE_DIR: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description:
+        'an engine reference bundle folder (manifest.json): FASTA, gene models, synonyms, known-variant sources (rsIDs, ClinVar, allele frequencies) and assembly come from its manifest, checksums verified; REFERENCE_FASTA/GFF3/SYNONYMS/ASSEMBLY are then not used',
+    }),
+  ),
+  REFERENCE_BUNDLE_ROOT: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description: "where the bundle's file paths resolve from, instead of the manifest's root",
+    }),
+  ),
+  REFERENCE_FASTA: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description:
+        'path of the reference FASTA (bgzip + .fai + .gzi, or plain + .fai); without REFERENCE_BUNDLE_DIR',
+    }),
+  ),
+  REFERENCE_GFF3: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description: 'path of the gene models (GFF3 or GTF, may be gzip); without REFERENCE_BUNDLE_DIR',
+    }),
+  ),
   REFERENCE_SYNONYMS: Type.Optional(
     Type.String({ minLength: 1, description: 'path of a contig synonyms file (e.g. 21 chr21 NC_000021.9)' }),
   ),
@@ -104,6 +122,24 @@ export type AnnotatorConfig = Static<typeof AnnotatorConfig>;
 /** Rules between keys, checked by `loadConfig` after the schema (see the module comment). */
 export const annotatorCrossCheck: CrossCheck<AnnotatorConfig> = (config) => {
   const problems: Array<{ key: string; problem: string }> = [];
+  if (config.REFERENCE_BUNDLE_DIR === undefined) {
+    for (const key of ['REFERENCE_FASTA', 'REFERENCE_GFF3'] as const) {
+      if (config[key] === undefined)
+        problems.push({
+          key,
+          problem: 'is required unless REFERENCE_BUNDLE_DIR names a reference bundle',
+        });
+    }
+  } else if (config.REFERENCE_FASTA !== undefined || config.REFERENCE_GFF3 !== undefined) {
+    problems.push({
+      key: 'REFERENCE_BUNDLE_DIR',
+      problem:
+        'takes the FASTA and gene models from its manifest: leave REFERENCE_FASTA and REFERENCE_GFF3 unset, so that no one reads them as the files in use',
+    });
+  }
+  if (config.REFERENCE_BUNDLE_ROOT !== undefined && config.REFERENCE_BUNDLE_DIR === undefined) {
+    problems.push({ key: 'REFERENCE_BUNDLE_ROOT', problem: 'needs REFERENCE_BUNDLE_DIR' });
+  }
   const maxLease = Math.floor((config.QUEUE_VISIBILITY_TIMEOUT_SECONDS * 2) / 3);
   if (config.JOB_LEASE_SECONDS > maxLease) {
     problems.push({

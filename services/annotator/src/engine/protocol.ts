@@ -9,8 +9,16 @@ import type { AwsConfig } from '@gas/service-kit';
 /** Given once when the worker starts: what it needs to load the reference and reach S3. */
 export type WorkerSetup = {
   aws: AwsConfig;
-  reference: { fasta: string; gff3: string; synonyms?: string; assembly: string };
+  reference: ReferenceSetup;
 };
+
+/**
+ * What the worker annotates against: an engine reference bundle (its manifest names every file,
+ * known-variant sources included, with checksums), or the files one by one (no known variants).
+ */
+export type ReferenceSetup =
+  | { bundle: string; bundleRoot?: string }
+  | { fasta: string; gff3: string; synonyms?: string; assembly: string };
 
 export type JobToRun = {
   jobId: string;

@@ -2,7 +2,8 @@
  * The reference bundle cache: container images do not carry the reference (FASTA, its
  * indexes, gene models, synonyms); at boot the annotator mirrors every object under
  * REFERENCE_BUNDLE_URI (`s3://bucket/prefix/`) into REFERENCE_CACHE_DIR on local disk, and
- * the engine workers then read REFERENCE_FASTA/GFF3/SYNONYMS, which point into that folder.
+ * the engine workers then read REFERENCE_FASTA/GFF3/SYNONYMS, which point into that folder (or,
+ * when the prefix holds an engine bundle with `root: "."`, REFERENCE_BUNDLE_DIR names that folder).
  *
  * - The prefix is mirrored as it is (key minus prefix = path under the cache dir); the bundle
  *   format (a manifest, checksums) is the engine's business, not this module's.

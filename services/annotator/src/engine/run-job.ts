@@ -39,7 +39,9 @@ import {
   ENGINE_NAME,
   ENGINE_VERSION,
   type GeneModels,
+  geneModelSource,
   InputError,
+  type KnownVariantSource,
   type OutputFormat,
   type PipelineReference,
   type Provenance,
@@ -54,9 +56,11 @@ import type { JobFailure, JobSuccess, JobToRun } from './protocol.ts';
 export type EngineContext = {
   reference: Reference;
   genes: GeneModels;
+  /** Known-variant sources (rsIDs, ClinVar, allele frequencies): a bundle's, else none. */
+  known: KnownVariantSource[];
   synonyms: string[][];
   assembly: string;
-  provenance: Pick<Provenance, 'geneModels' | 'reference'>;
+  provenance: Pick<Provenance, 'geneModels' | 'reference' | 'knownSources' | 'bundle'>;
 };
 
 export type RunHooks = {
@@ -192,6 +196,7 @@ export async function runJob(job: JobToRun, engine: EngineContext, hooks: RunHoo
       bgzip: true,
       moreOutputs: more.map((o) => ({ output: o.path, format: o.format, bgzip: false })),
       genes: engine.genes,
+      sources: [geneModelSource(engine.genes), ...engine.known.map((k) => k.asAnnotationSource())],
       reference: countingReference(engine.reference, counter),
       synonyms: engine.synonyms,
       onError: 'skip',
@@ -278,6 +283,9 @@ function referenceVersions(engine: EngineContext): Record<string, string> {
   const { geneModels, reference } = engine.provenance;
   if (geneModels) versions.gene_models = `${geneModels.path.split('/').pop()} sha256:${geneModels.sha256}`;
   if (reference) versions.reference = `${reference.path.split('/').pop()} sha256:${reference.sha256}`;
+  const { bundle, knownSources } = engine.provenance;
+  if (bundle) versions.bundle = bundle;
+  for (const k of knownSources ?? []) versions[`known:${k.path.split('/').pop()}`] = `sha256:${k.sha256}`;
   return versions;
 }
 

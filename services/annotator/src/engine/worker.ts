@@ -6,14 +6,21 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import {
+  bundleKnownSpecs,
   ContigResolver,
+  type GeneModels,
+  KnownVariantSource,
+  knownProvenance,
+  loadGeneIndex,
   loadGeneModels,
+  openBundle,
   openReference,
+  parseKnownSpec,
   readSynonymsFile,
   sha256File,
 } from '@gas/annotation-engine';
 import { createS3Client } from '@gas/service-kit';
-import type { FromWorker, ToWorker, WorkerSetup } from './protocol.ts';
+import type { FromWorker, ReferenceSetup, ToWorker, WorkerSetup } from './protocol.ts';
 import { describeFailure, type EngineContext, JobAbortedError, runJob } from './run-job.ts';
 
 const setup = (workerData as { setup: WorkerSetup }).setup;
@@ -21,8 +28,13 @@ const port = parentPort!;
 const s3 = createS3Client(setup.aws);
 let current: AbortController | undefined;
 
-async function loadEngine(): Promise<EngineContext> {
-  const { fasta, gff3, synonyms: synonymsFile, assembly } = setup.reference;
+async function loadEngine(reference: ReferenceSetup): Promise<EngineContext> {
+  return 'bundle' in reference ? loadBundle(reference.bundle, reference.bundleRoot) : loadFiles(reference);
+}
+
+/** The FASTA and gene models named one by one: no known-variant sources. */
+async function loadFiles(files: Exclude<ReferenceSetup, { bundle: string }>): Promise<EngineContext> {
+  const { fasta, gff3, synonyms: synonymsFile, assembly } = files;
   const [fastaSha, gffSha] = [sha256File(fasta), sha256File(gff3)];
   fastaSha.catch(() => undefined);
   gffSha.catch(() => undefined);
@@ -33,18 +45,53 @@ async function loadEngine(): Promise<EngineContext> {
   return {
     reference,
     genes,
+    known: [],
     synonyms,
     assembly,
     provenance: {
       geneModels: { path: gff3, sha256: await gffSha, format: genes.format },
       reference: { path: fasta, sha256: await fastaSha },
+      knownSources: [],
+      bundle: null,
+    },
+  };
+}
+
+/**
+ * A reference bundle (the engine's `openBundle`: every file's checksum verified against the
+ * manifest): its FASTA, gene models (the prebuilt index when it has one), synonyms and
+ * known-variant sources, which the worker keeps open for every job it runs.
+ */
+async function loadBundle(dir: string, root: string | undefined): Promise<EngineContext> {
+  const bundle = await openBundle(dir, root === undefined ? {} : { root });
+  const synonyms = bundle.synonyms ? await readSynonymsFile(bundle.synonyms.path) : [];
+  const reference = await openReference(bundle.fasta.path);
+  const resolver = new ContigResolver(reference.contigLengths.keys(), synonyms);
+  const genes: GeneModels = bundle.geneIndex
+    ? await loadGeneIndex(bundle.geneIndex.path, bundle.geneModels.sha256)
+    : await loadGeneModels(bundle.geneModels.path, { contigName: (name) => resolver.resolve(name) ?? name });
+  const known: KnownVariantSource[] = [];
+  for (const spec of bundleKnownSpecs(bundle).map(parseKnownSpec)) {
+    known.push(await KnownVariantSource.open(spec, reference.contigLengths.keys(), synonyms));
+  }
+  return {
+    reference,
+    genes,
+    known,
+    synonyms,
+    assembly: bundle.manifest.assembly,
+    provenance: {
+      geneModels: { path: bundle.geneModels.path, sha256: bundle.geneModels.sha256, format: genes.format },
+      reference: { path: bundle.fasta.path, sha256: bundle.fasta.sha256 },
+      knownSources: bundle.known.map((k) => knownProvenance(k.path, k.sha256)),
+      bundle: bundle.provenance,
     },
   };
 }
 
 const post = (message: FromWorker) => port.postMessage(message);
 
-const engine = loadEngine();
+const engine = loadEngine(setup.reference);
 engine.then(
   () => post({ type: 'engine-ready' }),
   (error: unknown) => post({ type: 'engine-failed', message: (error as Error).message ?? String(error) }),

@@ -73,12 +73,18 @@ async function jobRequests(app: FastifyInstance, options: JobRequestsOptions): P
         ...(config.AWS_SECRET_ACCESS_KEY ? { AWS_SECRET_ACCESS_KEY: config.AWS_SECRET_ACCESS_KEY } : {}),
         ...(config.AWS_SESSION_TOKEN ? { AWS_SESSION_TOKEN: config.AWS_SESSION_TOKEN } : {}),
       },
-      reference: {
-        fasta: config.REFERENCE_FASTA,
-        gff3: config.REFERENCE_GFF3,
-        ...(config.REFERENCE_SYNONYMS ? { synonyms: config.REFERENCE_SYNONYMS } : {}),
-        assembly: config.REFERENCE_ASSEMBLY,
-      },
+      // the config's cross-check guarantees the bundle, or both files
+      reference: config.REFERENCE_BUNDLE_DIR
+        ? {
+            bundle: config.REFERENCE_BUNDLE_DIR,
+            ...(config.REFERENCE_BUNDLE_ROOT ? { bundleRoot: config.REFERENCE_BUNDLE_ROOT } : {}),
+          }
+        : {
+            fasta: config.REFERENCE_FASTA!,
+            gff3: config.REFERENCE_GFF3!,
+            ...(config.REFERENCE_SYNONYMS ? { synonyms: config.REFERENCE_SYNONYMS } : {}),
+            assembly: config.REFERENCE_ASSEMBLY,
+          },
     },
     size: config.ANNOTATOR_CONCURRENCY,
     maxHeapMb: config.WORKER_MAX_HEAP_MB,

@@ -71,8 +71,9 @@ export async function startPipelineCloud() {
     scratchDir,
 
     /** The annotator's environment as the local stack gives it, with test-sized timings. */
-    annotatorEnv(overrides: Record<string, string> = {}): Record<string, string> {
-      return {
+    /** `undefined` in `overrides` leaves a key unset (e.g. REFERENCE_FASTA beside a bundle). */
+    annotatorEnv(overrides: Record<string, string | undefined> = {}): Record<string, string> {
+      const env: Record<string, string | undefined> = {
         ...common,
         INPUTS_BUCKET: provisioned.buckets.inputs,
         RESULTS_BUCKET: provisioned.buckets.results,
@@ -92,6 +93,9 @@ export async function startPipelineCloud() {
         SCRATCH_DIR: scratchDir,
         ...overrides,
       };
+      return Object.fromEntries(
+        Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined),
+      );
     },
 
     notifierEnv(overrides: Record<string, string> = {}): Record<string, string> {
@@ -110,7 +114,7 @@ export async function startPipelineCloud() {
     },
 
     /** Builds the annotator in this process, listening on a free port with its webhook subscribed. */
-    async startAnnotator(overrides: Record<string, string> = {}): Promise<FastifyInstance> {
+    async startAnnotator(overrides: Record<string, string | undefined> = {}): Promise<FastifyInstance> {
       const app = await buildAnnotatorApp(
         loadConfig(AnnotatorConfig, state.annotatorEnv(overrides), annotatorCrossCheck),
       );

@@ -217,9 +217,11 @@ export async function startStack(opts: StackOptions): Promise<RunningStack> {
         ...(loadTest ? { RATE_LIMIT_PER_MINUTE: '1000000' } : {}),
       },
       annotator: {
-        REFERENCE_FASTA: join(shared, 'reference/grch38-chr21/chr21.fa.gz'),
-        REFERENCE_GFF3: join(shared, 'reference/grch38-chr21/ensembl84.chr21.gff3.gz'),
-        REFERENCE_SYNONYMS: join(shared, 'reference/grch38-chr21/chr_synonyms.txt'),
+        // The engine's bundle for ../shared/data (GRCh38 chr21, Ensembl 84, the dbSNP-derived
+        // VEP cache variants and a ClinVar subset): results carry rsIDs, ClinVar and allele
+        // frequencies, and their headers name the bundle. Its paths resolve from `shared`.
+        REFERENCE_BUNDLE_DIR: join(repoRoot, 'packages/annotation-engine/bundles/grch38-chr21'),
+        REFERENCE_BUNDLE_ROOT: shared,
         SCRATCH_DIR: join(dataDir, 'annotator-scratch'),
       },
       notifier: {},
