@@ -70,7 +70,11 @@ export async function startStackControl(
     act(req.method ?? 'GET', (req.url ?? '/').split('?')[0]!)
       .catch((err: unknown): [number, unknown] => [500, { message: (err as Error).message }])
       .then(([status, body]) => {
-        res.writeHead(status, { 'content-type': 'application/json' });
+        // One connection per call: a test's fetch keeps idle sockets and may reuse one just as
+        // the server's 5 s keep-alive timeout closes it ("other side closed" on a loaded CI
+        // machine, whose event loop was late to retire the socket); the calls are few and
+        // seconds apart, so nothing is gained by keeping connections.
+        res.writeHead(status, { 'content-type': 'application/json', connection: 'close' });
         res.end(JSON.stringify(body));
       });
     req.resume();
