@@ -6,7 +6,7 @@
  * bundle and the single-file keys.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +15,7 @@ import { ConfigError, loadConfig } from '@gas/service-kit';
 import { offlineExampleEnv } from '@gas/service-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AnnotatorConfig, annotatorCrossCheck } from '../src/config.ts';
-import { type PipelineCloud, sharedData, startPipelineCloud } from './support/pipeline-cloud.ts';
+import { eventually, type PipelineCloud, sharedData, startPipelineCloud } from './support/pipeline-cloud.ts';
 
 const bundleDir = fileURLToPath(
   new URL('../../../packages/annotation-engine/bundles/grch38-chr21', import.meta.url),
@@ -110,6 +110,32 @@ describe('the annotator on a reference bundle', { timeout: 180_000 }, () => {
     }
     expect(compared).toBeGreaterThan(500);
     expect(withRsId).toBeGreaterThan(500);
+  });
+});
+
+describe('a bundle whose file changed', { timeout: 120_000 }, () => {
+  it('keeps the annotator not ready, and /readyz names the file and both checksums', async () => {
+    const manifest = JSON.parse(readFileSync(join(bundleDir, 'manifest.json'), 'utf8'));
+    const wrong = '0'.repeat(64);
+    const actual = manifest.known[0].sha256 as string;
+    manifest.known[0].sha256 = wrong;
+    manifest.root = sharedData;
+    const dir = join(work, 'changed-bundle');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
+    const broken = await t.startAnnotator({
+      REFERENCE_BUNDLE_DIR: dir,
+      REFERENCE_FASTA: undefined,
+      REFERENCE_GFF3: undefined,
+      REFERENCE_SYNONYMS: undefined,
+    });
+    const ready = await eventually(async () => {
+      const res = await broken.inject('/readyz');
+      const body = JSON.stringify(res.json());
+      return res.statusCode === 503 && body.includes('SHA-256') ? body : undefined;
+    }, 'the bundle check on /readyz');
+    expect(ready).toContain(manifest.known[0].path);
+    expect(ready).toContain(`has SHA-256 ${actual}, but the manifest says ${wrong}`);
   });
 });
 
