@@ -120,8 +120,26 @@ export interface ReferenceSequence {
   slice(chrom: string, start: number, end: number): string;
 }
 
+/** Transcripts near a query, and the widened queries [a, b] that have the same answer. */
+export interface NearbyTranscripts {
+  /** In ascending start order, as `overlapping` gives them. */
+  transcripts: Transcript[];
+  aFrom: number;
+  aTo: number;
+  bFrom: number;
+  bTo: number;
+  /** Lowest start and highest end of `transcripts` (0 and 0 when there is none). */
+  spanStart: number;
+  spanEnd: number;
+}
+
 /** Transcripts overlapping a region, with the 5 kb up/downstream flank already taken into account. */
 export interface TranscriptIndex {
   /** Every transcript whose span, widened by `flank` bases each side, overlaps [start, end]. */
   overlapping(chrom: string, start: number, end: number, flank: number): Transcript[];
+  /**
+   * Optional: the same answer, with the range of widened queries that share it (see
+   * genes/interval-index.ts), so that consecutive positions need no new search.
+   */
+  nearby?(chrom: string, start: number, end: number, flank: number): NearbyTranscripts;
 }

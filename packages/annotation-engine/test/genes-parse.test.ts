@@ -153,4 +153,61 @@ describe('transcript interval index', () => {
     }
     expect(index.overlapping('22', 1, 100, 5000)).toEqual([]);
   });
+
+  it('nearby: the same answer, and its range holds exactly: same inside, different just outside', async () => {
+    const m = await loadGeneModels(`${DATA}reference/grch38-chr21/ensembl84.chr21.gff3.gz`);
+    const index = new TranscriptIntervalIndex(m.transcripts);
+    const brute = (a: number, b: number) =>
+      m.transcripts
+        .filter((t) => t.end >= a && t.start <= b)
+        .map((t) => t.id)
+        .sort()
+        .join(',');
+    let seed = 11;
+    const rand = () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    };
+    let bounded = 0;
+    for (let i = 0; i < 300; i++) {
+      // half in the chr21 gene-dense block, half anywhere on the contig
+      const start =
+        i % 2 ? 24_990_000 + Math.floor(rand() * 1_000_000) : 5_000_000 + Math.floor(rand() * 41_000_000);
+      const end = start + Math.floor(rand() * 4) - 1;
+      const flank = 5000;
+      const near = index.nearby('21', start, end, flank);
+      const a = Math.min(start, end) - flank;
+      const b = Math.max(start, end) + flank;
+      const ids = near.transcripts.map((t) => t.id);
+      expect(ids).toEqual(index.overlapping('21', start, end, flank).map((t) => t.id));
+      const answer = [...ids].sort().join(',');
+      expect(near.aFrom <= a && a <= near.aTo && near.bFrom <= b && b <= near.bTo).toBe(true);
+      // every corner of the range gives the same answer; one step past a finite bound does not
+      const finite = (v: number, fallback: number) => (Number.isFinite(v) ? v : fallback);
+      const aLo = finite(near.aFrom, a - 50_000);
+      const aHi = Math.min(finite(near.aTo, b), b);
+      const bLo = Math.max(finite(near.bFrom, a), aLo);
+      const bHi = finite(near.bTo, b + 50_000);
+      for (const [qa, qb] of [
+        [aLo, bLo],
+        [aLo, bHi],
+        [aHi, Math.max(bLo, aHi)],
+        [aHi, bHi],
+      ] as const) {
+        expect(brute(qa, qb), `[${qa}, ${qb}] inside the range of [${a}, ${b}]`).toBe(answer);
+      }
+      if (Number.isFinite(near.aFrom)) expect(brute(near.aFrom - 1, b)).not.toBe(answer);
+      if (Number.isFinite(near.aTo) && near.aTo + 1 <= b) expect(brute(near.aTo + 1, b)).not.toBe(answer);
+      if (Number.isFinite(near.bFrom) && near.bFrom - 1 >= a)
+        expect(brute(a, near.bFrom - 1)).not.toBe(answer);
+      if (Number.isFinite(near.bTo)) expect(brute(a, near.bTo + 1)).not.toBe(answer);
+      if (ids.length > 0) {
+        expect(near.spanStart).toBe(Math.min(...near.transcripts.map((t) => t.start)));
+        expect(near.spanEnd).toBe(Math.max(...near.transcripts.map((t) => t.end)));
+        bounded++;
+      }
+    }
+    expect(bounded).toBeGreaterThan(100);
+    expect(index.nearby('22', 1, 100, 5000).transcripts).toEqual([]);
+  });
 });

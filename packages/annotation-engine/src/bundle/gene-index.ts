@@ -76,6 +76,7 @@ export async function loadGeneIndex(file: string, expectSourceSha256?: string): 
     file: stored.source,
     format: stored.sourceFormat,
     overlapping: (chrom, start, end, flank) => index.overlapping(chrom, start, end, flank),
+    nearby: (chrom, start, end, flank) => index.nearby(chrom, start, end, flank),
   };
 }
 

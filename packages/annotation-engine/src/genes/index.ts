@@ -74,6 +74,7 @@ export async function loadGeneModels(file: string, opts: LoadGeneModelsOptions =
     file,
     format,
     overlapping: (chrom, start, end, flank) => index.overlapping(chrom, start, end, flank),
+    nearby: (chrom, start, end, flank) => index.nearby(chrom, start, end, flank),
   };
 }
 
