@@ -202,11 +202,11 @@ locals {
         JOB_COMPLETED_TOPIC_ARN = aws_sns_topic.topic["jobCompleted"].arn
         ANNOTATOR_CONCURRENCY   = tostring(var.annotator_concurrency)
         STOP_TIMEOUT_SECONDS    = "100"
-        # The bundle is downloaded from S3 at start into the task's disk, where these paths point.
+        # The bundle (an engine reference bundle: manifest.json with root ".", the FASTA, gene
+        # models, synonyms and known-variant files beside it) is downloaded from S3 at start into
+        # the task's disk; the workers open it there, every file checked against the manifest.
         REFERENCE_BUNDLE_URI = "s3://${aws_s3_bucket.bucket["reference"].bucket}/${var.reference_bundle_key}"
-        REFERENCE_FASTA      = "/var/cache/gas/reference/${var.reference_fasta_file}"
-        REFERENCE_GFF3       = "/var/cache/gas/reference/${var.reference_gff3_file}"
-        REFERENCE_ASSEMBLY   = var.reference_assembly
+        REFERENCE_BUNDLE_DIR = "/var/cache/gas/reference"
       })
 
       task_role_statements = [

@@ -172,27 +172,9 @@ variable "annotator_ephemeral_storage_gib" {
 }
 
 variable "reference_bundle_key" {
-  description = "Key (folder) of the versioned reference bundle in the reference bucket; read at start and cached on the task's disk, never baked into the image."
+  description = "Key (folder) of the versioned reference bundle in the reference bucket: an engine bundle (manifest.json with root \".\" naming the FASTA, gene models, synonyms and known-variant files beside it, with their SHA-256); read at start and cached on the task's disk, never baked into the image."
   type        = string
   default     = "bundles/current/"
-}
-
-variable "reference_fasta_file" {
-  description = "File name of the reference FASTA inside the bundle (bgzip with .fai and .gzi beside it)."
-  type        = string
-  default     = "genome.fa.gz"
-}
-
-variable "reference_gff3_file" {
-  description = "File name of the gene models (GFF3 or GTF, may be gzip) inside the bundle."
-  type        = string
-  default     = "genes.gff3.gz"
-}
-
-variable "reference_assembly" {
-  description = "Assembly name of the reference bundle (checked against the inputs)."
-  type        = string
-  default     = "GRCh38"
 }
 
 # -----------------------------------------------------------------------------

@@ -6,13 +6,16 @@
  * bundle and the single-file keys.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { ConfigError, loadConfig } from '@gas/service-kit';
 import { offlineExampleEnv } from '@gas/service-kit/testing';
+import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AnnotatorConfig, annotatorCrossCheck } from '../src/config.ts';
 import { eventually, type PipelineCloud, sharedData, startPipelineCloud } from './support/pipeline-cloud.ts';
@@ -45,10 +48,12 @@ function vepTruth(): Map<string, Record<string, string>> {
 
 let t: PipelineCloud;
 let work: string;
+/** The annotator on the repo's bundle, read in place (as the local stack runs it). */
+let local: FastifyInstance;
 
 beforeAll(async () => {
   t = await startPipelineCloud();
-  await t.startAnnotator({
+  local = await t.startAnnotator({
     REFERENCE_BUNDLE_DIR: bundleDir,
     REFERENCE_BUNDLE_ROOT: sharedData,
     REFERENCE_FASTA: undefined,
@@ -134,8 +139,59 @@ describe('a bundle whose file changed', { timeout: 120_000 }, () => {
       const body = JSON.stringify(res.json());
       return res.statusCode === 503 && body.includes('SHA-256') ? body : undefined;
     }, 'the bundle check on /readyz');
+    await broken.close();
     expect(ready).toContain(manifest.known[0].path);
     expect(ready).toContain(`has SHA-256 ${actual}, but the manifest says ${wrong}`);
+  });
+});
+
+describe('a bundle mirrored from S3, as deployed', { timeout: 300_000 }, () => {
+  it('the manifest (root ".") and its files under a prefix: mirrored, verified, and the results carry rsIDs', async () => {
+    await local.close(); // only the annotator under test drains the queue now
+    const manifest = JSON.parse(readFileSync(join(bundleDir, 'manifest.json'), 'utf8'));
+    manifest.root = '.';
+    const bucket = t.provisioned.buckets.reference;
+    const prefix = `bundles/deployed-${randomUUID()}/`;
+    const put = (key: string, body: Buffer | string) =>
+      t.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}${key}`, Body: body }));
+    await put('manifest.json', JSON.stringify(manifest, null, 2));
+    // every file the manifest names, with its indexes (.fai, .gzi, .tbi) beside it
+    const entries = [manifest.fasta, manifest.geneModels, manifest.synonyms, ...manifest.known];
+    for (const { path } of entries as Array<{ path: string }>) {
+      const folder = dirname(path);
+      for (const name of readdirSync(join(sharedData, folder)))
+        if (name.startsWith(basename(path)))
+          await put(`${folder}/${name}`, readFileSync(join(sharedData, folder, name)));
+    }
+    const cacheDir = await mkdtemp(join(tmpdir(), 'gas-bundle-cache-'));
+    const deployed = await t.startAnnotator({
+      REFERENCE_BUNDLE_URI: `s3://${bucket}/${prefix}`,
+      REFERENCE_CACHE_DIR: cacheDir,
+      REFERENCE_BUNDLE_DIR: cacheDir,
+      REFERENCE_FASTA: undefined,
+      REFERENCE_GFF3: undefined,
+      REFERENCE_SYNONYMS: undefined,
+    });
+    try {
+      await eventually(
+        async () => ((await deployed.inject('/readyz')).statusCode === 200 ? true : undefined),
+        'the annotator on the mirrored bundle to be ready',
+        120_000,
+      );
+      const { jobId } = await t.submitJob({ body: vepTest, fileName: 'vep-test.chr21.vcf' });
+      const record = await t.finished(jobId);
+      expect(record.status).toBe('COMPLETED');
+      expect(record.reference_versions?.bundle).toMatch(/^name=grch38-chr21 /);
+      const tsv = (await t.resultBytes(record.result_keys!.tsv_key)).toString('utf8').trim().split('\n');
+      const columns = tsv[0]!.split('\t');
+      const row = tsv
+        .map((line) => line.split('\t'))
+        .find((c) => c[2] === 'rs142513484' && c.includes('ENST00000352957'));
+      expect(row?.[columns.indexOf('Existing_variation')]).toBe('rs142513484');
+    } finally {
+      await deployed.close();
+      await rm(cacheDir, { recursive: true, force: true });
+    }
   });
 });
 
