@@ -13,7 +13,6 @@ import type {
   AlleleToAnnotate,
   NearbyTranscripts,
   ReferenceSequence,
-  Transcript,
   TranscriptConsequence,
   TranscriptIndex,
 } from './model.ts';
@@ -22,14 +21,11 @@ import type {
 const REGION_MARGIN = 100;
 
 /**
- * The transcripts within 5 kb of an allele, from the last answer when it still holds.
- *
- * With an index that gives `nearby` (the interval index does), the last answer carries the range
- * of widened queries that share it: sorted input moves base by base through a gene, so most
- * alleles reuse it without a search, and with it the union span `regionNeeded` needs
- * (profiled: the query and the span loop were ~3% of a 1 M run). Other indexes: the pipeline
- * asks `regionNeeded` and then `predictConsequences` for the same allele, so the second query is
- * answered from the first.
+ * The transcripts within 5 kb of an allele, from the last answer when it still holds: the
+ * index's `nearby` gives the range of widened queries that share an answer, and sorted input
+ * moves base by base through a gene, so most alleles (and `predictConsequences` after
+ * `regionNeeded` for the same allele) reuse it and its span without a search (profiled: the
+ * query and the span loop were ~3% of a 1 M run).
  */
 let last: { genes: TranscriptIndex; chrom: string; near: NearbyTranscripts } | null = null;
 
@@ -41,22 +37,9 @@ function nearbyTranscripts(allele: AlleleToAnnotate, genes: TranscriptIndex): Ne
     const n = q.near;
     if (a >= n.aFrom && a <= n.aTo && b >= n.bFrom && b <= n.bTo) return n;
   }
-  const near = genes.nearby
-    ? genes.nearby(allele.chrom, allele.start, allele.end, UPSTREAM_DOWNSTREAM_DISTANCE)
-    : exactly(genes.overlapping(allele.chrom, allele.start, allele.end, UPSTREAM_DOWNSTREAM_DISTANCE), a, b);
+  const near = genes.nearby(allele.chrom, allele.start, allele.end, UPSTREAM_DOWNSTREAM_DISTANCE);
   last = { genes, chrom: allele.chrom, near };
   return near;
-}
-
-/** An answer valid for this widened query only (an index without `nearby`). */
-function exactly(transcripts: Transcript[], a: number, b: number): NearbyTranscripts {
-  let spanStart = 0;
-  let spanEnd = 0;
-  for (const t of transcripts) {
-    if (spanStart === 0 || t.start < spanStart) spanStart = t.start;
-    if (t.end > spanEnd) spanEnd = t.end;
-  }
-  return { transcripts, aFrom: a, aTo: a, bFrom: b, bTo: b, spanStart, spanEnd };
 }
 
 /**

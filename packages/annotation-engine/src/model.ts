@@ -138,8 +138,8 @@ export interface TranscriptIndex {
   /** Every transcript whose span, widened by `flank` bases each side, overlaps [start, end]. */
   overlapping(chrom: string, start: number, end: number, flank: number): Transcript[];
   /**
-   * Optional: the same answer, with the range of widened queries that share it (see
+   * The same answer, with the range of widened queries that share it (see
    * genes/interval-index.ts), so that consecutive positions need no new search.
    */
-  nearby?(chrom: string, start: number, end: number, flank: number): NearbyTranscripts;
+  nearby(chrom: string, start: number, end: number, flank: number): NearbyTranscripts;
 }

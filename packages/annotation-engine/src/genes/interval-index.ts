@@ -59,26 +59,7 @@ export class TranscriptIntervalIndex {
 
   /** Transcripts whose span widened by `flank` each side overlaps [start, end] (1-based closed). */
   overlapping(chrom: string, start: number, end: number, flank: number): Transcript[] {
-    const c = this.contigs.get(chrom);
-    const out: Transcript[] = [];
-    if (c === undefined) return out;
-    // An insertion has end = start - 1; treat it as touching both flanking bases.
-    const qs = Math.min(start, end) - flank;
-    const qe = Math.max(start, end) + flank;
-    // last index with starts[i] <= qe
-    let lo = 0;
-    let hi = c.starts.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((c.starts[mid] as number) <= qe) lo = mid + 1;
-      else hi = mid;
-    }
-    for (let i = lo - 1; i >= 0; i--) {
-      if ((c.maxEnds[i] as number) < qs) break;
-      if ((c.ends[i] as number) >= qs) out.push(c.transcripts[i] as Transcript);
-    }
-    out.reverse();
-    return out;
+    return this.nearby(chrom, start, end, flank).transcripts;
   }
 
   /** `overlapping`, with the range of widened queries that give the same transcripts (see the top). */
@@ -97,6 +78,7 @@ export class TranscriptIntervalIndex {
     const c = this.contigs.get(chrom);
     if (c === undefined) return near;
     const { starts, ends, maxEnds } = c;
+    // last index with starts[i] <= b, then left while some transcript up to i may reach a
     let lo = 0;
     let hi = starts.length;
     while (lo < hi) {
