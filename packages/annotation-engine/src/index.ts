@@ -13,6 +13,7 @@ export {
   BundleError,
   BundleManifest,
   bundleKnownSpecs,
+  bundleResources,
   openBundle,
   writeBundleChecksums,
 } from './bundle/index.ts';
@@ -42,6 +43,8 @@ export { OutputError } from './output/sink.ts';
 export type { RunSummary } from './output/summary.ts';
 export { TeeWriter } from './output/tee-writer.ts';
 export type { AnnotatedRecord, AnnotationWriter, OutputFormat, Provenance } from './output/types.ts';
+export type { EngineResources } from './parallel/protocol.ts';
+export { openResources } from './parallel/resources.ts';
 export {
   type AnnotateVcfOptions,
   type AnnotateVcfResult,

@@ -23,7 +23,9 @@ import { access, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import Type, { type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
+import { parseKnownSpec } from '../known/index.ts';
 import { sha256File } from '../output/provenance.ts';
+import type { EngineResources } from '../parallel/protocol.ts';
 
 const FileEntry = Type.Object(
   {
@@ -183,6 +185,31 @@ export async function writeBundleChecksums(dir: string): Promise<BundleManifest>
   for (const [i, k] of (m.known ?? []).entries()) k.sha256 = bundle.known[i]!.sha256;
   await writeFile(path.join(bundle.dir, 'manifest.json'), `${JSON.stringify(m, null, 2)}\n`);
   return m;
+}
+
+/**
+ * What a run opens from a bundle, in the form `openResources` (parallel/resources.ts) takes: its
+ * FASTA, its gene models (the prebuilt index when it names one, else the file, cached in
+ * `geneCacheDir` when given), its known-variant sources and the contig synonyms read from it.
+ */
+export function bundleResources(
+  bundle: Bundle,
+  synonyms: string[][],
+  geneCacheDir: string | null,
+): EngineResources {
+  return {
+    fasta: bundle.fasta.path,
+    geneModels: bundle.geneIndex
+      ? { kind: 'index', path: bundle.geneIndex.path, sha256: bundle.geneModels.sha256 }
+      : {
+          kind: 'file',
+          path: bundle.geneModels.path,
+          sha256: bundle.geneModels.sha256,
+          cacheDir: geneCacheDir,
+        },
+    known: bundleKnownSpecs(bundle).map(parseKnownSpec),
+    synonyms,
+  };
 }
 
 /** The `--known` specs of a bundle's known sources (`PATH[:FIELDS]`). */

@@ -6,16 +6,13 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import {
-  bundleKnownSpecs,
+  bundleResources,
   ContigResolver,
-  type GeneModels,
-  KnownVariantSource,
   knownProvenance,
-  loadGeneIndex,
   loadGeneModels,
   openBundle,
   openReference,
-  parseKnownSpec,
+  openResources,
   readSynonymsFile,
   sha256File,
 } from '@gas/annotation-engine';
@@ -59,21 +56,14 @@ async function loadFiles(files: Exclude<ReferenceSetup, { bundle: string }>): Pr
 
 /**
  * A reference bundle (the engine's `openBundle`: every file's checksum verified against the
- * manifest): its FASTA, gene models (the prebuilt index when it has one), synonyms and
- * known-variant sources, which the worker keeps open for every job it runs.
+ * manifest), opened the way the engine's own worker threads open one (`openResources`): its
+ * FASTA, gene models (the prebuilt index when it has one), synonyms and known-variant sources,
+ * which the worker keeps open for every job it runs.
  */
 async function loadBundle(dir: string, root: string | undefined): Promise<EngineContext> {
   const bundle = await openBundle(dir, root === undefined ? {} : { root });
   const synonyms = bundle.synonyms ? await readSynonymsFile(bundle.synonyms.path) : [];
-  const reference = await openReference(bundle.fasta.path);
-  const resolver = new ContigResolver(reference.contigLengths.keys(), synonyms);
-  const genes: GeneModels = bundle.geneIndex
-    ? await loadGeneIndex(bundle.geneIndex.path, bundle.geneModels.sha256)
-    : await loadGeneModels(bundle.geneModels.path, { contigName: (name) => resolver.resolve(name) ?? name });
-  const known: KnownVariantSource[] = [];
-  for (const spec of bundleKnownSpecs(bundle).map(parseKnownSpec)) {
-    known.push(await KnownVariantSource.open(spec, reference.contigLengths.keys(), synonyms));
-  }
+  const { reference, genes, known } = await openResources(bundleResources(bundle, synonyms, null));
   return {
     reference,
     genes,
