@@ -130,12 +130,11 @@ export function sortTermsWithImpact(terms: string[]): Impact {
 export function impactOf(terms: readonly string[]): Impact {
   let best = CONSEQUENCE_TERMS.length + 2;
   let impact: Impact = 'MODIFIER';
-  for (let i = 0; i < terms.length; i++) {
-    const known = BY_NAME.get(terms[i]!); // one lookup per term (unknown terms rank last)
-    const r = known === undefined ? CONSEQUENCE_TERMS.length + 1 : known.rank;
+  for (const t of terms) {
+    const r = termRank(t);
     if (r < best) {
       best = r;
-      impact = known === undefined ? 'MODIFIER' : known.impact;
+      impact = termImpact(t);
     }
   }
   return impact;

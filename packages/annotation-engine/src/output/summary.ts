@@ -105,12 +105,7 @@ export class SummaryCollector {
   }
 
   add(a: AnnotatedRecord): void {
-    const chrom = a.record.chrom;
-    if (chrom !== this.#chrom) {
-      this.#chrom = chrom;
-      this.#chromBox = box(this.byChromosome, chrom);
-    }
-    this.#chromBox.n++;
+    this.#chromosomes.add(a.record.chrom);
     if (a.note !== null) {
       this.recordsNotAnnotated++;
       if (a.note === 'unknown_contig') {
@@ -124,11 +119,7 @@ export class SummaryCollector {
     for (const al of a.alleles) {
       this.alleles++;
       const cls = variantClass(al);
-      if (cls !== this.#variantClass) {
-        this.#variantClass = cls;
-        this.#variantClassBox = box(this.byVariantClass, cls);
-      }
-      this.#variantClassBox.n++;
+      this.#variantClasses.add(cls);
       if (al.symbolic !== null) {
         this.allelesPassedThrough++;
         continue;
@@ -147,7 +138,7 @@ export class SummaryCollector {
     let bestRank = Number.POSITIVE_INFINITY;
     for (const c of a.consequences) {
       if (c.allele !== current) {
-        if (current !== null) this.#countMostSevere(best);
+        if (current !== null) this.#mostSevere.add(best);
         current = c.allele;
         best = '';
         bestRank = Number.POSITIVE_INFINITY;
@@ -162,7 +153,7 @@ export class SummaryCollector {
         best = kind.best;
       }
     }
-    if (current !== null) this.#countMostSevere(best);
+    if (current !== null) this.#mostSevere.add(best);
   }
 
   /**
@@ -172,23 +163,10 @@ export class SummaryCollector {
    * were ~4% of a 1 M run). A private field: structured clones of the counts leave it out.
    */
   readonly #kinds: PairKind[] = [];
-  /** The last record's chromosome and its counter (records come by chromosome). */
-  #chrom: string | null = null;
-  #chromBox: { n: number } = { n: 0 };
-  /** Likewise the last allele's variant class and the last most severe term. */
-  #variantClass: string | null = null;
-  #variantClassBox: { n: number } = { n: 0 };
-  #mostSevere: string | null = null;
-  #mostSevereBox: { n: number } = { n: 0 };
-
-  /** Counts an allele's most severe term. */
-  #countMostSevere(term: string): void {
-    if (term !== this.#mostSevere) {
-      this.#mostSevere = term;
-      this.#mostSevereBox = box(this.byMostSevere, term);
-    }
-    this.#mostSevereBox.n++;
-  }
+  /** Counted through their last key: records come by chromosome, alleles mostly SNVs, ... */
+  readonly #chromosomes = new RunCounter(this.byChromosome);
+  readonly #variantClasses = new RunCounter(this.byVariantClass);
+  readonly #mostSevere = new RunCounter(this.byMostSevere);
 
   /** The counters a pair adds to, and its most severe term: one kept when one fits. */
   #pairKind(c: TranscriptConsequence): PairKind {
@@ -226,6 +204,26 @@ export class SummaryCollector {
     if (kept.length === PAIR_KINDS_KEPT) kept.shift();
     kept.push(kind);
     return kind;
+  }
+}
+
+/**
+ * Counts keys into one map, keeping the counter of the key counted last: where keys come in
+ * runs, a string compare replaces the map lookup.
+ */
+class RunCounter {
+  readonly #counts: Counts;
+  #key: string | null = null;
+  #box: { n: number } = { n: 0 };
+  constructor(counts: Counts) {
+    this.#counts = counts;
+  }
+  add(key: string): void {
+    if (key !== this.#key) {
+      this.#key = key;
+      this.#box = box(this.#counts, key);
+    }
+    this.#box.n++;
   }
 }
 
