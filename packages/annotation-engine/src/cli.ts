@@ -37,7 +37,7 @@ import { OutputError } from './output/sink.ts';
 import type { OutputFormat } from './output/types.ts';
 import { AnnotationAbortedError, annotateVcf, geneModelSource, PARALLEL_MIN_RECORDS } from './pipeline.ts';
 import { FastaError, openReference } from './reference/index.ts';
-import { InputError } from './vcf/problems.ts';
+import { InputError, NO_REFERENCE_CONTIG } from './vcf/problems.ts';
 
 /**
  * One thread unless asked. Two threads keep the memory ceiling (250 MB peak RSS at 1 M and 10 M
@@ -381,7 +381,11 @@ export function describeFailure(err: unknown): { line: string; code: number } {
     err instanceof KnownSourceError ||
     err instanceof BundleError
   ) {
-    return { line: err.message.replace(/\s*\n\s*/g, ' '), code: 1 };
+    const advice =
+      err instanceof InputError && err.kind === NO_REFERENCE_CONTIG
+        ? ', or give a --synonyms file for other contig names'
+        : '';
+    return { line: `${err.message.replace(/\s*\n\s*/g, ' ')}${advice}`, code: 1 };
   }
   const e = err as { code?: string; message?: string; path?: string };
   if (e && (e.code === 'ENOENT' || e.code === 'EACCES' || e.code === 'EISDIR' || e.code === 'ENOSPC')) {

@@ -66,6 +66,7 @@ export {
   formatProblem,
   InputError,
   type InputProblem,
+  NO_REFERENCE_CONTIG,
   ProblemLog,
 } from './vcf/problems.ts';
 export { readVcfFully, type VcfReadCounts, VcfReader } from './vcf/reader.ts';

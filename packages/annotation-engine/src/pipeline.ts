@@ -48,6 +48,7 @@ import {
   formatProblem,
   InputError,
   type InputProblem,
+  NO_REFERENCE_CONTIG,
   ProblemLog,
   ProblemRecorder,
 } from './vcf/problems.ts';
@@ -504,9 +505,10 @@ export async function annotateVcf(options: AnnotateVcfOptions): Promise<Annotate
           ? `; the input's header names ${header.assemblyHints.join(', ')}`
           : '';
       throw new InputError(
-        `none of the ${plural(reader.counts.records, 'record')} is on a contig of the reference FASTA: the input's contigs are ${inputContigs}; the FASTA has ${contigText}${why}. Check that the input and the reference are the same assembly and species, or give a --synonyms file for other contig names`,
+        `none of the ${plural(reader.counts.records, 'record')} is on a contig of the reference FASTA: the input's contigs are ${inputContigs}; the FASTA has ${contigText}${why}. Check that the input and the reference are the same assembly and species`,
         null,
-        'no_reference_contig',
+        // the CLI and the service each add how their user maps other names (NO_REFERENCE_CONTIG)
+        NO_REFERENCE_CONTIG,
       );
     }
     await writer?.finish();

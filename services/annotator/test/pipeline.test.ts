@@ -12,6 +12,7 @@ import { gunzipSync } from 'node:zlib';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RENAME_CONTIGS_ADVICE } from '../src/engine/run-job.ts';
 import { INTERNAL_ERROR_MESSAGE } from '../src/job-handler.ts';
 import { JobsTable } from '../src/jobs-table.ts';
 import {
@@ -182,6 +183,31 @@ describe('a job from submission to e-mail', { timeout: 240_000 }, () => {
     expect(after?.attempts).toBe(1);
     expect(after?.counts?.variants_read).toBe(10);
     expect(await t.mailbox('carol@example.org')).toHaveLength(1);
+  });
+
+  it('a file on another contig: FAILED, the message says what to do on the site (not the CLI flag)', async () => {
+    const body = [...header, ...records.slice(0, 3).map((r) => r.replace(/^21\t/, 'chr22\t'))].join('\n');
+    const { jobId } = await t.submitJob({ body, fileName: 'chr22.vcf', email: 'frank@example.org' });
+    const record = await t.finished(jobId);
+    expect(record.status).toBe('FAILED');
+    expect(record.error_message).toBe(
+      `The input file could not be annotated: none of the 3 records is on a contig of the reference FASTA: the input's contigs are "chr22" (3 records, first at line 8); the FASTA has 21; the input's header names GCF_000001405.26. Check that the input and the reference are the same assembly and species.${RENAME_CONTIGS_ADVICE}`,
+    );
+    expect(record.error_message).not.toContain('--synonyms');
+  });
+
+  it('counts add up for a file with malformed lines: every data line read, the bad ones skipped', async () => {
+    const body = [
+      ...header,
+      ...records.slice(0, 4),
+      '21\tabc\t.\tA\tG\t.\t.\t.\tGT\t0|0',
+      ...records.slice(4, 6),
+      '21\t25592836\t.\tG',
+    ].join('\n');
+    const { jobId } = await t.submitJob({ body, fileName: 'two bad lines.vcf', email: 'erin@example.org' });
+    const record = await t.finished(jobId);
+    expect(record.status).toBe('COMPLETED');
+    expect(record.counts).toMatchObject({ variants_read: 8, variants_annotated: 6, records_skipped: 2 });
   });
 
   it('a malformed message goes to the dead-letter queue and does not hold up the next job', async () => {

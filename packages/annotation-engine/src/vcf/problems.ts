@@ -46,6 +46,13 @@ export class InputError extends Error {
   }
 }
 
+/**
+ * `InputError.kind` when no record is on a contig of the reference. The engine's message says
+ * what was found; how to map other contig names differs by caller (the CLI's --synonyms file, the
+ * service's advice to rename them), so each adds its own.
+ */
+export const NO_REFERENCE_CONTIG = 'no_reference_contig';
+
 /** Most REF alleles disagree with the FASTA: the input is on another assembly (or the wrong FASTA was given). */
 export class AssemblyMismatchError extends InputError {
   override name = 'AssemblyMismatchError';

@@ -29,6 +29,7 @@ const common = {
 
 /** What the annotator counted while running the engine. */
 export const JobCounts = Type.Object({
+  /** Data records in the input, malformed ones included (annotated + skipped <= read). */
   variants_read: NonNegativeInt,
   variants_annotated: NonNegativeInt,
   records_skipped: NonNegativeInt,

@@ -42,6 +42,7 @@ import {
   geneModelSource,
   InputError,
   type KnownVariantSource,
+  NO_REFERENCE_CONTIG,
   type OutputFormat,
   type PipelineReference,
   type Provenance,
@@ -88,7 +89,9 @@ const CONTENT_TYPES: Record<OutputFormat, string> = {
 
 function countsOf(summary: RunSummary): JobCounts {
   return {
-    variants_read: summary.records.read,
+    // every data record of the file, the malformed ones too, so that the page's and the e-mail's
+    // "N read, M annotated, K skipped" add up (the engine's `read` counts only those it could parse)
+    variants_read: summary.records.read + summary.records.malformed,
     variants_annotated: summary.records.annotated,
     records_skipped: summary.problems.recordsSkipped,
     consequences: summary.records.alleleTranscriptPairs,
@@ -301,6 +304,13 @@ async function putLog(s3: S3Client, job: JobToRun, log: RunLog): Promise<void> {
 }
 
 /**
+ * What a web user can do when no record is on a reference contig and only the names differ (the
+ * CLI's --synonyms file is not theirs to give; built-in synonyms already cover 21/chr21/NC_000021.9).
+ */
+export const RENAME_CONTIGS_ADVICE =
+  " If only the contig names differ, rename them to the reference's (for example with bcftools annotate --rename-chrs) and upload the file again.";
+
+/**
  * Turns a failed run into what the user and the operator read. Writes the job log (the
  * user-facing line for a bad input; a plain sentence for an internal error).
  */
@@ -310,7 +320,7 @@ export async function describeFailure(error: unknown, job: JobToRun, s3: S3Clien
   const log = runError?.log ?? new RunLog();
   const userMessage =
     cause instanceof InputError
-      ? `The input file could not be annotated: ${cause.message}.`
+      ? `The input file could not be annotated: ${cause.message}.${cause.kind === NO_REFERENCE_CONTIG ? RENAME_CONTIGS_ADVICE : ''}`
       : (cause as { name?: string })?.name === 'NoSuchKey'
         ? 'The uploaded file is no longer in storage (it may have been deleted); please upload it again.'
         : null;
