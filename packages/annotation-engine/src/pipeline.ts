@@ -49,6 +49,7 @@ import {
   InputError,
   type InputProblem,
   NO_REFERENCE_CONTIG,
+  type ProblemKind,
   ProblemLog,
   ProblemRecorder,
 } from './vcf/problems.ts';
@@ -181,6 +182,25 @@ const LOGGED_PROBLEMS = 100;
 
 function plural(n: number, word: string): string {
   return `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** What a problem of each kind cost, singular and plural, for the log's tally ("2 malformed lines"). */
+const PROBLEM_COUNT_WORDS: Record<ProblemKind, [string, string]> = {
+  malformed_line: ['malformed line', 'malformed lines'],
+  missing_header: ['missing #CHROM header line', 'missing #CHROM header lines'],
+  truncated_input: ['truncated input', 'truncated inputs'],
+  unknown_contig: [
+    'record on a contig the reference does not have',
+    'records on contigs the reference does not have',
+  ],
+  ref_mismatch: ['REF mismatch', 'REF mismatches'],
+  position_beyond_contig: ['record beyond its contig end', 'records beyond their contig end'],
+  annotation_failed: ['record that could not be annotated', 'records that could not be annotated'],
+};
+
+function problemCount(kind: ProblemKind, n: number): string {
+  const [one, many] = PROBLEM_COUNT_WORDS[kind];
+  return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
 }
 
 /** Annotates a VCF end to end. Throws `InputError` (with a user-facing message) when the input cannot be used. */
@@ -531,7 +551,7 @@ export async function annotateVcf(options: AnnotateVcfOptions): Promise<Annotate
     );
   }
   if (problems.total > 0) {
-    const parts = [...problems.countByKind].map(([k, n]) => `${n} ${k.replace(/_/g, ' ')}`);
+    const parts = [...problems.countByKind].map(([k, n]) => problemCount(k, n));
     log.warn(`${plural(problems.total, 'problem')} skipped and reported: ${parts.join(', ')}`);
     // unknown contigs are listed per contig below, not per line
     const listed = problems.kept.filter((p) => p.kind !== 'unknown_contig');

@@ -60,6 +60,14 @@ describe('bad input through the pipeline', () => {
     expect(records.every((r) => r.csq.length > 0)).toBe(true);
     for (const e of expected.slice(0, 3))
       expect(log.lines.some((l) => l.endsWith(`WARN:   line ${e}`))).toBe(true);
+    // the tally reads as English: "N problems skipped and reported: N malformed lines"
+    expect(log.lines).toContainEqual(
+      expect.stringMatching(
+        new RegExp(
+          `WARN: ${MALFORMED.length} problems skipped and reported: ${MALFORMED.length} malformed lines$`,
+        ),
+      ),
+    );
   });
 
   it('a truncated gzip input: the records before the cut are annotated and the cut is reported', async () => {
