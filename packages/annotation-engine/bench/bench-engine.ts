@@ -3,7 +3,7 @@
  * in one run, on this machine.
  *
  *   pnpm bench:engine [--sizes 100000,1000000[,10000000]] [--seed 42] [--keep DIR] [--threads N]
- *                     [--repeat R] [--snpeff [--snpeff-max 100000] [--snpeff-cache DIR]]
+ *                     [--repeat R] [--snpeff [--snpeff-max 100000] [--snpeff-cache DIR]] [--floor]
  *   (or: pnpm --filter @gas/annotation-engine bench -- ...)
  *
  * Inputs come from the project's own seeded generator (`generateSynthetic` below), the shape of
@@ -23,6 +23,9 @@
  * GAS, ...), prints a row pair per run and then the ratios' minimum, median and maximum: on a
  * shared host the speed of both tools drifts between runs (bcftools alone varied 0.50-0.82 M
  * variants/s within one hour here), and only the ratio of a pair run back to back is comparable.
+ *
+ * `--floor` adds, per size, the I/O floor (bench/io-floor.ts): the seconds a JS process spends
+ * only reading the input and writing as many bytes as GAS's output, against bcftools' whole run.
  *
  * With `--snpeff`, SnpEff 5.1d (Debian package) runs on the same files too, for sizes up to
  * `--snpeff-max` records (it is ~100x slower): its database is built from the same FASTA and GFF3
@@ -151,6 +154,36 @@ function timed(cmd: string, args: string[], cwd: string): Promise<Measured> {
   });
 }
 
+/**
+ * `--floor`: what reading the input and writing GAS's output cost a JavaScript process with no
+ * annotation at all (bench/io-floor.ts, in its own node process), set against bcftools' whole
+ * run of the same size. Shows how much of bcftools' time is left for annotating, at best.
+ */
+async function ioFloor(
+  input: string,
+  gasOut: string,
+  bcfOut: string,
+  bcf: Measured,
+  dir: string,
+): Promise<string> {
+  const gasBytes = (await stat(gasOut)).size;
+  const bcfBytes = (await stat(bcfOut)).size;
+  const script = path.join(here, 'io-floor.ts');
+  const out = execFileSync(
+    process.execPath,
+    ['--import', 'tsx', script, input, String(gasBytes), path.join(dir, 'io-floor.scratch')],
+    { cwd: repoRoot, encoding: 'utf8' },
+  );
+  const f = JSON.parse(out) as { read: { seconds: number }; write: { seconds: number } };
+  const floor = f.read.seconds + f.write.seconds;
+  const mb = (b: number) => `${(b / 1e6).toFixed(0)} MB`;
+  return (
+    `# I/O floor (bench/io-floor.ts, no annotation): reading the input in JS (gunzip, line ends, POS, REF, ALT) ${f.read.seconds.toFixed(2)} s` +
+    ` + writing GAS's ${mb(gasBytes)} of output ${f.write.seconds.toFixed(2)} s = ${floor.toFixed(2)} s,` +
+    ` ${((100 * floor) / bcf.wallS).toFixed(0)}% of bcftools' whole last run (${bcf.wallS.toFixed(2)} s, ${mb(bcfBytes)} of output)`
+  );
+}
+
 function fmtRate(r: number): string {
   return r >= 1e6 ? `${(r / 1e6).toFixed(2)} M` : `${(r / 1e3).toFixed(1)} k`;
 }
@@ -168,6 +201,7 @@ async function main(): Promise<void> {
       snpeff: { type: 'boolean', default: false },
       'snpeff-max': { type: 'string', default: '100000' },
       'snpeff-cache': { type: 'string' },
+      floor: { type: 'boolean', default: false },
     },
   });
   const sizes = values.sizes!.split(',').map((s) => Number(s.replace(/_/g, '')));
@@ -263,6 +297,11 @@ async function main(): Promise<void> {
         return `min ${v[0]!.toFixed(3)}, median ${mid.toFixed(3)}, max ${v.at(-1)!.toFixed(3)}`;
       };
       const line = `# ${n.toLocaleString('en-US')} records, ${repeat} alternating runs: ratio GAS/bcftools (wall) ${spread(ratios.map((r) => r.wall))}; (CPU) ${spread(ratios.map((r) => r.cpu))}`;
+      spreads.push(line);
+      console.log(line);
+    }
+    if (values.floor && bcf) {
+      const line = await ioFloor(input, gasOut, bcfOut, bcf, dir);
       spreads.push(line);
       console.log(line);
     }
