@@ -1,5 +1,6 @@
 /**
- * The real CLI as a child process (`tsx src/cli.ts ...`), the way other tools call it: outputs
+ * The real CLI as a child process (`tsx src/cli.ts ...`; the root command runs the same code
+ * bundled, see cli-launcher.test.ts), the way other tools call it: outputs
  * that bcftools, tabix and VEP's CSQ readers (bcftools +split-vep) accept, TSV and JSON, the
  * summary and log files, exit codes, and exactly one line on stderr on failure, never a stack.
  */
