@@ -254,6 +254,37 @@ describe('hard cases (hand-worked expectations)', () => {
     });
   });
 
+  it('in-frame deletion across two codons: inframe_deletion by the codons (VEP), even when no peptide is kept', async () => {
+    // codons 2-3 AAA CTG (KL, g24-29); deleting g25-27 (AAC) leaves ATG (M): VEP compares the
+    // codons aAACtg/atg, not the peptides KL/M, so it is inframe_deletion, not protein_altering
+    await expectOn(24, 'AAAC', 'A', 'TXP', {
+      consequences: ['inframe_deletion'],
+      impact: 'MODERATE',
+      hgvsc: 'TXP.1:c.5_7del',
+      hgvsp: 'PRP.1:p.Lys2_Leu3delinsMet',
+      codons: 'aAACtg/atg',
+      aminoAcids: 'KL/M',
+      proteinPosition: '2-3',
+    });
+    // codon 33 TTG and the stop TAA (g227-232); deleting g228-230 leaves TAA: the stop is in
+    // its place, but the old peptide (L*) does not start with one, so not stop_retained (VEP)
+    await expectOn(227, 'TTGT', 'T', 'TXP', {
+      consequences: ['inframe_deletion'],
+      codons: 'tTGTaa/taa',
+      aminoAcids: 'L*/*',
+    });
+  });
+
+  it('an insertion inside a codon that makes a stop: stop_gained and protein_altering_variant (VEP)', async () => {
+    // codon 9 GAA (g105-107); ATT after its G: GAT TAA, E -> D*
+    await expectOn(105, 'G', 'GATT', 'TXP', {
+      consequences: ['stop_gained', 'protein_altering_variant'],
+      impact: 'HIGH',
+      codons: 'gaa/gATTaa',
+      aminoAcids: 'E/D*',
+    });
+  });
+
   it('an inserted stop codon is nonsense at the next position', async () => {
     // TAA between codons 4 (GCT, ends g32) and 5 (GGA)
     await expectOn(32, 'T', 'TTAA', 'TXP', {

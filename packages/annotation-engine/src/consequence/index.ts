@@ -38,9 +38,12 @@
  *      bases) keeps the start codon: start_retained_variant and no codon-level call.
  *   5. Codons (only when both ends map into the CDS without crossing an intron): reference and
  *      alternative codons, their peptides, then start_lost / start_retained_variant (codon 1),
- *      stop_gained, stop_lost, stop_retained_variant, frameshift_variant, inframe_insertion /
- *      inframe_deletion (when the longer peptide starts or ends with the shorter one),
- *      missense_variant, synonymous_variant, protein_altering_variant (other in-frame changes),
+ *      stop_gained, stop_lost, stop_retained_variant (the new peptide starts with a stop, and
+ *      the old one does too or the change is at the stop codon's place), frameshift_variant,
+ *      inframe_insertion (the new peptide, cut after its first stop, starts or ends with the old
+ *      one), inframe_deletion (judged on the codons: any in-frame deletion placed codon by
+ *      codon), missense_variant, synonymous_variant, protein_altering_variant (other changes
+ *      of the peptide's length; beside stop_gained too), each VEP's predicate on its own,
  *      incomplete_terminal_codon_variant (a partial last codon). An allele that touches
  *      the CDS but cannot be placed codon by codon is coding_sequence_variant, or start_lost /
  *      stop_lost instead when it covers the start / stop codon and both its ends are in cDNA
@@ -70,7 +73,9 @@
  *   VEP's rules are followed where the two tools differ: frameshift introns, start_lost with
  *   frameshift_variant, coding_sequence_variant beside splice sites, no codon change computed for
  *   an allele that crosses an exon edge, start_lost for a one-codon CDS, no stop codon assumed at
- *   the end of a stop-less CDS, one CDS frame per transcript.
+ *   the end of a stop-less CDS, one CDS frame per transcript, protein_altering_variant for an
+ *   in-frame insertion that keeps neither end of the peptide (bcftools: inframe_insertion), and
+ *   stop_gained from the touched codons only (test/differential-bcftools.test.ts lists them).
  */
 import { hgvsc, hgvsp } from '../hgvs/index.ts';
 import type {
@@ -347,6 +352,62 @@ function cdsBases(L: TranscriptLayout, seq: string, kFrom: number, kTo: number):
   return out + seq.slice(from, to);
 }
 
+/**
+ * VEP's inframe_deletion on the codons the allele touches (reference and alternative, the
+ * latter shorter): the alternative is the start or the end of the reference, or, with their
+ * common start and then their common end trimmed, nothing of it is left and the reference keeps
+ * whole codons. So any in-frame deletion placed codon by codon is one.
+ */
+export function inframeDeletionCodons(refCodons: string, altCodons: string): boolean {
+  let r = refCodons.toUpperCase();
+  let a = altCodons.toUpperCase();
+  if (a.length >= r.length) return false;
+  if (r.startsWith(a) || r.endsWith(a)) return true;
+  let i = 0;
+  while (i < r.length && i < a.length && r[i] === a[i]) i++;
+  r = r.slice(i);
+  a = a.slice(i);
+  let j = 0;
+  while (j < r.length && j < a.length && r[r.length - 1 - j] === a[a.length - 1 - j]) j++;
+  return a.length - j === 0 && (r.length - j) % 3 === 0;
+}
+
+/**
+ * VEP's stop_retained: with a new peptide, it starts with a stop and either the old one does too
+ * or the change is at the stop codon's place (its first codon is beyond the translated peptide,
+ * e.g. an insertion right before the stop); with none (whole codons deleted), a length change
+ * over the stop codon after which the bases in the stop's place still read as a stop.
+ */
+function stopRetainedAsVep(
+  L: TranscriptLayout,
+  seq: string,
+  a: {
+    refPep: string;
+    altPep: string;
+    translationStart: number;
+    lenDiff: number;
+    cStart: number;
+    cEnd: number;
+    altTx: string;
+  },
+): boolean {
+  const cdsLen = L.cdsEndC - L.cdsStartC + 1;
+  const lastCodonIsStop = () => translate(seq.slice(L.cdsEndC - 3, L.cdsEndC), 0, false, L.code) === '*';
+  if (a.altPep !== '') {
+    if (!a.altPep.startsWith('*')) return false;
+    // VEP's peptide is the translation without its final stop
+    const peptideLength = Math.floor(cdsLength(L) / 3) - (lastCodonIsStop() ? 1 : 0);
+    if (a.translationStart > peptideLength) return true;
+    return a.refPep.startsWith('*');
+  }
+  if (a.lenDiff === 0 || L.t.flags.includes('cds_end_NF')) return false;
+  if (!(a.cEnd >= L.cdsEndC - 2 && a.cStart <= L.cdsEndC)) return false;
+  // the coding sequence and 3' UTR with the change made, read at the stop codon's place
+  const edited = seq.slice(L.cdsStartC - 1, a.cStart - 1) + a.altTx.toUpperCase() + seq.slice(a.cEnd);
+  if (edited.length < cdsLen) return false;
+  return translate(edited.slice(cdsLen - 3, cdsLen), 0, false, L.code) === '*';
+}
+
 /** VEP's overlap test (1-based closed; an insertion start = end + 1 overlaps only strictly inside). */
 function overlaps(vs: number, ve: number, a: number, b: number): boolean {
   return ve >= a && vs <= b;
@@ -487,52 +548,63 @@ function codingTerms(
   const hitsStart =
     startComplete && firstCodon === 1 && !atBoundary && (insertion ? kEnd >= 1 && kStart <= 3 : kStart <= 3);
   let startLost = false;
+  let startRetained = false;
   // Only an ATG start can be lost (a non-ATG first codon is an ordinary codon, as in bcftools).
   if (hitsStart && refPep.startsWith('M')) {
     if (altPep.startsWith('M')) {
-      if (!frameshift && refCodons.toUpperCase() !== altCodons.toUpperCase())
+      if (!frameshift && refCodons.toUpperCase() !== altCodons.toUpperCase()) {
         terms.push('start_retained_variant');
+        startRetained = true;
+      }
     } else {
       terms.push('start_lost');
       startLost = true;
     }
   }
+  // Each term below is VEP's predicate of the same name (VariationEffect.pm), evaluated on its
+  // own as VEP does, so that a change can be, e.g., stop_gained and inframe_deletion at once.
   const refHasStop = refPep.includes('*');
   const altHasStop = altPep.includes('*');
-  let stopGained = false;
-  let stopLost = false;
-  let stopRetained = false;
-  if (!refHasStop && altHasStop && !startLost) {
-    terms.push('stop_gained');
-    stopGained = true;
-  }
-  if (refHasStop && !altHasStop) {
-    terms.push('stop_lost');
-    stopLost = true;
-  }
-  if (refHasStop && altHasStop) {
-    terms.push('stop_retained_variant');
-    stopRetained = true;
-  }
+  const stopRetained = stopRetainedAsVep(L, seq, {
+    refPep,
+    altPep,
+    translationStart: atBoundary ? kEnd / 3 + 1 : firstCodon,
+    lenDiff,
+    cStart,
+    cEnd,
+    altTx,
+  });
+  if (stopRetained) terms.push('stop_retained_variant');
+  const stopGained = !stopRetained && !refHasStop && altHasStop && !startLost;
+  if (stopGained) terms.push('stop_gained');
+  const stopLost = refHasStop && !altHasStop;
+  if (stopLost) terms.push('stop_lost');
+  // protein_altering_variant: the peptide changes length without one of the finer terms
+  const proteinAltering = () =>
+    refPep.length !== altPep.length &&
+    !refPep.startsWith('*') &&
+    !altPep.startsWith('*') &&
+    !altPep.startsWith(refPep) &&
+    !altPep.endsWith(refPep) &&
+    !startLost;
   if (frameshift) {
     terms.push('frameshift_variant');
-  } else if (lenDiff !== 0 && !stopRetained) {
-    // VEP: an in-frame change is an insertion (deletion) only when the longer peptide still
-    // starts or ends with the shorter one; otherwise it alters the protein in place.
-    const longer = lenDiff > 0 ? altPep : refPep;
-    const shorter = lenDiff > 0 ? refPep : altPep;
-    if (longer.startsWith(shorter) || longer.endsWith(shorter)) {
-      terms.push(lenDiff > 0 ? 'inframe_insertion' : 'inframe_deletion');
-    } else if (!stopGained && !stopLost && !startLost) {
-      terms.push('protein_altering_variant');
-    }
-  } else if (lenDiff === 0) {
-    if (refPep === altPep) {
-      if (!stopRetained && !(hitsStart && refPep.startsWith('M'))) terms.push('synonymous_variant');
-    } else if (!stopGained && !stopLost && !startLost && !stopRetained) {
-      if (refPep.length === altPep.length) terms.push('missense_variant');
-      else terms.push('protein_altering_variant');
-    }
+  } else if (lenDiff < 0) {
+    // inframe_deletion compares codons, not peptides: atTCTg/atg is an in-frame deletion
+    // (I104_L105delinsM), not protein_altering (VEP; a peptide test said otherwise)
+    if (inframeDeletionCodons(refCodons, altCodons)) terms.push('inframe_deletion');
+    else if (proteinAltering()) terms.push('protein_altering_variant');
+  } else if (lenDiff > 0) {
+    // inframe_insertion compares peptides, the new one cut after its first stop
+    const altToStop = altPep.replace(/\*.+/, '*');
+    const kept = altToStop.startsWith(refPep) || altToStop.endsWith(refPep);
+    if (!startLost && !(startRetained && altPep.endsWith(refPep)) && kept) terms.push('inframe_insertion');
+    else if (proteinAltering()) terms.push('protein_altering_variant');
+  } else if (refPep === altPep) {
+    if (!stopRetained && !(hitsStart && refPep.startsWith('M'))) terms.push('synonymous_variant');
+  } else if (!stopGained && !stopLost && !startLost && !stopRetained) {
+    if (refPep.length === altPep.length) terms.push('missense_variant');
+    else terms.push('protein_altering_variant');
   }
   result.hgvsp = hgvsp(L, ref, {
     firstCodon: atBoundary ? kEnd / 3 + 1 : firstCodon,
