@@ -187,7 +187,7 @@ describe('a job from submission to e-mail', { timeout: 240_000 }, () => {
 
   it('a file on another contig: FAILED, the message says what to do on the site (not the CLI flag)', async () => {
     const body = [...header, ...records.slice(0, 3).map((r) => r.replace(/^21\t/, 'chr22\t'))].join('\n');
-    const { jobId } = await t.submitJob({ body, fileName: 'chr22.vcf', email: 'frank@example.org' });
+    const { jobId } = await t.submitJob({ body, fileName: 'chr22.vcf', email: 'judy@example.org' });
     const record = await t.finished(jobId);
     expect(record.status).toBe('FAILED');
     expect(record.error_message).toBe(
@@ -204,7 +204,7 @@ describe('a job from submission to e-mail', { timeout: 240_000 }, () => {
       ...records.slice(4, 6),
       '21\t25592836\t.\tG',
     ].join('\n');
-    const { jobId } = await t.submitJob({ body, fileName: 'two bad lines.vcf', email: 'erin@example.org' });
+    const { jobId } = await t.submitJob({ body, fileName: 'two bad lines.vcf', email: 'ivy@example.org' });
     const record = await t.finished(jobId);
     expect(record.status).toBe('COMPLETED');
     expect(record.counts).toMatchObject({ variants_read: 8, variants_annotated: 6, records_skipped: 2 });
