@@ -5,7 +5,7 @@
  * the prebuilt gene-model index gives exactly the transcripts of the GFF3; the CLI annotates
  * with `--bundle` alone and records the bundle, the known sources and their sums in the output.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +13,7 @@ import { loadGeneIndex, loadGeneModelsCached, writeGeneIndex } from '../src/bund
 import { BundleError, type BundleManifest, openBundle, writeBundleChecksums } from '../src/bundle/index.ts';
 import { loadGeneModels } from '../src/genes/index.ts';
 import { readCsq } from './fixtures/io/csq.ts';
-import { inputs, packageRoot, repoRoot, sharedData, tempDir } from './fixtures/io/shared.ts';
+import { inputs, packageRoot, runCli, sharedData, tempDir } from './fixtures/io/shared.ts';
 
 const BUNDLE = path.join(packageRoot, 'bundles/grch38-chr21');
 let temp: { dir: string; remove: () => Promise<void> };
@@ -120,17 +120,7 @@ describe('reference bundles', () => {
   });
 
   it('gas-annotate: an unusable --known file or a bad bundle is one line on stderr, exit 1', async () => {
-    const tsx = path.join(repoRoot, 'node_modules/.bin/tsx');
-    const run = (args: string[]) =>
-      new Promise<{ code: number; stderr: string }>((resolve) => {
-        execFile(
-          tsx,
-          [path.join(packageRoot, 'src/cli.ts'), ...args],
-          { timeout: 120_000 },
-          (err, _o, stderr) =>
-            resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stderr }),
-        );
-      });
+    const run = (args: string[]) => runCli(path.join(temp.dir, 'cli-dist'), args);
     const base = ['-i', inputs('vep-test.chr21.vcf'), '-o', path.join(temp.dir, 'x.vcf')];
     const missingField = await run([
       '--bundle',
@@ -160,26 +150,16 @@ describe('reference bundles', () => {
 
   it('gas-annotate --bundle --also: known sources from the manifest, bundle and sums in the provenance header', async () => {
     const out = path.join(temp.dir, 'b.vcf');
-    const tsx = path.join(repoRoot, 'node_modules/.bin/tsx');
-    const r = await new Promise<{ code: number; stderr: string }>((resolve) => {
-      execFile(
-        tsx,
-        [
-          path.join(packageRoot, 'src/cli.ts'),
-          '--bundle',
-          BUNDLE,
-          '-i',
-          inputs('vep-test.chr21.vcf'),
-          '-o',
-          out,
-          '--also',
-          `${out}.tsv`,
-        ],
-        { timeout: 120_000 },
-        (err, _stdout, stderr) =>
-          resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stderr }),
-      );
-    });
+    const r = await runCli(path.join(temp.dir, 'cli-dist'), [
+      '--bundle',
+      BUNDLE,
+      '-i',
+      inputs('vep-test.chr21.vcf'),
+      '-o',
+      out,
+      '--also',
+      `${out}.tsv`,
+    ]);
     expect(r.stderr).toMatch(/^gas-annotate: annotated 132 of 132 records/);
     expect(r.code).toBe(0);
     const { meta, records, fields } = readCsq(await readFile(out, 'utf8'));

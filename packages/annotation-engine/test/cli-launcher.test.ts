@@ -5,37 +5,18 @@
  * sources; a real annotation and a real failure through it (output, exit code, one stderr line).
  * And the root command itself, as the README gives it.
  */
-import { execFile } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readFile, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readCsq } from './fixtures/io/csq.ts';
-import { chr21, inputs, packageRoot, repoRoot, tempDir } from './fixtures/io/shared.ts';
+import { chr21, inputs, repoRoot, runCli, tempDir } from './fixtures/io/shared.ts';
 
 const temp = await tempDir('gas-launcher-');
 afterAll(() => temp.remove());
 const dist = path.join(temp.dir, 'dist');
-const launcher = path.join(packageRoot, 'scripts/gas-annotate.mjs');
 
-function run(
-  cmd: string,
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      cmd,
-      args,
-      { cwd: repoRoot, timeout: 120_000, env: { ...process.env, ...env } },
-      (err, stdout, stderr) => {
-        const code = err ? ((err as { code?: number }).code ?? 1) : 0;
-        resolve({ code: typeof code === 'number' ? code : 1, stdout, stderr });
-      },
-    );
-  });
-}
-
-const viaLauncher = (args: string[]) => run(process.execPath, [launcher, ...args], { GAS_CLI_DIST: dist });
+const viaLauncher = (args: string[]) => runCli(dist, args);
 /** Per bundle file: its inode (a build renames new files into place) and modification time. */
 const bundleFiles = async () =>
   Promise.all(
@@ -99,9 +80,9 @@ describe('the gas-annotate launcher', { timeout: 120_000 }, () => {
   });
 
   it('is what the root command `pnpm -s gas-annotate` runs', async () => {
-    const r = await run('pnpm', ['-s', 'gas-annotate', '--help']);
-    expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^Usage: gas-annotate /);
+    // execFileSync throws (and the test fails) on a non-zero exit
+    const help = execFileSync('pnpm', ['-s', 'gas-annotate', '--help'], { cwd: repoRoot, encoding: 'utf8' });
+    expect(help).toMatch(/^Usage: gas-annotate /);
     const pkg = JSON.parse(await readFile(path.join(repoRoot, 'package.json'), 'utf8')) as {
       scripts: Record<string, string>;
     };
