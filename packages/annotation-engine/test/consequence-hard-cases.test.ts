@@ -137,6 +137,17 @@ describe('hard cases (hand-worked expectations)', () => {
     });
   });
 
+  it('start codon to a stop: start_lost and stop_gained, each VEP predicate on its own', async () => {
+    // ATG (g21-23) -> TAG: VEP's start_lost (translation_start 1, M gone) and stop_gained (a stop
+    // in the new peptide, none in the old) both hold; neither excludes the other
+    await expectOn(21, 'AT', 'TA', 'TXP', {
+      consequences: ['stop_gained', 'start_lost'],
+      impact: 'HIGH',
+      codons: 'ATg/TAg',
+      aminoAcids: 'M/*',
+    });
+  });
+
   it('deletion across the start codon from outside the transcript: no start_lost (VEP)', async () => {
     // g4-25 deleted: 7 bases before the transcript (11), the 5' UTR (11-20), the ATG and c.4-5.
     // VEP judges the start codon only when both ends of the allele map to cDNA

@@ -575,7 +575,7 @@ function codingTerms(
     altTx,
   });
   if (stopRetained) terms.push('stop_retained_variant');
-  const stopGained = !stopRetained && !refHasStop && altHasStop && !startLost;
+  const stopGained = !stopRetained && !refHasStop && altHasStop;
   if (stopGained) terms.push('stop_gained');
   const stopLost = refHasStop && !altHasStop;
   if (stopLost) terms.push('stop_lost');
