@@ -3,13 +3,14 @@
  * first when it is missing or older than anything it is built from.
  *
  * Why not `tsx src/cli.ts`: loading tsx and transpiling the sources took ~1.5 s of every call
- * (3.1 s for `--help` through pnpm, against 1.5 s now: pnpm itself is ~1.1 s of that), and other
+ * (3.1 s for `--help` through pnpm, against 0.9 s now, most of it pnpm's own start), and other
  * tools call this CLI once per file. The bundle is what the benchmark measures and what a
  * deployment would ship (scripts/build-cli.ts).
  *
- * Up to date means: both bundle files exist and their modification time is at least that of
- * every file under src/, of scripts/build-cli.ts, the package's package.json and the workspace
- * lockfile (a dependency update). A build goes to a temporary folder inside dist/ and is renamed
+ * Up to date means: both bundle files exist and their modification time is (within a
+ * millisecond) at least that of every file and folder under src/ (a folder's time changes when a
+ * file is added or removed), of scripts/build-cli.ts, the package's package.json and the
+ * workspace lockfile (a dependency update). A build goes to a temporary folder inside dist/ and is renamed
  * into place (two calls building at once each rename a complete bundle), and the bundles get the
  * newest source time as theirs, so a source saved during the build makes the next call rebuild.
  * Plain JavaScript, so that it starts without tsx; the build itself runs build-cli.ts with tsx.

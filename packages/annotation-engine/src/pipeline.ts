@@ -180,8 +180,8 @@ const YIELD_EVERY_MS = 20;
 /** Problems written line by line into the log; the summary keeps more. */
 const LOGGED_PROBLEMS = 100;
 
-function plural(n: number, word: string): string {
-  return `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
+function plural(n: number, word: string, words = `${word}s`): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? word : words}`;
 }
 
 /** What a problem of each kind cost, singular and plural, for the log's tally ("2 malformed lines"). */
@@ -197,11 +197,6 @@ const PROBLEM_COUNT_WORDS: Record<ProblemKind, [string, string]> = {
   position_beyond_contig: ['record beyond its contig end', 'records beyond their contig end'],
   annotation_failed: ['record that could not be annotated', 'records that could not be annotated'],
 };
-
-function problemCount(kind: ProblemKind, n: number): string {
-  const [one, many] = PROBLEM_COUNT_WORDS[kind];
-  return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
-}
 
 /** Annotates a VCF end to end. Throws `InputError` (with a user-facing message) when the input cannot be used. */
 export async function annotateVcf(options: AnnotateVcfOptions): Promise<AnnotateVcfResult> {
@@ -551,7 +546,7 @@ export async function annotateVcf(options: AnnotateVcfOptions): Promise<Annotate
     );
   }
   if (problems.total > 0) {
-    const parts = [...problems.countByKind].map(([k, n]) => problemCount(k, n));
+    const parts = [...problems.countByKind].map(([k, n]) => plural(n, ...PROBLEM_COUNT_WORDS[k]));
     log.warn(`${plural(problems.total, 'problem')} skipped and reported: ${parts.join(', ')}`);
     // unknown contigs are listed per contig below, not per line
     const listed = problems.kept.filter((p) => p.kind !== 'unknown_contig');

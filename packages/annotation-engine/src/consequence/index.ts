@@ -358,7 +358,7 @@ function cdsBases(L: TranscriptLayout, seq: string, kFrom: number, kTo: number):
  * common start and then their common end trimmed, nothing of it is left and the reference keeps
  * whole codons. So any in-frame deletion placed codon by codon is one.
  */
-export function inframeDeletionCodons(refCodons: string, altCodons: string): boolean {
+function inframeDeletionCodons(refCodons: string, altCodons: string): boolean {
   let r = refCodons.toUpperCase();
   let a = altCodons.toUpperCase();
   if (a.length >= r.length) return false;
@@ -391,21 +391,26 @@ function stopRetainedAsVep(
     altTx: string;
   },
 ): boolean {
-  const cdsLen = L.cdsEndC - L.cdsStartC + 1;
-  const lastCodonIsStop = () => translate(seq.slice(L.cdsEndC - 3, L.cdsEndC), 0, false, L.code) === '*';
   if (a.altPep !== '') {
     if (!a.altPep.startsWith('*')) return false;
     // VEP's peptide is the translation without its final stop
-    const peptideLength = Math.floor(cdsLength(L) / 3) - (lastCodonIsStop() ? 1 : 0);
+    const peptideLength = Math.floor(cdsLength(L) / 3) - (endsWithStop(L, seq) ? 1 : 0);
     if (a.translationStart > peptideLength) return true;
     return a.refPep.startsWith('*');
   }
   if (a.lenDiff === 0 || L.t.flags.includes('cds_end_NF')) return false;
   if (!(a.cEnd >= L.cdsEndC - 2 && a.cStart <= L.cdsEndC)) return false;
   // the coding sequence and 3' UTR with the change made, read at the stop codon's place
+  // (bases of the annotated CDS, without cdsLength's 5' phase padding)
+  const cdsLen = L.cdsEndC - L.cdsStartC + 1;
   const edited = seq.slice(L.cdsStartC - 1, a.cStart - 1) + a.altTx.toUpperCase() + seq.slice(a.cEnd);
   if (edited.length < cdsLen) return false;
   return translate(edited.slice(cdsLen - 3, cdsLen), 0, false, L.code) === '*';
+}
+
+/** The annotated CDS's last codon is a stop (`seq`: the spliced transcript). */
+function endsWithStop(L: TranscriptLayout, seq: string): boolean {
+  return translate(seq.slice(L.cdsEndC - 3, L.cdsEndC), 0, false, L.code) === '*';
 }
 
 /** VEP's overlap test (1-based closed; an insertion start = end + 1 overlaps only strictly inside). */
@@ -490,8 +495,7 @@ function codingTerms(
       terms.push('start_lost');
     const len = cdsLength(L);
     if (bothEndsExonic && kHi > len - 3 && !t.flags.includes('cds_end_NF')) {
-      const pep = translate(transcriptSequence(L, ref).slice(L.cdsEndC - 3, L.cdsEndC), 0, false, L.code);
-      if (pep === '*') terms.push('stop_lost');
+      if (endsWithStop(L, transcriptSequence(L, ref))) terms.push('stop_lost');
     }
     // VEP's coding_unknown: coding_sequence_variant only when no start/stop term was called.
     if (!terms.includes('start_lost') && !terms.includes('stop_lost')) terms.push('coding_sequence_variant');
@@ -565,10 +569,12 @@ function codingTerms(
   // own as VEP does, so that a change can be, e.g., stop_gained and inframe_deletion at once.
   const refHasStop = refPep.includes('*');
   const altHasStop = altPep.includes('*');
+  // VEP's translation_start: the first codon touched (an insertion between codons: the next one)
+  const translationStart = atBoundary ? kEnd / 3 + 1 : firstCodon;
   const stopRetained = stopRetainedAsVep(L, seq, {
     refPep,
     altPep,
-    translationStart: atBoundary ? kEnd / 3 + 1 : firstCodon,
+    translationStart,
     lenDiff,
     cStart,
     cEnd,
@@ -607,7 +613,7 @@ function codingTerms(
     else terms.push('protein_altering_variant');
   }
   result.hgvsp = hgvsp(L, ref, {
-    firstCodon: atBoundary ? kEnd / 3 + 1 : firstCodon,
+    firstCodon: translationStart,
     refPep,
     altPep,
     kStart,
