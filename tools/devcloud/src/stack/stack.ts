@@ -15,7 +15,6 @@
  */
 import { mkdir, rm } from 'node:fs/promises';
 import https from 'node:https';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import resources from '../../../../packages/contracts/resources.json' with { type: 'json' };
 import { DEFAULT_CREDENTIALS, type Devcloud, jsonLineLogger, startDevcloud } from '../devcloud.ts';
@@ -30,6 +29,7 @@ import {
   startStripeStandIn,
 } from '../stripe/index.ts';
 import { resourceEnvironment } from './environment.ts';
+import { freePort } from './free-port.ts';
 import { createLoadTestAccounts, LOAD_TEST_ACCOUNTS_FILE } from './load-test-accounts.ts';
 import { ensurePostgres, type LocalPostgres } from './postgres.ts';
 import { type ManagedProcess, startProcess, waitUntilReady } from './processes.ts';
@@ -80,17 +80,6 @@ export interface RunningStack {
   /** `<dataDir>/load-test-accounts.json` when started with `loadTestUsers`. */
   loadTestAccountsFile?: string;
   close(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
 }
 
 /** GET over https trusting the local CA; resolves on 2xx. */
