@@ -70,18 +70,23 @@ afterAll(async () => {
   if (scratch) await rm(scratch, { recursive: true, force: true });
 });
 
+/** Signs the Free demo user in, uploads a shared input through the page's presigned POST and waits for COMPLETED. */
+async function annotateThroughWeb(input: string): Promise<{ user: WebClient; jobId: string }> {
+  const user = new WebClient(web);
+  await user.signIn('free@example.org');
+  const vcf = await readFile(join(sharedData, 'inputs', input));
+  const upload = await uploadThroughPresignedPost(user, input, vcf);
+  const submitted = await user.get(upload.next);
+  const jobId = (submitted.headers.location as string).split('/').pop()!;
+  await expect
+    .poll(async () => (await web.gas.jobs.get(jobId))?.status, { timeout: 120_000, interval: 1000 })
+    .toBe('COMPLETED');
+  return { user, jobId };
+}
+
 describe('web + the real annotator', () => {
   it('an uploaded VCF is annotated; the job page shows the engine summary, its TSV filtered, and the log', async () => {
-    const frances = new WebClient(web);
-    await frances.signIn('free@example.org');
-    const vcf = await readFile(join(sharedData, 'inputs/vep-test.chr21.vcf'));
-    const upload = await uploadThroughPresignedPost(frances, 'vep-test.chr21.vcf', vcf);
-    const submitted = await frances.get(upload.next);
-    const jobId = (submitted.headers.location as string).split('/').pop()!;
-
-    await expect
-      .poll(async () => (await web.gas.jobs.get(jobId))?.status, { timeout: 120_000, interval: 1000 })
-      .toBe('COMPLETED');
+    const { user: frances, jobId } = await annotateThroughWeb('vep-test.chr21.vcf');
     const page = await frances.get(`/annotations/${jobId}`);
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain('132 read, 132 annotated, 0 skipped');
@@ -107,5 +112,29 @@ describe('web + the real annotator', () => {
     const file = await fetch(download.headers.location as string);
     expect(file.status).toBe(200);
     expect(Buffer.from(await file.arrayBuffer()).subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
+  }, 150_000);
+
+  it('records on contigs the reference lacks: one row per problem with its lines, not one per line', async () => {
+    // VEP's unsorted test file: 7 records on contig 1 (lines 3-9), 41 on 21, 29 on 22 (lines 51-79)
+    const { user, jobId } = await annotateThroughWeb('vep-test-not-ordered.vcf');
+    const page = await user.get(`/annotations/${jobId}`);
+    expect(page.body).toContain('77 read, 41 annotated, 36 skipped');
+    expect(page.body).toContain('Problems in the input (36)');
+    const skipped = page.body.slice(page.body.indexOf('data-testid="skipped"'));
+    const rows = [
+      ...skipped
+        .slice(0, skipped.indexOf('</tbody>'))
+        .matchAll(/<tr><td>([^<]*)<\/td><td>(.*?)<\/td><\/tr>/g),
+    ].map((m) => [m[1], m[2]]);
+    const missing = (contig: string) =>
+      `contig &quot;${contig}&quot; is not in the reference FASTA (which has 21) under this or a synonym name; record not annotated`;
+    expect(rows).toEqual([
+      ['3-9', `${missing('1')} <span class="text-muted">(7 lines)</span>`],
+      ['51-79', `${missing('22')} <span class="text-muted">(29 lines)</span>`],
+    ]);
+    // result rows stay one line high: the NOTE of a record not annotated does not wrap
+    expect(page.body).toContain(
+      'class="table table-sm table-striped small text-nowrap" data-testid="result-rows"',
+    );
   }, 150_000);
 });

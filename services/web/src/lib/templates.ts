@@ -5,6 +5,10 @@ import { formatBytes, formatDuration, formatTime } from './format.ts';
 export function createTemplateEngine(): typeof Handlebars {
   const engine = Handlebars.create();
   engine.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+  engine.registerHelper(
+    'gt',
+    (a: unknown, b: unknown) => typeof a === 'number' && typeof b === 'number' && a > b,
+  );
   engine.registerHelper('bytes', (n: unknown) => (typeof n === 'number' ? formatBytes(n) : ''));
   engine.registerHelper('time', (iso: unknown) => (typeof iso === 'string' ? formatTime(iso) : ''));
   engine.registerHelper('duration', (a: unknown, b: unknown) =>

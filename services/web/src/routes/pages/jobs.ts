@@ -13,6 +13,7 @@ import type { JobRecord } from '@gas/contracts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import Type from 'typebox';
 import { barChartSvg } from '../../lib/charts.ts';
+import { groupProblems } from '../../lib/problems.ts';
 import { type ResultFilters, readResultPageFromS3 } from '../../lib/result-viewer.ts';
 import { requirePageUser, signedInUser } from '../guards.ts';
 
@@ -167,6 +168,7 @@ export default async function jobRoutes(app: FastifyInstance): Promise<void> {
         archived: job.results_status === 'ARCHIVED',
         restoring: job.results_status === 'RESTORING',
         summary,
+        problemRows: groupProblems(summary?.problems?.list ?? []),
         charts: summary?.counts
           ? [
               {
