@@ -286,6 +286,9 @@ describe('a job from submission to results', () => {
     expect(page.body).not.toContain('/assets/job.js');
     expect(page.body).toContain('<svg class="gas-chart" role="img" aria-label="Consequences"');
     expect(page.body).toMatch(/<td>missense_variant<\/td><td>30<\/td>/);
+    // counts read as people write them, in the table and on the chart's bar
+    expect(page.body).toContain('<td>downstream_gene_variant</td><td>31,606</td>');
+    expect(page.body).toMatch(/<svg class="gas-chart" role="img" aria-label="Consequences".*>31,606<\/text>/);
     expect(page.body).toContain('POS &quot;12a&quot; is not a whole number');
     expect(page.body).toContain(`/annotations/${jobId}/download/vcf`);
     expect(page.body).toContain(`/annotations/${jobId}/log`);

@@ -3,6 +3,8 @@
  * JavaScript (the page also shows the same numbers as a table). Labels are XML-escaped here;
  * the markup is otherwise built only from numbers.
  */
+import { formatCount } from './format.ts';
+
 const escapeXml = (text: string) =>
   text.replace(
     /[<>&"']/g,
@@ -31,7 +33,7 @@ export function barChartSvg(title: string, counts: Record<string, number>, maxBa
     .map(([label, n], i) => {
       const y = i * rowHeight + 5;
       const width = Math.max(1, Math.round((n / max) * barArea));
-      return `<text x="${labelWidth - 6}" y="${y + 14}" text-anchor="end">${escapeXml(label)}</text><rect x="${labelWidth}" y="${y + 2}" width="${width}" height="${rowHeight - 6}"></rect><text x="${labelWidth + width + 4}" y="${y + 14}">${n}</text>`;
+      return `<text x="${labelWidth - 6}" y="${y + 14}" text-anchor="end">${escapeXml(label)}</text><rect x="${labelWidth}" y="${y + 2}" width="${width}" height="${rowHeight - 6}"></rect><text x="${labelWidth + width + 4}" y="${y + 14}">${formatCount(n)}</text>`;
     })
     .join('');
   return `<svg class="gas-chart" role="img" aria-label="${escapeXml(title)}" xmlns="http://www.w3.org/2000/svg" width="${labelWidth + barArea + 80}" height="${height}" viewBox="0 0 ${labelWidth + barArea + 80} ${height}"><title>${escapeXml(title)}</title>${rows}</svg>`;

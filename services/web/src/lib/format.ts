@@ -1,5 +1,10 @@
 // Numbers and times as people read them on the pages and in messages.
 
+/** A count with thousands separators: 100,000 (as the e-mails write it). */
+export function formatCount(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} bytes`;
   const units = ['KB', 'MB', 'GB', 'TB'];

@@ -1,6 +1,6 @@
 // The Handlebars instance of the pages, with the few helpers the templates use (all output is escaped unless a helper returns SafeString).
 import Handlebars from 'handlebars';
-import { formatBytes, formatDuration, formatTime } from './format.ts';
+import { formatBytes, formatCount, formatDuration, formatTime } from './format.ts';
 
 export function createTemplateEngine(): typeof Handlebars {
   const engine = Handlebars.create();
@@ -9,6 +9,7 @@ export function createTemplateEngine(): typeof Handlebars {
     'gt',
     (a: unknown, b: unknown) => typeof a === 'number' && typeof b === 'number' && a > b,
   );
+  engine.registerHelper('number', (n: unknown) => (typeof n === 'number' ? formatCount(n) : ''));
   engine.registerHelper('bytes', (n: unknown) => (typeof n === 'number' ? formatBytes(n) : ''));
   engine.registerHelper('time', (iso: unknown) => (typeof iso === 'string' ? formatTime(iso) : ''));
   engine.registerHelper('duration', (a: unknown, b: unknown) =>

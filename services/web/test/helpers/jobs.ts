@@ -125,6 +125,8 @@ export async function completeJobLikeAnnotator(
         intron_variant: 30,
         // the longest SO term a summary holds: its chart label must fit (browser test)
         non_coding_transcript_exon_variant: 12,
+        // big enough for thousands separators on the page and in the chart
+        downstream_gene_variant: 31606,
       },
       byImpact: { MODERATE: 30, LOW: 30, HIGH: 30, MODIFIER: 30 },
       byChromosome: { '21': rows },
