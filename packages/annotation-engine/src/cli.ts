@@ -31,7 +31,7 @@ import {
 } from './known/index.ts';
 import { ContigResolver, readSynonymsFile } from './normalise/contigs.ts';
 import { formatFromName, OUTPUT_FORMATS } from './output/factory.ts';
-import { RunLog } from './output/log.ts';
+import { plural, RunLog } from './output/log.ts';
 import { ENGINE_NAME, ENGINE_VERSION, sha256File } from './output/provenance.ts';
 import { OutputError } from './output/sink.ts';
 import type { OutputFormat } from './output/types.ts';
@@ -291,11 +291,14 @@ async function main(argv: string[]): Promise<number> {
       });
       if (values.summary) await writeFile(values.summary, `${JSON.stringify(summary, null, 2)}\n`);
       if (!values.quiet) {
+        // every data line counts as a record, malformed ones too (as the job page and e-mail say)
         const r = summary.records;
-        const skipped = summary.problems.total;
+        const { total, recordsSkipped } = summary.problems;
+        const where = values.log ? ` in ${values.log}` : values.summary ? ` in ${values.summary}` : '';
+        const skipped = recordsSkipped > 0 ? `${plural(recordsSkipped, 'record')} skipped, ` : '';
         process.stderr.write(
-          `gas-annotate: annotated ${r.annotated} of ${r.read} records into ${values.output === '-' ? 'stdout' : values.output}` +
-            `${skipped > 0 ? `; ${skipped} problem(s) skipped and reported${values.log ? ` in ${values.log}` : values.summary ? ` in ${values.summary}` : ''}` : ''}` +
+          `gas-annotate: annotated ${r.annotated.toLocaleString('en-US')} of ${plural(r.read + r.malformed, 'record')} into ${values.output === '-' ? 'stdout' : values.output}` +
+            `${total > 0 ? `; ${skipped}${plural(total, 'problem')} reported${where}` : ''}` +
             ` (${(summary.timings.totalMs / 1000).toFixed(1)} s)\n`,
         );
       }

@@ -25,7 +25,7 @@ import { ContigResolver } from './normalise/contigs.ts';
 import { assemblyHint, RefChecker } from './normalise/refcheck.ts';
 import { createWriter } from './output/factory.ts';
 import { type AnnotationField, CSQ_FIELDS } from './output/fields.ts';
-import { RunLog } from './output/log.ts';
+import { plural, RunLog } from './output/log.ts';
 import { ENGINE_NAME, ENGINE_VERSION } from './output/provenance.ts';
 import { buildSummary, type RunSummary, SummaryCollector } from './output/summary.ts';
 import { TeeWriter } from './output/tee-writer.ts';
@@ -179,10 +179,6 @@ const YIELD_EVERY_MS = 20;
 
 /** Problems written line by line into the log; the summary keeps more. */
 const LOGGED_PROBLEMS = 100;
-
-function plural(n: number, word: string, words = `${word}s`): string {
-  return `${n.toLocaleString('en-US')} ${n === 1 ? word : words}`;
-}
 
 /** What a problem of each kind cost, singular and plural, for the log's tally ("2 malformed lines"). */
 const PROBLEM_COUNT_WORDS: Record<ProblemKind, [string, string]> = {

@@ -4,6 +4,11 @@
  * sink as they happen (a file or stderr) and are kept for the caller.
  */
 
+/** A count and its noun, as people write them: `1 record`, `1,024 records`, `2 malformed lines`. */
+export function plural(n: number, word: string, words = `${word}s`): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? word : words}`;
+}
+
 export type LogLevel = 'info' | 'warn' | 'error';
 
 export class RunLog {
