@@ -47,6 +47,9 @@ import { InputError, NO_REFERENCE_CONTIG } from './vcf/problems.ts';
  */
 const DEFAULT_THREADS = 1;
 
+/** Problems printed on stderr after the closing line when there is no --log to read them in. */
+const PROBLEMS_ON_STDERR = 5;
+
 /**
  * With worker threads, the old generation of every heap grows by HEAP_GROWING_PERCENT over what
  * the last full collection kept, instead of V8's factor of up to 4: the live heap is small
@@ -301,6 +304,17 @@ async function main(argv: string[]): Promise<number> {
             `${total > 0 ? `; ${skipped}${plural(total, 'problem')} reported${where}` : ''}` +
             ` (${(summary.timings.totalMs / 1000).toFixed(1)} s)\n`,
         );
+        // without --log the problems would be nowhere a person looks: the first few go to stderr
+        if (total > 0 && !values.log) {
+          const shown = summary.problems.list.slice(0, PROBLEMS_ON_STDERR);
+          const rest = total - shown.length;
+          process.stderr.write(
+            shown.map((p) => `gas-annotate: line ${p.line}: ${p.message}\n`).join('') +
+              (rest > 0
+                ? `gas-annotate: ... and ${plural(rest, 'more problem')} (${values.summary ? `see ${values.summary}` : 'see --summary FILE or --log FILE'})\n`
+                : ''),
+          );
+        }
       }
       return 0;
     } finally {

@@ -558,7 +558,7 @@ export async function annotateVcf(options: AnnotateVcfOptions): Promise<Annotate
   }
   if (refCheck.mismatched > 0) {
     log.warn(
-      `${plural(refCheck.mismatched, 'REF allele')} of ${refCheck.checked} checked do not match the reference`,
+      `${plural(refCheck.mismatched, 'REF allele')} of ${refCheck.checked.toLocaleString('en-US')} checked ${refCheck.mismatched === 1 ? 'does' : 'do'} not match the reference`,
     );
   }
   if (refCheck.unchecked > 0) {

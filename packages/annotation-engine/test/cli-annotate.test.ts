@@ -348,4 +348,50 @@ describe('gas-annotate', { timeout: 120_000 }, () => {
     );
     expect(await readFile(out('g.log'), 'utf8')).toContain('line 4: POS "x" is not a whole number');
   });
+
+  it('without --log the first problems go to stderr with their lines, then how many more and where', async () => {
+    const header = '##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n';
+    const bad = Array.from({ length: 7 }, (_, i) => `21\tx${i + 1}\t.\tC\tT\t.\t.\t.\n`).join('');
+    // 21:25585733 is C in the FASTA: a REF of G is a mismatch
+    await writeFile(out('many.vcf'), `${header}${bad}21\t25585733\t.\tG\tT\t.\t.\t.\n`);
+    const plain = await run([...base, '-i', out('many.vcf'), '-o', out('many.out.vcf')]);
+    expect(plain.code).toBe(0);
+    const lines = plain.stderr.trimEnd().split('\n');
+    expect(lines[0]).toMatch(
+      /^gas-annotate: annotated 0 of 8 records into .*many\.out\.vcf; 8 records skipped, 8 problems reported \(/,
+    );
+    expect(lines.slice(1)).toEqual([
+      'gas-annotate: line 3: POS "x1" is not a whole number',
+      'gas-annotate: line 4: POS "x2" is not a whole number',
+      'gas-annotate: line 5: POS "x3" is not a whole number',
+      'gas-annotate: line 6: POS "x4" is not a whole number',
+      'gas-annotate: line 7: POS "x5" is not a whole number',
+      'gas-annotate: ... and 3 more problems (see --summary FILE or --log FILE)',
+    ]);
+    const withSummary = await run([
+      ...base,
+      '-i',
+      out('many.vcf'),
+      '-o',
+      out('many.out.vcf'),
+      '--summary',
+      out('m.json'),
+    ]);
+    expect(withSummary.stderr.trimEnd().split('\n').at(-1)).toBe(
+      `gas-annotate: ... and 3 more problems (see ${out('m.json')})`,
+    );
+    const withLog = await run([
+      ...base,
+      '-i',
+      out('many.vcf'),
+      '-o',
+      out('many.out.vcf'),
+      '--log',
+      out('m.log'),
+    ]);
+    expect(withLog.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(await readFile(out('m.log'), 'utf8')).toContain(
+      'WARN: 1 REF allele of 1 checked does not match the reference',
+    );
+  });
 });
