@@ -177,9 +177,7 @@ export async function buildApp(config: WebConfig, options: BuildOptions = {}): P
 
   const db =
     options.db ??
-    createDb(config.DATABASE_URL, 10, (error) =>
-      logger.warn({ err: error }, 'PostgreSQL idle connection lost'),
-    );
+    createDb(config.DATABASE_URL, 10, (error) => logger.warn({ err: error }, 'PostgreSQL connection lost'));
   await app.register(databasePlugin, { db });
   await app.register(sessionsPlugin, {
     secret: config.SESSION_SECRET,

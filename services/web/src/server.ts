@@ -12,7 +12,7 @@ const https =
     : undefined;
 const logger = createLogger({ service: 'web', level: config.LOG_LEVEL });
 const db = createDb(config.DATABASE_URL, 10, (error) =>
-  logger.warn({ err: error }, 'PostgreSQL idle connection lost'),
+  logger.warn({ err: error }, 'PostgreSQL connection lost'),
 );
 try {
   await migrateToLatest(db);

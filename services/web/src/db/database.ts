@@ -71,18 +71,24 @@ export interface Database {
 export type Db = Kysely<Database>;
 
 /**
- * A pool of `poolSize` connections. An idle connection the server drops (restart, failover,
- * an administrator) is reported to `onIdleError` and replaced on next use; without a listener
- * pg would throw it as an uncaught error and end the process.
+ * A pool of `poolSize` connections. A connection the server drops (restart, failover, an
+ * administrator) is reported to `onConnectionLost` and replaced on next use. pg reports it as an
+ * 'error' event: on the pool for an idle connection, on the client itself for one in use (a query
+ * running, or checked out between two), and an 'error' event nobody listens to is an uncaught
+ * exception that ends the process. The pool removes its own listener from a client it hands out,
+ * so every client gets one of ours when it connects: its query fails (the request gets its error
+ * page), and the pool discards the connection when Kysely releases it. Seen in the fault test
+ * "PostgreSQL restarted while users browse": web ended when the restart cut a running query.
  */
 export function createDb(
   databaseUrl: string,
   poolSize = 10,
-  onIdleError: (error: Error) => void = (error) =>
-    process.emitWarning(`PostgreSQL idle connection lost: ${error.message}`),
+  onConnectionLost: (error: Error) => void = (error) =>
+    process.emitWarning(`PostgreSQL connection lost: ${error.message}`),
 ): Db {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize });
-  pool.on('error', onIdleError);
+  pool.on('error', onConnectionLost);
+  pool.on('connect', (client) => client.on('error', onConnectionLost));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
