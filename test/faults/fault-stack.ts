@@ -149,7 +149,17 @@ export async function startFaultStack(opts: {
     aws,
     queueUrl,
     async control(path) {
-      return json(await fetch(`${stack.control}${path}`, { method: 'POST' }), `control ${path}`);
+      // a control call the stack cuts off mostly means the stack is stopping (a service exited):
+      // its last output says which and why
+      const res = await fetch(`${stack.control}${path}`, { method: 'POST' }).catch((error: Error) => {
+        throw new Error(
+          `control ${path}: ${error.message}; the stack's last output:\n${stack.output().slice(-3000)}`,
+          {
+            cause: error,
+          },
+        );
+      });
+      return json(res, `control ${path}`);
     },
     async services() {
       return (await json(await fetch(`${stack.control}/services`), 'services')) as Record<
