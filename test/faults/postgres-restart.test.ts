@@ -3,8 +3,9 @@
  * own private server for this (`--own-postgres`, on a free port in its data dir), never the
  * machine's shared one. While it restarts, a signed-in user keeps loading the job list and a
  * job page, and uploads files: pages may fail for a moment but must come back without
- * restarting web, and no accepted upload is lost (an upload whose job page failed is opened
- * again, as a user reloads it, and then has its job).
+ * restarting web (those that fail answer 503 with Retry-After, not 500), and no accepted upload
+ * is lost (an upload whose job page failed is opened again, as a user reloads it, and then has
+ * its job).
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -85,6 +86,8 @@ describe('PostgreSQL restarted while users browse', () => {
         `first 200 after the restart ${recovered[0] ? recovered[0].at - restartedAt : '?'} ms after it began\n`,
     );
     expect((await fs.services()).web?.pid).toBe(webPid);
+    // a page that fails while the database is away says so: 503 (try again), never a 500
+    expect([...new Set(outcomes.map((o) => o.status))].filter((s) => s !== 200 && s !== 503)).toEqual([]);
 
     const report = await checkInvariants(fs, 'PostgreSQL restarted while users browse', jobs);
     expect(report.problems).toEqual([]);

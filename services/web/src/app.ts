@@ -36,6 +36,7 @@ import { createDb, type Db } from './db/database.ts';
 import { Billing } from './lib/billing.ts';
 import { JobsRepository } from './lib/jobs.ts';
 import { createTemplateEngine } from './lib/templates.ts';
+import { isBackendUnavailable, RETRY_AFTER_SECONDS } from './lib/unavailable.ts';
 import { apiTokensPlugin } from './plugins/api-tokens.ts';
 import { databasePlugin } from './plugins/database.ts';
 import { servicesPlugin } from './plugins/services.ts';
@@ -175,6 +176,56 @@ export async function buildApp(config: WebConfig, options: BuildOptions = {}): P
     transform: ({ schema, url }) => ({ schema: { ...schema, hide: !url.startsWith('/api/v1/') }, url }),
   });
 
+  // The one error handler (service-kit's for the API, probes and webhooks). Pages answer errors
+  // with a page; the API, probes and webhooks keep the JSON body. Set before any plugin with
+  // routes is registered: Fastify gives a plugin the error handler its parent has when the plugin
+  // is registered, so set after them (as it was) it reached no route, and every page error was
+  // Fastify's default JSON (found by test/unavailable.test.ts).
+  const wantsPage = (request: FastifyRequest) =>
+    !/^\/(api|stripe|healthz|readyz)\b/.test(request.url) &&
+    (request.headers.accept ?? '').includes('text/html');
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0];
+    if (wantsPage(request)) {
+      return reply
+        .status(404)
+        .view('error', { title: 'Page not found', message: `There is no page at ${path}.` });
+    }
+    return reply.status(404).send({
+      statusCode: 404,
+      error: 'Not Found',
+      message: `No route ${request.method} ${path}.`,
+      request_id: request.id,
+    });
+  });
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (!reply.sent && isBackendUnavailable(error)) {
+      request.log.warn({ err: error, route: request.routeOptions.url }, 'backend unavailable');
+      void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+      if (!wantsPage(request))
+        return serviceErrorHandler(Object.assign(error, { statusCode: 503 }), request, reply);
+      return reply.status(503).view('error', {
+        title: 'GAS is briefly unavailable',
+        message: `We could not reach our database just now (it may be restarting). Please try again in ${RETRY_AFTER_SECONDS} seconds.`,
+      });
+    }
+    const status =
+      error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    if (!wantsPage(request) || reply.sent) return serviceErrorHandler(error, request, reply);
+    if (status >= 500) {
+      request.log.error({ err: error, route: request.routeOptions.url }, 'request failed');
+      return reply.status(500).view('error', {
+        title: 'Something went wrong',
+        message: `Something went wrong on our side. If it keeps happening, quote request id ${request.id}.`,
+      });
+    }
+    request.log.info(
+      { route: request.routeOptions.url, statusCode: status, reason: error.message },
+      'request refused',
+    );
+    return reply.status(status).view('error', { title: 'That did not work', message: error.message });
+  });
+
   const db =
     options.db ??
     createDb(config.DATABASE_URL, 10, (error) => logger.warn({ err: error }, 'PostgreSQL connection lost'));
@@ -232,40 +283,5 @@ export async function buildApp(config: WebConfig, options: BuildOptions = {}): P
   await app.register(apiRoutes, { rateLimit: { max: config.RATE_LIMIT_PER_MINUTE, timeWindow: '1 minute' } });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  // The one error handler (service-kit's for the API, probes and webhooks). Pages answer errors with a page; the API, probes and webhooks keep the JSON body.
-  const wantsPage = (request: FastifyRequest) =>
-    !/^\/(api|stripe|healthz|readyz)\b/.test(request.url) &&
-    (request.headers.accept ?? '').includes('text/html');
-  app.setNotFoundHandler((request, reply) => {
-    const path = request.url.split('?')[0];
-    if (wantsPage(request)) {
-      return reply
-        .status(404)
-        .view('error', { title: 'Page not found', message: `There is no page at ${path}.` });
-    }
-    return reply.status(404).send({
-      statusCode: 404,
-      error: 'Not Found',
-      message: `No route ${request.method} ${path}.`,
-      request_id: request.id,
-    });
-  });
-  app.setErrorHandler((error: FastifyError, request, reply) => {
-    const status =
-      error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
-    if (!wantsPage(request) || reply.sent) return serviceErrorHandler(error, request, reply);
-    if (status >= 500) {
-      request.log.error({ err: error, route: request.routeOptions.url }, 'request failed');
-      return reply.status(500).view('error', {
-        title: 'Something went wrong',
-        message: `Something went wrong on our side. If it keeps happening, quote request id ${request.id}.`,
-      });
-    }
-    request.log.info(
-      { route: request.routeOptions.url, statusCode: status, reason: error.message },
-      'request refused',
-    );
-    return reply.status(status).view('error', { title: 'That did not work', message: error.message });
-  });
   return app;
 }

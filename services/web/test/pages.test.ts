@@ -100,6 +100,8 @@ describe('pages', () => {
     expect(page.body).toContain('There is no page at /no-such-page.');
     const bad = await frances.get('/annotations/not-a-uuid', { accept: 'text/html' });
     expect(bad.statusCode).toBe(400);
+    expect(bad.headers['content-type']).toMatch(/text\/html/);
+    expect(bad.body).toContain('That did not work');
     expect(bad.body).toContain('params/id must match format');
     const api = await frances.get('/api/v1/nothing', { accept: 'text/html' });
     expect(api.statusCode).toBe(404);

@@ -12,6 +12,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import Type, { type TInteger, type TLiteral, type TProperties } from 'typebox';
 import { BadCursorError } from '../../lib/jobs.ts';
 import { SubmitError, submitUploadedInput } from '../../lib/submit.ts';
+import { isBackendUnavailable, RETRY_AFTER_SECONDS } from '../../lib/unavailable.ts';
 
 const ErrorBody = Type.Object({
   code: Type.Integer(),
@@ -64,6 +65,11 @@ export default async function apiRoutes(
   const common = { preHandler: requireApiUser, config: { rateLimit: options.rateLimit } };
 
   app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
+    if (isBackendUnavailable(error)) {
+      request.log.warn({ err: error }, 'backend unavailable');
+      void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+      return fail(reply, 503, `GAS is briefly unavailable; try again in ${RETRY_AFTER_SECONDS} seconds.`);
+    }
     const code = error.statusCode ?? 500;
     if (error instanceof BadCursorError || (code >= 400 && code < 500)) {
       return fail(reply, code, error.message);
