@@ -1,14 +1,31 @@
 /**
  * The one error handler of a service app. A 4xx tells the client what was wrong (Fastify
- * validation messages name the field). A 5xx hides its message: the client gets a plain
+ * validation messages name the field). A backend out of reach is a 503 with Retry-After
+ * (unavailable.ts). Any other 5xx hides its message: the client gets a plain
  * sentence and the request id; the log gets the error with its stack, the route and the
  * request id (and the job id, when the request logger carries one).
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isBackendUnavailable, RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE } from './unavailable.ts';
 
 export type ErrorBody = { statusCode: number; error: string; message: string; request_id: string };
 
 export function serviceErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  if (isBackendUnavailable(error)) {
+    // a backend away for a moment (unavailable.ts): 503, try again, not "something went wrong"
+    request.log.warn(
+      { err: error, route: request.routeOptions.url, method: request.method },
+      'backend unavailable',
+    );
+    const body: ErrorBody = {
+      statusCode: 503,
+      error: 'Service Unavailable',
+      message: UNAVAILABLE_MESSAGE,
+      request_id: request.id,
+    };
+    void reply.status(503).header('retry-after', String(RETRY_AFTER_SECONDS)).send(body);
+    return;
+  }
   const statusCode =
     error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
   const context = { err: error, route: request.routeOptions.url, method: request.method };

@@ -15,3 +15,4 @@ export * from './sns-webhook/signature.ts';
 export * from './sns-webhook/trust-config.ts';
 export * from './sns-webhook/trusted-urls.ts';
 export * from './topic-consumers-plugin.ts';
+export * from './unavailable.ts';

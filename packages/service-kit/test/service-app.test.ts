@@ -1,3 +1,4 @@
+import { createConnection } from 'node:net';
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { fastifyLogging, healthPlugin, installErrorHandling, jobLogger } from '../src/index.ts';
@@ -11,6 +12,13 @@ async function buildTestApp() {
   app.get('/boom', async (request) => {
     request.log = jobLogger(request.log, 'job-123');
     throw new Error('password=hunter2 at db.internal:5432');
+  });
+  // a backend nothing listens on (127.0.0.1:1): the real ECONNREFUSED a client library passes on
+  app.get('/away', async () => {
+    await new Promise((resolve, reject) => {
+      const socket = createConnection({ host: '127.0.0.1', port: 1 }, () => resolve(socket.end()));
+      socket.once('error', reject);
+    });
   });
   app.get('/teapot', async () => {
     throw Object.assign(new Error('the job is still running'), { statusCode: 409 });
@@ -52,6 +60,21 @@ describe('health plugin', () => {
 });
 
 describe('error handling and request ids', () => {
+  it('a backend out of reach is a 503 with Retry-After and a sentence to try again', async () => {
+    const { app } = await buildTestApp();
+    const response = await app.inject({ url: '/away', headers: { 'x-request-id': 'req-away' } });
+    expect(response.statusCode).toBe(503);
+    expect(response.headers['retry-after']).toBe('5');
+    expect(response.json()).toEqual({
+      statusCode: 503,
+      error: 'Service Unavailable',
+      message:
+        'GAS is briefly unavailable: part of it could not be reached just now (it may be restarting). Please try again in 5 seconds.',
+      request_id: 'req-away',
+    });
+    await app.close();
+  });
+
   it('a 5xx hides its message, returns the request id, and logs the error with its context', async () => {
     const { app, log } = await buildTestApp();
     const response = await app.inject({ url: '/boom', headers: { 'x-request-id': 'req-abc.1' } });

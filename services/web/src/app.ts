@@ -24,10 +24,13 @@ import {
   createSnsClient,
   fastifyLogging,
   healthPlugin,
+  isBackendUnavailable,
   type Logger,
+  RETRY_AFTER_SECONDS,
   serviceErrorHandler,
   tableReady,
   topicReady,
+  UNAVAILABLE_MESSAGE,
 } from '@gas/service-kit';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import Stripe from 'stripe';
@@ -36,7 +39,6 @@ import { createDb, type Db } from './db/database.ts';
 import { Billing } from './lib/billing.ts';
 import { JobsRepository } from './lib/jobs.ts';
 import { createTemplateEngine } from './lib/templates.ts';
-import { isBackendUnavailable, RETRY_AFTER_SECONDS } from './lib/unavailable.ts';
 import { apiTokensPlugin } from './plugins/api-tokens.ts';
 import { databasePlugin } from './plugins/database.ts';
 import { servicesPlugin } from './plugins/services.ts';
@@ -199,19 +201,16 @@ export async function buildApp(config: WebConfig, options: BuildOptions = {}): P
     });
   });
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (!reply.sent && isBackendUnavailable(error)) {
+    if (!wantsPage(request) || reply.sent) return serviceErrorHandler(error, request, reply);
+    if (isBackendUnavailable(error)) {
       request.log.warn({ err: error, route: request.routeOptions.url }, 'backend unavailable');
-      void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
-      if (!wantsPage(request))
-        return serviceErrorHandler(Object.assign(error, { statusCode: 503 }), request, reply);
-      return reply.status(503).view('error', {
-        title: 'GAS is briefly unavailable',
-        message: `We could not reach our database just now (it may be restarting). Please try again in ${RETRY_AFTER_SECONDS} seconds.`,
-      });
+      return reply
+        .status(503)
+        .header('retry-after', String(RETRY_AFTER_SECONDS))
+        .view('error', { title: 'GAS is briefly unavailable', message: UNAVAILABLE_MESSAGE });
     }
     const status =
       error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
-    if (!wantsPage(request) || reply.sent) return serviceErrorHandler(error, request, reply);
     if (status >= 500) {
       request.log.error({ err: error, route: request.routeOptions.url }, 'request failed');
       return reply.status(500).view('error', {

@@ -5,12 +5,12 @@
  * lookup fails the way it does while PostgreSQL restarts; the classifier is checked on errors
  * the real pg client raises.
  */
+import { isBackendUnavailable } from '@gas/service-kit';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.ts';
 import { createDb, type Db } from '../src/db/database.ts';
-import { isBackendUnavailable } from '../src/lib/unavailable.ts';
 import { SESSION_COOKIE } from '../src/plugins/sessions.ts';
 import { startTestStack, type TestStack } from './helpers/stack.ts';
 
@@ -43,7 +43,7 @@ describe('PostgreSQL out of reach', () => {
     expect(page.statusCode).toBe(503);
     expect(page.headers['retry-after']).toBe('5');
     expect(page.body).toContain('GAS is briefly unavailable');
-    expect(page.body).toContain('try again in 5 seconds');
+    expect(page.body).toContain('Please try again in 5 seconds');
     expect(page.body).not.toContain('Something went wrong');
   });
 
@@ -56,7 +56,7 @@ describe('PostgreSQL out of reach', () => {
     expect(api.statusCode).toBe(503);
     expect(api.headers['retry-after']).toBe('5');
     expect(api.json()).toMatchObject({ code: 503, status: 'error' });
-    expect(api.json().message).toMatch(/briefly unavailable; try again in 5 seconds/);
+    expect(api.json().message).toMatch(/^GAS is briefly unavailable: .* Please try again in 5 seconds\.$/);
   });
 
   it('the classifier takes what pg raises when the server is away, and nothing else', async () => {

@@ -8,11 +8,11 @@
  */
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { inputsPrefix, JobStatus, ResultsStatus } from '@gas/contracts';
+import { isBackendUnavailable, RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE } from '@gas/service-kit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import Type, { type TInteger, type TLiteral, type TProperties } from 'typebox';
 import { BadCursorError } from '../../lib/jobs.ts';
 import { SubmitError, submitUploadedInput } from '../../lib/submit.ts';
-import { isBackendUnavailable, RETRY_AFTER_SECONDS } from '../../lib/unavailable.ts';
 
 const ErrorBody = Type.Object({
   code: Type.Integer(),
@@ -68,7 +68,7 @@ export default async function apiRoutes(
     if (isBackendUnavailable(error)) {
       request.log.warn({ err: error }, 'backend unavailable');
       void reply.header('retry-after', String(RETRY_AFTER_SECONDS));
-      return fail(reply, 503, `GAS is briefly unavailable; try again in ${RETRY_AFTER_SECONDS} seconds.`);
+      return fail(reply, 503, UNAVAILABLE_MESSAGE);
     }
     const code = error.statusCode ?? 500;
     if (error instanceof BadCursorError || (code >= 400 && code < 500)) {

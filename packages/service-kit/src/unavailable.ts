@@ -1,8 +1,9 @@
 /**
  * Errors that mean "a backend cannot be reached right now", not "this request is wrong" nor "our
- * code is wrong": PostgreSQL restarting or failing over (seen in the fault test: every page load
+ * code is wrong": PostgreSQL restarting or failing over (seen in web's fault test: every page load
  * during a restart answered 500 "Something went wrong on our side"), a connection refused or reset.
- * web answers them 503 with Retry-After, and a page that says to try again in a few seconds.
+ * The services' error handler (errors.ts) answers them 503 with Retry-After and a sentence that
+ * says to try again; web's pages say the same in a page.
  *
  * Recognised by code, as pg and Node give it: SQLSTATE class 08 (connection exception) and 57P
  * (operator intervention: admin_shutdown 57P01 "terminating connection due to administrator
@@ -12,7 +13,11 @@
  */
 const UNAVAILABLE_SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE']);
 
+/** What a 503 for an unreachable backend asks the client to wait (the Retry-After header). */
 export const RETRY_AFTER_SECONDS = 5;
+
+/** The sentence a client gets with that 503. */
+export const UNAVAILABLE_MESSAGE = `GAS is briefly unavailable: part of it could not be reached just now (it may be restarting). Please try again in ${RETRY_AFTER_SECONDS} seconds.`;
 
 export function isBackendUnavailable(error: unknown): boolean {
   for (let e = error, depth = 0; e && typeof e === 'object' && depth < 4; depth++) {
@@ -22,8 +27,7 @@ export function isBackendUnavailable(error: unknown): boolean {
     }
     if (typeof message === 'string' && /^Connection terminated( unexpectedly)?$/.test(message)) return true;
     // AggregateError (a refused connection to every address of a host) and wrapped causes
-    const inner = (e as { errors?: unknown[] }).errors?.[0] ?? cause;
-    e = inner;
+    e = (e as { errors?: unknown[] }).errors?.[0] ?? cause;
   }
   return false;
 }
